@@ -1,0 +1,138 @@
+# SPDX-License-Identifier: GPL-2.0
+# mcrring: one Makefile for the module, the library, the tools and the tests.
+#
+#   make                 build everything (module against KDIR)
+#   make check           host tier + VM tier, ends with "N passed, N failed"
+#   make check-host      library/protocol tests, plain, ASan+UBSan and TSan
+#   make check-vm        boot Debian's kernel in QEMU and run the selftests
+#   make demo            boot, load the module, show it working
+#   make vm-shell        boot into a busybox shell with the module loaded
+#   make lint            sparse, W=1, checkpatch, shellcheck (part of check)
+#   make deps            install the Debian packages the above need
+#
+# FLAVOUR=rt-amd64 selects Debian's PREEMPT_RT kernel for the VM targets.
+
+BUILD    := build
+TOP      := $(CURDIR)
+CACHE    := $(BUILD)/cache
+KSFT_INC := $(CACHE)/linux-source-6.1/tools/testing/selftests
+FLAVOUR  ?= amd64
+
+# The Debian kernel the VM boots, and its headers. Expanded lazily: on a
+# fresh machine they exist only once `deps` has run.
+VM_KREL   = $(shell scripts/krel.sh $(FLAVOUR))
+VM_KDIR   = /lib/modules/$(VM_KREL)/build
+
+# kbuild users expect KDIR: the running kernel's headers where they exist,
+# else the headers of the kernel Debian packages.
+RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
+KDIR ?= $(if $(wildcard $(RUNNING_KDIR)),$(RUNNING_KDIR),$(VM_KDIR))
+
+# Each kernel gets its own shadow tree, so objects never mix.
+kbuild_dir = $(TOP)/$(BUILD)/kbuild/$(notdir $(realpath $(1)))
+
+# --- userspace flags --------------------------------------------------
+CC       ?= cc
+WARN     := -Wall -Wextra -Werror
+CPPFLAGS := -D_GNU_SOURCE -Iuapi -Ilib
+CFLAGS   := -std=gnu11 -O2 -g $(WARN)
+# -isystem: the harness's own macros trip -Wextra (unused parameters).
+HOST_CFLAGS = $(CPPFLAGS) $(CFLAGS) -isystem $(KSFT_INC) -pthread
+
+SAN_plain :=
+SAN_asan  := -fsanitize=address,undefined -fno-sanitize-recover=all \
+             -fno-omit-frame-pointer
+SAN_tsan  := -fsanitize=thread
+VARIANTS  := plain asan tsan
+
+LIB_SRCS  := $(wildcard lib/*.c)
+HDRS      := $(wildcard uapi/linux/*.h lib/*.h)
+
+HOST_TESTS := $(basename $(notdir $(wildcard selftests/host/*_test.c)))
+VM_TESTS   := $(basename $(notdir $(wildcard selftests/vm/*_test.c)))
+VM_BINS    := $(addprefix $(BUILD)/vm-bin/,$(VM_TESTS))
+
+.PHONY: all module vm-module selftests host-tests deps check check-host check-vm \
+	demo vm-shell lint clean
+
+all: module selftests
+
+deps:
+	@scripts/deps.sh $(FLAVOUR)
+
+# --- kernel module ----------------------------------------------------
+# $(call kmod,KDIR[,extra kbuild args])
+define kmod
+	@scripts/kbuild-tree.sh $(call kbuild_dir,$(1))
+	$(MAKE) -C $(1) M=$(call kbuild_dir,$(1)) $(2) modules
+endef
+
+module:
+	$(call kmod,$(KDIR))
+	@cp $(call kbuild_dir,$(KDIR))/kmod/mcrring.ko $(BUILD)/mcrring.ko
+
+vm-module: deps
+	$(call kmod,$(VM_KDIR))
+
+# --- userspace --------------------------------------------------------
+define host_variant
+$(BUILD)/host/$(1)/%: selftests/host/%.c $(LIB_SRCS) $(HDRS) | deps
+	@mkdir -p $$(@D)
+	$$(CC) $$(HOST_CFLAGS) $$(SAN_$(1)) -o $$@ $$< $$(LIB_SRCS)
+endef
+$(foreach v,$(VARIANTS),$(eval $(call host_variant,$(v))))
+
+HOST_BINS := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/host/$(v)/,$(HOST_TESTS)))
+
+# Static, so they run in the VM's busybox-only initramfs.
+$(BUILD)/vm-bin/%: selftests/vm/%.c $(LIB_SRCS) $(HDRS) | deps
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -static -o $@ $< $(LIB_SRCS)
+
+host-tests: $(HOST_BINS)
+selftests: host-tests $(VM_BINS)
+
+# --- tests ------------------------------------------------------------
+check-host: host-tests
+	@mkdir -p $(BUILD)/results
+	@rm -f $(BUILD)/results/host.tap
+	@for v in $(VARIANTS); do \
+		scripts/run-tests.sh -p $$v/ \
+			$(addprefix $(BUILD)/host/$$v/,$(HOST_TESTS)); \
+	done >$(BUILD)/results/host.tap; \
+	scripts/tap-count.sh -l host $(BUILD)/results/host.tap
+
+check-vm: vm-module $(VM_BINS)
+	@mkdir -p $(BUILD)/results $(BUILD)/vm-bin
+	@rm -f $(BUILD)/results/vm-$(FLAVOUR).tap
+	@scripts/vm.sh test $(VM_KREL) \
+		$(call kbuild_dir,$(VM_KDIR))/kmod/mcrring.ko $(BUILD)/vm-bin; \
+	cp $(BUILD)/vm/$(VM_KREL)/tap.log $(BUILD)/results/vm-$(FLAVOUR).tap; \
+	scripts/tap-count.sh -l vm $(BUILD)/results/vm-$(FLAVOUR).tap
+
+# Lint and both tiers always run; the last line sums them.
+check: deps
+	@rm -f $(BUILD)/results/*.tap
+	@-$(MAKE) --no-print-directory lint
+	@-$(MAKE) --no-print-directory check-host
+	@-$(MAKE) --no-print-directory check-vm
+	@scripts/tap-count.sh $(BUILD)/results/lint.tap $(BUILD)/results/host.tap \
+		$(BUILD)/results/vm-$(FLAVOUR).tap
+
+demo: vm-module $(VM_BINS)
+	@scripts/vm.sh demo $(VM_KREL) \
+		$(call kbuild_dir,$(VM_KDIR))/kmod/mcrring.ko $(BUILD)/vm-bin
+
+vm-shell: vm-module $(VM_BINS)
+	@scripts/vm.sh shell $(VM_KREL) \
+		$(call kbuild_dir,$(VM_KDIR))/kmod/mcrring.ko $(BUILD)/vm-bin
+
+# --- static checks on the kernel code ---------------------------------
+# sparse (C=2), W=1, checkpatch --strict, shellcheck; TAP like the tests.
+lint: deps
+	@mkdir -p $(BUILD)/results
+	@scripts/lint.sh $(VM_KDIR) >$(BUILD)/results/lint.tap; \
+	scripts/tap-count.sh -l lint $(BUILD)/results/lint.tap
+
+clean:
+	rm -rf $(BUILD)

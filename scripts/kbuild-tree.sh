@@ -1,0 +1,20 @@
+#!/bin/sh
+# Lay out a shadow tree of symlinks for an out-of-tree kbuild run, so that
+# kbuild's objects land under build/ and never in the source tree (6.1 has
+# no MO=). Stale links to deleted sources are removed.
+#
+# usage: scripts/kbuild-tree.sh DIR
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+dir=$1
+
+mkdir -p "$dir/kmod"
+ln -sfn "$top/Kbuild" "$dir/Kbuild"
+ln -sfn "$top/uapi" "$dir/uapi"
+for f in "$top"/kmod/*; do
+	ln -sfn "$f" "$dir/kmod/$(basename "$f")"
+done
+for l in "$dir"/kmod/*; do
+	[ -L "$l" ] && [ ! -e "$l" ] && rm -f "$l"
+done
+exit 0

@@ -1,0 +1,47 @@
+#!/bin/sh
+# Static checks, reported as TAP so `make check` counts them:
+# sparse (C=2) and W=1 on the module, checkpatch --strict on every kernel
+# and uapi file, shellcheck on the scripts.
+#
+# usage: scripts/lint.sh KDIR
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+kdir=$1
+cache=$top/build/cache
+status=0
+
+report() {	# report OK NAME [LOG]
+	if [ "$1" = 0 ]; then
+		echo "ok - lint: $2"
+	else
+		echo "not ok - lint: $2"
+		[ -n "${3:-}" ] && sed 's/^/#   /' "$3"
+		status=1
+	fi
+}
+
+# A separate tree: C=2 re-checks every file without disturbing the
+# objects `make` keeps.
+dir=$top/build/kbuild-lint/$(basename "$(realpath "$kdir")")
+log=$top/build/results/lint-kbuild.log
+mkdir -p "$top/build/results"
+"$top/scripts/kbuild-tree.sh" "$dir"
+make -s -C "$kdir" M="$dir" C=2 W=1 modules >"$log" 2>&1
+rc=$?
+grep -v 'Skipping BTF generation' "$log" | grep -E 'warning|error' >"$log.bad"
+[ $rc -eq 0 ] && [ ! -s "$log.bad" ]
+report $? "sparse and W=1 on kmod/" "$log.bad"
+
+for f in "$top"/kmod/*.c "$top"/kmod/*.h "$top"/uapi/linux/*.h; do
+	[ -e "$f" ] || continue
+	out=$(perl "$cache/linux-source-6.1/scripts/checkpatch.pl" --no-tree \
+		--strict --quiet --show-types -f "$f" 2>&1)
+	rc=$?
+	printf '%s\n' "$out" >"$log.bad"
+	report $rc "checkpatch ${f#"$top"/}" "$log.bad"
+done
+
+shellcheck "$top"/scripts/*.sh "$top"/.ci/run >"$log.bad" 2>&1
+report $? "shellcheck scripts/ .ci/run" "$log.bad"
+rm -f "$log.bad"
+exit $status

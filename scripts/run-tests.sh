@@ -1,0 +1,46 @@
+#!/bin/sh
+# Run kselftest-harness binaries and print one TAP stream on stdout.
+# Runs under bash on the host and busybox sh in the VM.
+#
+# A binary that dies before reporting every planned test, or that exits
+# non-zero without reporting a failure, gets a synthetic "not ok" line, so
+# a crash can never read as a pass.
+#
+# usage: scripts/run-tests.sh [-p PREFIX] BINARY...
+#   PREFIX is put before each test name (e.g. "asan/") to tell variants apart.
+set -u
+
+prefix=""
+if [ "${1:-}" = "-p" ]; then
+	prefix=$2
+	shift 2
+fi
+
+tmp=${TMPDIR:-/tmp}/mcr-run-tests.$$
+status=0
+for bin in "$@"; do
+	name=$prefix$(basename "$bin")
+	echo "# mcr: $name"
+	"$bin" >"$tmp" 2>&1
+	rc=$?
+	# Prefix test names so totals from several binaries stay readable.
+	sed -e "s|^\(ok [0-9]*\) |\1 $name: |" \
+	    -e "s|^\(not ok [0-9]*\) |\1 $name: |" "$tmp"
+	plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$tmp" | head -n 1)
+	ran=$(grep -c -e '^ok ' -e '^not ok ' "$tmp")
+	failed=$(grep -c '^not ok ' "$tmp")
+	if [ -z "$plan" ]; then
+		echo "not ok - $name: printed no TAP plan (exit status $rc)"
+		status=1
+	elif [ "$ran" -lt "$plan" ]; then
+		echo "not ok - $name: ran $ran of $plan planned tests (exit status $rc)"
+		status=1
+	elif [ "$rc" -ne 0 ] && [ "$rc" -ne 4 ] && [ "$failed" -eq 0 ]; then
+		echo "not ok - $name: exit status $rc with no failing test"
+		status=1
+	elif [ "$failed" -gt 0 ]; then
+		status=1
+	fi
+done
+rm -f "$tmp"
+exit $status

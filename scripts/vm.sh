@@ -1,0 +1,101 @@
+#!/bin/bash
+# Boot Debian's own kernel under QEMU (TCG, no KVM needed) with an
+# initramfs holding busybox, mcrring.ko and static test binaries.
+#
+# usage: scripts/vm.sh MODE KREL MODULE BINDIR
+#   MODE    test  - run the selftests, print TAP, exit 0 only on a clean run
+#           demo  - load the module and show it working
+#           shell - interactive busybox shell on the serial console
+#   KREL    kernel release to boot (its /boot/vmlinuz-KREL must be installed)
+#   MODULE  mcrring.ko built for KREL
+#   BINDIR  directory of static binaries copied to /bin in the guest
+#
+# Environment: VM_TIMEOUT (seconds, default 600), VM_SMP (default 2),
+#              VM_MEM (default 1G), VM_OUT (default build/vm/KREL).
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+mode=$1 krel=$2 module=$3 bindir=$4
+out=${VM_OUT:-$top/build/vm/$krel}
+cache=$top/build/cache
+
+mkdir -p "$out" "$cache"
+
+# The ELF kernel boots through the PVH entry, twice as fast as bzImage.
+vmlinux=$cache/vmlinux-$krel
+if [ ! -s "$vmlinux" ]; then
+	sh "$cache/linux-source-6.1/scripts/extract-vmlinux" \
+		"/boot/vmlinuz-$krel" >"$vmlinux.tmp"
+	mv "$vmlinux.tmp" "$vmlinux"
+fi
+
+# --- initramfs ----------------------------------------------------------
+root=$out/root
+rm -rf "$root"
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,etc,lib/modules}
+cp /bin/busybox "$root/bin/busybox"
+cp "$module" "$root/lib/modules/mcrring.ko"
+cp "$top/scripts/run-tests.sh" "$top/scripts/guest-init.sh" "$root/bin/"
+[ -f "$top/scripts/demo-guest.sh" ] && cp "$top/scripts/demo-guest.sh" "$root/bin/"
+find "$bindir" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/bin/" \;
+ln -s bin/guest-init.sh "$root/init"
+printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' \
+	>"$root/etc/passwd"
+printf 'root:x:0:\nmcrlog:x:1000:\nnogroup:x:65534:\n' >"$root/etc/group"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out/initramfs.gz"
+
+# --- boot ---------------------------------------------------------------
+serial=$out/serial.log
+tap=$out/tap.log
+rm -f "$serial" "$tap"
+append="console=ttyS0 panic=-1 oops=panic mcrmode=$mode"
+exit_dev="isa-debug-exit,iobase=0xf4,iosize=0x04"
+qemu=(qemu-system-x86_64 -accel tcg -m "${VM_MEM:-1G}" -smp "${VM_SMP:-2}"
+      -kernel "$vmlinux" -initrd "$out/initramfs.gz"
+      -no-reboot -nic none -device "$exit_dev")
+
+case $mode in
+shell)
+	exec "${qemu[@]}" -nographic -append "$append"
+	;;
+demo)
+	# Guest messages stay off the console; the demo prints its own.
+	set +e
+	timeout "${VM_TIMEOUT:-600}" "${qemu[@]}" -display none -monitor none \
+		-serial stdio -append "$append quiet loglevel=1"
+	rc=$?
+	[ "$rc" -eq 1 ] && exit 0
+	echo "demo: guest exited with status $rc" >&2
+	exit 1
+	;;
+test)
+	# ttyS0 carries the kernel console, ttyS1 the clean TAP stream.
+	set +e
+	timeout "${VM_TIMEOUT:-600}" "${qemu[@]}" -display none -monitor none \
+		-serial "file:$serial" -serial "file:$tap" \
+		-append "$append quiet loglevel=4"
+	rc=$?
+	set -e
+	case $rc in
+	1) why="" ;;
+	3) why="guest reported failure" ;;
+	124) why="timed out after ${VM_TIMEOUT:-600}s (hung guest)" ;;
+	0) why="guest died or powered off early (panic?)" ;;
+	*) why="qemu exited with status $rc" ;;
+	esac
+	if ! grep -q '^# mcr-vm: done' "$tap" 2>/dev/null; then
+		why=${why:-"guest did not finish"}
+	fi
+	if [ -n "$why" ]; then
+		echo "not ok - vm($krel): $why" >>"$tap"
+		echo "vm: $why; last lines of $serial:" >&2
+		tail -n 40 "$serial" >&2
+		exit 1
+	fi
+	exit 0
+	;;
+*)
+	echo "vm.sh: unknown mode '$mode'" >&2
+	exit 2
+	;;
+esac
