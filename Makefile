@@ -48,14 +48,22 @@ VARIANTS  := plain asan tsan
 LIB_SRCS  := $(wildcard lib/*.c)
 HDRS      := $(wildcard uapi/linux/*.h lib/*.h)
 
+# libmcrring: static and shared, soname libmcrring.so.$(LIB_MAJOR).
+LIB_MAJOR   := 1
+LIB_VERSION := 1.0.0
+LIB_DIR     := $(BUILD)/lib
+LIB_A       := $(LIB_DIR)/libmcrring.a
+LIB_SO      := $(LIB_DIR)/libmcrring.so.$(LIB_VERSION)
+LIB_OBJS    := $(patsubst lib/%.c,$(LIB_DIR)/%.o,$(LIB_SRCS))
+
 HOST_TESTS := $(basename $(notdir $(wildcard selftests/host/*_test.c)))
 VM_TESTS   := $(basename $(notdir $(wildcard selftests/vm/*_test.c)))
 VM_BINS    := $(addprefix $(BUILD)/vm-bin/,$(VM_TESTS))
 
-.PHONY: all module vm-module selftests host-tests deps check check-host check-vm \
+.PHONY: all module vm-module lib selftests host-tests deps check check-host check-vm \
 	demo vm-shell lint clean
 
-all: module selftests
+all: module lib selftests
 
 deps:
 	@scripts/deps.sh $(FLAVOUR)
@@ -75,6 +83,26 @@ vm-module: deps
 	$(call kmod,$(VM_KDIR))
 
 # --- userspace --------------------------------------------------------
+$(LIB_DIR)/%.o: lib/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(LIB_SO): $(LIB_OBJS) lib/libmcrring.map
+	$(CC) -shared -Wl,-soname,libmcrring.so.$(LIB_MAJOR) \
+		-Wl,--version-script=lib/libmcrring.map -o $@ $(LIB_OBJS) -pthread
+	ln -sf $(notdir $@) $(LIB_DIR)/libmcrring.so.$(LIB_MAJOR)
+	ln -sf libmcrring.so.$(LIB_MAJOR) $(LIB_DIR)/libmcrring.so
+
+$(LIB_DIR)/mcrring.pc: lib/mcrring.pc.in
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIB_VERSION)|' $< >$@
+
+PREFIX ?= /usr/local
+lib: $(LIB_A) $(LIB_SO) $(LIB_DIR)/mcrring.pc
+
 define host_variant
 $(BUILD)/host/$(1)/%: selftests/host/%.c $(LIB_SRCS) $(HDRS) | deps
 	@mkdir -p $$(@D)

@@ -18,6 +18,8 @@
 
 #include <linux/mcrring.h>
 
+#include "mcr_ring.h"
+
 static ushort mode = 0600;
 
 /* Permission bits read and shown in octal, as chmod users write them. */

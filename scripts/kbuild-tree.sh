@@ -11,6 +11,7 @@ dir=$1
 mkdir -p "$dir/kmod"
 ln -sfn "$top/Kbuild" "$dir/Kbuild"
 ln -sfn "$top/uapi" "$dir/uapi"
+ln -sfn "$top/lib" "$dir/lib"
 for f in "$top"/kmod/*; do
 	ln -sfn "$f" "$dir/kmod/$(basename "$f")"
 done

@@ -32,7 +32,8 @@ grep -v 'Skipping BTF generation' "$log" | grep -E 'warning|error' >"$log.bad"
 [ $rc -eq 0 ] && [ ! -s "$log.bad" ]
 report $? "sparse and W=1 on kmod/" "$log.bad"
 
-for f in "$top"/kmod/*.c "$top"/kmod/*.h "$top"/uapi/linux/*.h; do
+for f in "$top"/kmod/*.c "$top"/kmod/*.h "$top"/uapi/linux/*.h \
+	 "$top"/lib/mcr_ring.h; do
 	[ -e "$f" ] || continue
 	out=$(perl "$cache/linux-source-6.1/scripts/checkpatch.pl" --no-tree \
 		--strict --quiet --show-types -f "$f" 2>&1)

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * The few kernel primitives the ring protocol uses, for userspace, as C11
+ * atomics. In the kernel lib/mcr_ring.h uses the real ones instead.
+ *
+ * READ_ONCE/WRITE_ONCE are relaxed atomics here, not volatile accesses,
+ * so that ThreadSanitizer sees every shared access the protocol makes.
+ */
+#ifndef MCR_COMPAT_H
+#define MCR_COMPAT_H
+
+#ifdef __KERNEL__
+#error "kernel code uses the kernel's own primitives"
+#endif
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <linux/types.h>
+
+#define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#define smp_load_acquire(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define smp_store_release(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define smp_rmb()		__atomic_thread_fence(__ATOMIC_ACQUIRE)
+
+/* Returns the value found at *p; the swap happened iff it equals old. */
+static inline __u64 mcr_cmpxchg64_relaxed(__u64 *p, __u64 old, __u64 new)
+{
+	__atomic_compare_exchange_n(p, &old, new, false, __ATOMIC_RELAXED,
+				    __ATOMIC_RELAXED);
+	return old;
+}
+
+static inline void mcr_atomic_inc64(__u64 *p)
+{
+	__atomic_fetch_add(p, 1, __ATOMIC_RELAXED);
+}
+
+#ifndef likely
+#define likely(x)		__builtin_expect(!!(x), 1)
+#define unlikely(x)		__builtin_expect(!!(x), 0)
+#endif
+
+#ifndef static_assert
+#define static_assert		_Static_assert
+#endif
+
+#endif /* MCR_COMPAT_H */

@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: LGPL-2.1 OR MIT
+/*
+ * libmcrring: everything that is not on the inline write path: ring sets,
+ * writer setup, formatted logging, the merging reader.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "mcrring.h"
+
+#define MCR_EXPORT __attribute__((visibility("default")))
+
+struct mcr_set {
+	void *base;		/* one mapping holding every ring */
+	size_t map_len;
+	__u64 stride;		/* bytes between rings */
+	int fd;
+	unsigned int nr_rings;
+	struct mcr_ring rings[];
+};
+
+/* --- process and thread identity ------------------------------------ */
+
+static __thread pid_t mcr_tls_tid;
+static pid_t mcr_pid;
+static pthread_once_t mcr_atfork_once = PTHREAD_ONCE_INIT;
+
+/* After fork the child's copy of the caches names the parent: forget. */
+static void mcr_atfork_child(void)
+{
+	mcr_tls_tid = 0;
+	mcr_pid = 0;
+}
+
+static void mcr_atfork_register(void)
+{
+	pthread_atfork(NULL, NULL, mcr_atfork_child);
+}
+
+MCR_EXPORT pid_t mcr_gettid(void)
+{
+	if (__builtin_expect(!mcr_tls_tid, 0)) {
+		pthread_once(&mcr_atfork_once, mcr_atfork_register);
+		mcr_tls_tid = gettid();
+	}
+	return mcr_tls_tid;
+}
+
+MCR_EXPORT pid_t mcr_getpid(void)
+{
+	pid_t pid = __atomic_load_n(&mcr_pid, __ATOMIC_RELAXED);
+
+	if (__builtin_expect(!pid, 0)) {
+		pthread_once(&mcr_atfork_once, mcr_atfork_register);
+		pid = getpid();
+		__atomic_store_n(&mcr_pid, pid, __ATOMIC_RELAXED);
+	}
+	return pid;
+}
+
+MCR_EXPORT unsigned int mcr_cpu(void)
+{
+	int cpu = sched_getcpu();	/* rseq-backed in glibc >= 2.35 */
+
+	return cpu < 0 ? 0 : (unsigned int)cpu;
+}
+
+/* --- ring sets ------------------------------------------------------ */
+
+MCR_EXPORT int mcr_shm_create(unsigned int nr_rings, __u32 ndesc,
+			      __u32 data_size, struct mcr_set **out)
+{
+	__u64 size = mcr_ring_size(ndesc, data_size);
+	struct mcr_set *set;
+	int ret;
+
+	if (!size || !nr_rings || nr_rings > 1024)
+		return -EINVAL;
+	set = calloc(1, sizeof(*set) + nr_rings * sizeof(set->rings[0]));
+	if (!set)
+		return -ENOMEM;
+	set->nr_rings = nr_rings;
+	set->stride = size;
+	set->map_len = size * nr_rings;
+	set->fd = memfd_create("mcrring", MFD_CLOEXEC);
+	if (set->fd < 0) {
+		ret = -errno;
+		goto out_free;
+	}
+	if (ftruncate(set->fd, (off_t)set->map_len)) {
+		ret = -errno;
+		goto out_close;
+	}
+	set->base = mmap(NULL, set->map_len, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, set->fd, 0);
+	if (set->base == MAP_FAILED) {
+		ret = -errno;
+		goto out_close;
+	}
+	for (unsigned int i = 0; i < nr_rings; i++)
+		mcr_ring_format(&set->rings[i],
+				(char *)set->base + i * set->stride, ndesc,
+				data_size, i);
+	*out = set;
+	return 0;
+
+out_close:
+	close(set->fd);
+out_free:
+	free(set);
+	return ret;
+}
+
+MCR_EXPORT void mcr_set_close(struct mcr_set *set)
+{
+	if (!set)
+		return;
+	munmap(set->base, set->map_len);
+	close(set->fd);
+	free(set);
+}
+
+MCR_EXPORT unsigned int mcr_set_nr_rings(const struct mcr_set *set)
+{
+	return set->nr_rings;
+}
+
+MCR_EXPORT const struct mcr_ring *mcr_set_ring(const struct mcr_set *set,
+					       unsigned int idx)
+{
+	return idx < set->nr_rings ? &set->rings[idx] : NULL;
+}
+
+/* --- writers -------------------------------------------------------- */
+
+MCR_EXPORT int mcr_writer_spsc(struct mcr_set *set, unsigned int cpu,
+			       struct mcr_writer *w)
+{
+	unsigned int ring = MCR_RING_SPSC(cpu);
+
+	if (ring >= set->nr_rings)
+		return -EINVAL;
+	memset(w, 0, sizeof(*w));
+	mcr_spsc_init(&w->spsc, &set->rings[ring]);
+	w->kind = MCR_WRITER_SPSC;
+	w->wake_fd = -1;
+	w->owner_tid = mcr_gettid();
+	w->ring_id = ring;
+	return 0;
+}
+
+MCR_EXPORT int mcr_writer_mpsc(struct mcr_set *set, struct mcr_writer *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->ring = set->rings[MCR_RING_MPSC];
+	w->kind = MCR_WRITER_MPSC;
+	w->wake_fd = -1;
+	w->ring_id = MCR_RING_MPSC;
+	return 0;
+}
+
+MCR_EXPORT void mcr_wake(struct mcr_writer *w)
+{
+	if (w->wake_fd < 0)
+		return;
+	__atomic_fetch_add(&w->wakeups, 1, __ATOMIC_RELAXED);
+	ioctl(w->wake_fd, MCR_IOC_WAKE);
+}
+
+/*
+ * vsnprintf() needs a byte for its NUL: output of exactly MCR_TEXT_MAX
+ * bytes cannot be formatted in place, and only that output goes through
+ * a buffer on the stack.
+ */
+static int mcr_vlogf_max(struct mcr_writer *w, unsigned int pri,
+			 const char *fmt, va_list ap)
+{
+	char buf[MCR_TEXT_MAX + 1];
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+
+	if (n != MCR_TEXT_MAX)
+		return n < 0 ? -EINVAL : -EMSGSIZE;
+	n = mcr_log(w, pri, buf, MCR_TEXT_MAX);
+	return n ? n : MCR_TEXT_MAX;
+}
+
+MCR_EXPORT int mcr_vlogf(struct mcr_writer *w, unsigned int pri,
+			 const char *fmt, va_list ap)
+{
+	/* Most messages are short: try a small reservation first. */
+	size_t want = 256;
+	struct mcr_resv resv;
+	va_list again;
+	int n, ret;
+
+	for (int pass = 0; pass < 2; pass++) {
+		ret = mcr_reserve(w, want, &resv);
+		if (ret)
+			return ret;
+		va_copy(again, ap);
+		n = vsnprintf(resv.text, resv.cap, fmt, again);
+		va_end(again);
+		if (n >= 0 && (size_t)n < resv.cap) {
+			ret = mcr_commit(w, &resv, (size_t)n, pri, 0);
+			return ret ? ret : n;
+		}
+		mcr_discard(w, &resv);
+		if (n < 0)
+			return -EINVAL;
+		if (n > MCR_TEXT_MAX)
+			return -EMSGSIZE;
+		if (n == MCR_TEXT_MAX) {
+			va_copy(again, ap);
+			ret = mcr_vlogf_max(w, pri, fmt, again);
+			va_end(again);
+			return ret;
+		}
+		want = (size_t)n + 1;
+	}
+	return -EMSGSIZE;	/* the output grew between two passes */
+}
+
+MCR_EXPORT int mcr_logf(struct mcr_writer *w, unsigned int pri,
+			const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = mcr_vlogf(w, pri, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+static bool mcr_field_ok(const char *f)
+{
+	const char *p = f;
+
+	while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+	       (*p >= '0' && *p <= '9') || *p == '_')
+		p++;
+	return p != f && *p == '=';
+}
+
+MCR_EXPORT int mcr_log_fields(struct mcr_writer *w, unsigned int pri,
+			      const char *msg, const char *const *fields,
+			      unsigned int nfields)
+{
+	size_t len = strlen(msg), off;
+	struct mcr_resv resv;
+	int ret;
+
+	for (unsigned int i = 0; i < nfields; i++) {
+		if (!mcr_field_ok(fields[i]))
+			return -EINVAL;
+		len += 1 + strlen(fields[i]);
+	}
+	ret = mcr_reserve(w, len, &resv);
+	if (ret)
+		return ret;
+	off = strlen(msg);
+	memcpy(resv.text, msg, off);
+	for (unsigned int i = 0; i < nfields; i++) {
+		size_t n = strlen(fields[i]);
+
+		resv.text[off++] = '\0';
+		memcpy(resv.text + off, fields[i], n);
+		off += n;
+	}
+	return mcr_commit(w, &resv, len, pri, nfields ? MCR_FLAG_FIELDS : 0);
+}
+
+/* --- the merging reader --------------------------------------------- */
+
+struct mcr_reader_ring {
+	struct mcr_cursor cur;
+	struct mcr_record rec;	/* pending record, when have */
+	bool have;
+	bool writer_gone;
+	char text[MCR_TEXT_MAX];
+};
+
+struct mcr_reader {
+	struct mcr_set *set;
+	__u64 abandon_ns;
+	__u64 reclaim_ns;
+	struct mcr_reader_ring rings[];
+};
+
+MCR_EXPORT int mcr_reader_open(struct mcr_set *set, struct mcr_reader **out)
+{
+	struct mcr_reader *rd;
+
+	rd = calloc(1, sizeof(*rd) + set->nr_rings * sizeof(rd->rings[0]));
+	if (!rd)
+		return -ENOMEM;
+	rd->set = set;
+	rd->abandon_ns = MCR_ABANDON_NS_DEFAULT;
+	rd->reclaim_ns = MCR_RECLAIM_NS_DEFAULT;
+	for (unsigned int i = 0; i < set->nr_rings; i++)
+		mcr_cursor_init(&rd->rings[i].cur, &set->rings[i], i);
+	*out = rd;
+	return 0;
+}
+
+MCR_EXPORT void mcr_reader_close(struct mcr_reader *rd)
+{
+	free(rd);
+}
+
+MCR_EXPORT void mcr_reader_set_bounds(struct mcr_reader *rd, __u64 abandon_ns,
+				      __u64 reclaim_ns)
+{
+	rd->abandon_ns = abandon_ns;
+	rd->reclaim_ns = reclaim_ns;
+}
+
+MCR_EXPORT void mcr_reader_writer_gone(struct mcr_reader *rd,
+				       unsigned int ring)
+{
+	if (ring < rd->set->nr_rings)
+		rd->rings[ring].writer_gone = true;
+}
+
+/* SPSC rings wait for their writer unless it is known to be gone. */
+static __u64 mcr_abandon_bound(const struct mcr_reader *rd, unsigned int i)
+{
+	if (i == MCR_RING_MPSC)
+		return rd->abandon_ns;
+	return rd->rings[i].writer_gone ? 0 : (__u64)-1;
+}
+
+/* Fill ring @i's pending slot; bounded: at most one ring's worth of skips. */
+static void mcr_reader_fill(struct mcr_reader *rd, unsigned int i, __u64 now)
+{
+	struct mcr_reader_ring *rr = &rd->rings[i];
+	const struct mcr_ring *r = &rd->set->rings[i];
+
+	for (__u32 budget = r->ndesc; !rr->have && budget; budget--) {
+		int res = mcr_consume(r, &rr->cur, &rr->rec, rr->text, now,
+				      mcr_abandon_bound(rd, i),
+				      rd->reclaim_ns);
+
+		if (res == MCR_RECORD)
+			rr->have = true;
+		else if (res != MCR_SKIPPED)
+			break;
+	}
+	mcr_cursor_publish_counters(r, &rr->cur);
+}
+
+MCR_EXPORT int mcr_read(struct mcr_reader *rd, struct mcr_record *rec,
+			char *text)
+{
+	__u64 now = mcr_now_ns();
+	struct mcr_reader_ring *best = NULL;
+
+	for (unsigned int i = 0; i < rd->set->nr_rings; i++) {
+		struct mcr_reader_ring *rr = &rd->rings[i];
+
+		mcr_reader_fill(rd, i, now);
+		if (rr->have && (!best || rr->rec.ts_ns < best->rec.ts_ns))
+			best = rr;
+	}
+	if (!best)
+		return 0;
+	*rec = best->rec;
+	memcpy(text, best->text, best->rec.len);
+	best->have = false;
+	return 1;
+}
+
+MCR_EXPORT int mcr_reader_stats(const struct mcr_reader *rd, unsigned int ring,
+				struct mcr_ring_stats *st)
+{
+	const struct mcr_cursor *c;
+
+	if (ring >= rd->set->nr_rings)
+		return -EINVAL;
+	c = &rd->rings[ring].cur;
+	st->drained = c->drained;
+	st->abandoned = c->abandoned;
+	st->invalid = c->invalid;
+	st->discarded = c->discarded;
+	st->reclaimed = c->reclaimed;
+	st->dropped_full = READ_ONCE(rd->set->rings[ring].prod->dropped_full);
+	return 0;
+}

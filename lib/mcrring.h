@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR MIT */
+/*
+ * libmcrring: log from hot paths into mcrring rings.
+ *
+ * Writers: open a ring set, make an SPSC writer (one ring, one thread) or
+ * an MPSC writer (any thread), then mcr_log(), mcr_logf(), or
+ * mcr_reserve() + mcr_commit() for zero-copy. The write path is inline,
+ * lock-free, allocation-free and makes no system call; the only call into
+ * the kernel is one wake-up when the ring is half full and the drainer
+ * sleeps.
+ *
+ * Readers: mcr_reader drains the rings of a set itself (host shared
+ * mappings and user drain mode) and merges them by timestamp.
+ *
+ * All functions return 0 or a positive count on success and -errno on
+ * failure; none sets errno.
+ */
+#ifndef MCRRING_H
+#define MCRRING_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "mcr_ring.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* An open ring set: /dev/mcrlog, or a shared mapping with its layout. */
+struct mcr_set;
+
+/**
+ * mcr_shm_create() - a ring set in an anonymous shared mapping
+ * @nr_rings: rings; ring 0 is MPSC, 1 + n the SPSC ring of "cpu" n
+ * @ndesc: descriptors per ring (power of two)
+ * @data_size: text bytes per ring (power of two, >= 2 * MCR_TEXT_MAX)
+ * @out: the set
+ *
+ * The same layout the module maps, in memory that stays shared across
+ * fork(): for tests, benchmarks and programs that want mcrring's rings
+ * without the module.
+ *
+ * Return: 0, -EINVAL for a bad geometry, -ENOMEM, or what memfd_create,
+ * ftruncate or mmap failed with.
+ */
+int mcr_shm_create(unsigned int nr_rings, __u32 ndesc, __u32 data_size,
+		   struct mcr_set **out);
+
+/* mcr_set_close() - unmap and free a set; writers and readers go first. */
+void mcr_set_close(struct mcr_set *set);
+
+/* mcr_set_nr_rings() - number of rings in @set. */
+unsigned int mcr_set_nr_rings(const struct mcr_set *set);
+
+/* mcr_set_ring() - ring @idx of @set, or NULL when out of range. */
+const struct mcr_ring *mcr_set_ring(const struct mcr_set *set,
+				    unsigned int idx);
+
+/* --- writers ----------------------------------------------------------- */
+
+enum mcr_writer_kind { MCR_WRITER_SPSC = 1, MCR_WRITER_MPSC = 2 };
+
+/*
+ * A writer handle. Public so the fast path can be inline; touch it only
+ * through the functions below.
+ */
+struct mcr_writer {
+	union {
+		struct mcr_spsc spsc;	/* MCR_WRITER_SPSC */
+		struct mcr_ring ring;	/* MCR_WRITER_MPSC */
+	};
+	int kind;
+	int wake_fd;		/* where to ask for a drain; -1: nobody to wake */
+	pid_t owner_tid;	/* SPSC: the only thread allowed to write */
+	__u32 ring_id;
+	__u64 dropped;		/* records this handle lost to a full ring */
+	__u64 wakeups;		/* wake-ups this handle sent */
+};
+
+/**
+ * mcr_writer_spsc() - bind an SPSC writer to ring 1 + @cpu and this thread
+ * @set: the set
+ * @cpu: whose ring
+ * @w: the handle to initialise
+ *
+ * On the device the ring is claimed for the set's open file: a second
+ * claim fails with -EBUSY until the first is released.
+ *
+ * Return: 0, -EINVAL when the ring does not exist, -EBUSY when claimed.
+ */
+int mcr_writer_spsc(struct mcr_set *set, unsigned int cpu,
+		    struct mcr_writer *w);
+
+/**
+ * mcr_writer_mpsc() - make a writer for the MPSC ring, usable by any thread
+ * @set: the set
+ * @w: the handle to initialise
+ *
+ * Return: 0.
+ */
+int mcr_writer_mpsc(struct mcr_set *set, struct mcr_writer *w);
+
+/* The calling thread's id, cached per thread (fork-safe). */
+pid_t mcr_gettid(void);
+pid_t mcr_getpid(void);
+
+/* Wake the drainer; the write path calls it at most once per half ring. */
+void mcr_wake(struct mcr_writer *w);
+
+static inline __u64 mcr_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+unsigned int mcr_cpu(void);
+
+/**
+ * mcr_reserve() - reserve room for @len bytes of text
+ * @w: the writer
+ * @len: bytes, at most MCR_TEXT_MAX
+ * @resv: the reservation; write the text to resv->text
+ *
+ * Context: for an SPSC writer, only the thread it is bound to.
+ * Return: 0, -EMSGSIZE (@len too long), -ENOBUFS (ring full, record
+ * dropped and counted), -EPERM (SPSC handle used from another thread).
+ */
+static inline int mcr_reserve(struct mcr_writer *w, size_t len,
+			      struct mcr_resv *resv)
+{
+	int ret;
+
+	resv->hint = 0;
+	if (len > MCR_TEXT_MAX)
+		return -EMSGSIZE;
+	if (w->kind == MCR_WRITER_SPSC) {
+		if (__builtin_expect(mcr_gettid() != w->owner_tid, 0))
+			return -EPERM;
+		ret = mcr_spsc_reserve(&w->spsc, (__u32)len, resv);
+	} else {
+		ret = mcr_mpsc_reserve(&w->ring, (__u32)len, resv);
+	}
+	if (__builtin_expect(ret == -ENOBUFS, 0))
+		w->dropped++;
+	if (__builtin_expect(resv->hint & MCR_RESV_WAKE, 0))
+		mcr_wake(w);
+	return ret;
+}
+
+/**
+ * mcr_commit() - publish a reservation with @len bytes of text
+ * @w: the writer
+ * @resv: from mcr_reserve()
+ * @len: bytes written at resv->text, at most the reserved length
+ * @pri: MCR_PRI(facility, severity)
+ * @flags: MCR_FLAG_*
+ *
+ * Return: 0, -EINVAL (@len larger than reserved, bad @pri or @flags; the
+ * reservation is discarded).
+ */
+static inline int mcr_commit(struct mcr_writer *w, struct mcr_resv *resv,
+			     size_t len, unsigned int pri, unsigned int flags)
+{
+	__u64 ts = mcr_now_ns();
+	__u32 pid = (__u32)mcr_getpid(), tid = (__u32)mcr_gettid();
+
+	if (len > resv->cap || MCR_PRI_FAC(pri) > MCR_FAC_MAX ||
+	    (flags & ~MCR_FLAG_ALL)) {
+		if (w->kind == MCR_WRITER_SPSC)
+			mcr_spsc_discard(&w->spsc, resv);
+		else
+			mcr_mpsc_discard(&w->ring, resv);
+		return -EINVAL;
+	}
+	if (w->kind == MCR_WRITER_SPSC)
+		mcr_spsc_commit(&w->spsc, resv, (__u32)len, ts, pid, tid,
+				mcr_cpu(), (__u8)pri, (__u8)flags);
+	else
+		mcr_mpsc_commit(&w->ring, resv, (__u32)len, ts, pid, tid,
+				mcr_cpu(), (__u8)pri, (__u8)flags);
+	return 0;
+}
+
+/* mcr_discard() - give a reservation back unpublished. */
+static inline void mcr_discard(struct mcr_writer *w, struct mcr_resv *resv)
+{
+	if (w->kind == MCR_WRITER_SPSC)
+		mcr_spsc_discard(&w->spsc, resv);
+	else
+		mcr_mpsc_discard(&w->ring, resv);
+}
+
+/**
+ * mcr_log() - log a ready message
+ * @w: the writer
+ * @pri: MCR_PRI(facility, severity)
+ * @msg: the text, need not be NUL-terminated
+ * @len: its length, at most MCR_TEXT_MAX
+ *
+ * Return: 0 or an mcr_reserve()/mcr_commit() error.
+ */
+static inline int mcr_log(struct mcr_writer *w, unsigned int pri,
+			  const char *msg, size_t len)
+{
+	struct mcr_resv resv;
+	int ret = mcr_reserve(w, len, &resv);
+
+	if (ret)
+		return ret;
+	memcpy(resv.text, msg, len);
+	return mcr_commit(w, &resv, len, pri, 0);
+}
+
+/**
+ * mcr_logf() - format a message straight into the ring
+ * @w: the writer
+ * @pri: MCR_PRI(facility, severity)
+ * @fmt: printf(3) format
+ *
+ * Formats into the reservation itself, no intermediate buffer. Output
+ * longer than MCR_TEXT_MAX is refused, never truncated.
+ *
+ * Return: the message length, or -EMSGSIZE, -ENOBUFS, -EPERM, -EINVAL.
+ */
+int mcr_logf(struct mcr_writer *w, unsigned int pri, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int mcr_vlogf(struct mcr_writer *w, unsigned int pri, const char *fmt,
+	      va_list ap) __attribute__((format(printf, 3, 0)));
+
+/**
+ * mcr_log_fields() - log a message with KEY=value fields
+ * @w: the writer
+ * @pri: MCR_PRI(facility, severity)
+ * @msg: NUL-terminated message
+ * @fields: NUL-terminated "KEY=value" strings; KEY is [A-Za-z0-9_]+
+ * @nfields: how many
+ *
+ * The record's text is msg "\0" field "\0" field ..., flagged
+ * MCR_FLAG_FIELDS, as /dev/kmsg dictionaries.
+ *
+ * Return: 0, -EINVAL for a malformed field, or an mcr_reserve() error.
+ */
+int mcr_log_fields(struct mcr_writer *w, unsigned int pri, const char *msg,
+		   const char *const *fields, unsigned int nfields);
+
+/* --- readers ----------------------------------------------------------- */
+
+/* A reader that drains every ring of a set and merges them by time. */
+struct mcr_reader;
+
+/* Per-ring accounting: reserved = drained + abandoned + invalid + discarded. */
+struct mcr_ring_stats {
+	__u64 drained;
+	__u64 abandoned;
+	__u64 invalid;
+	__u64 discarded;
+	__u64 reclaimed;	/* abandoned records whose pin timed out */
+	__u64 dropped_full;	/* the writers' own count */
+};
+
+#define MCR_ABANDON_NS_DEFAULT	(100ULL * 1000 * 1000)		/* 100 ms */
+#define MCR_RECLAIM_NS_DEFAULT	(10ULL * 1000 * 1000 * 1000)	/* 10 s */
+
+/**
+ * mcr_reader_open() - become the consumer of every ring of @set
+ * @set: the set
+ * @out: the reader
+ *
+ * MPSC in-flight records are abandoned after MCR_ABANDON_NS_DEFAULT; SPSC
+ * ones only after mcr_reader_writer_gone().
+ *
+ * Return: 0, -ENOMEM.
+ */
+int mcr_reader_open(struct mcr_set *set, struct mcr_reader **out);
+void mcr_reader_close(struct mcr_reader *rd);
+
+/* mcr_reader_set_bounds() - abandon and reclaim bounds, in ns. */
+void mcr_reader_set_bounds(struct mcr_reader *rd, __u64 abandon_ns,
+			   __u64 reclaim_ns);
+
+/**
+ * mcr_reader_writer_gone() - the writer of SPSC ring @ring is dead
+ * @rd: the reader
+ * @ring: ring index
+ *
+ * Its in-flight record, if any, is abandoned at once.
+ */
+void mcr_reader_writer_gone(struct mcr_reader *rd, unsigned int ring);
+
+/**
+ * mcr_read() - the oldest record available across the rings
+ * @rd: the reader
+ * @rec: its metadata
+ * @text: MCR_TEXT_MAX bytes for its text
+ *
+ * Per ring, records come in sequence order; across rings, the record with
+ * the smallest timestamp among those available goes first.
+ *
+ * Return: 1 when a record was read, 0 when none is available.
+ */
+int mcr_read(struct mcr_reader *rd, struct mcr_record *rec, char *text);
+
+/* mcr_reader_stats() - accounting of ring @ring; -EINVAL if none. */
+int mcr_reader_stats(const struct mcr_reader *rd, unsigned int ring,
+		     struct mcr_ring_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MCRRING_H */
