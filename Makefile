@@ -117,6 +117,8 @@ $(BUILD)/vm-bin/%: selftests/vm/%.c $(LIB_SRCS) $(HDRS) | deps
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) -static -o $@ $< $(LIB_SRCS)
 
+include selftests/fuzz/fuzz.mk
+
 host-tests: $(HOST_BINS)
 selftests: host-tests $(VM_BINS)
 

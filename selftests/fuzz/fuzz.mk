@@ -1,0 +1,1 @@
+# libFuzzer targets (clang). Included from the top-level Makefile.
