@@ -339,7 +339,7 @@ TEST(attach_checks_the_mapping)
 
 	ASSERT_EQ(0, mcr_shm_create(1, 64, 16384, &set));
 	src = mcr_set_ring(set, 0);
-	mem = src->prod;
+	mem = src->cons;	/* the ring starts with its cons page */
 	EXPECT_EQ(0, mcr_ring_attach(&r, mem, mcr_ring_size(64, 16384)));
 	EXPECT_EQ(64, r.ndesc);
 	EXPECT_EQ((void *)src->data, (void *)r.data);

@@ -91,18 +91,20 @@ struct mcr_desc {
 /*
  * Ring memory, in mmap order. Each part starts on a page boundary:
  *
- *   MCR_PROD_PAGE  struct mcr_prod    writers write (head, drop counter)
- *   MCR_CONS_PAGE  struct mcr_cons    the consumer writes; read-only to
- *                                     writers when the kernel drains
+ *   MCR_CONS_OFF   struct mcr_cons    the consumer writes; writers map it
+ *                                     read-only when the kernel drains
+ *   MCR_PROD_OFF   struct mcr_prod    writers write (head, drop counter)
  *   MCR_DESC_OFF   struct mcr_desc[ndesc]
  *   data_off       text data ring, data_size bytes
  *
- * ndesc and data_size are powers of two; positions are free-running and
- * a slot is found by masking.
+ * The read-only page comes first so that a writer maps a ring with two
+ * mappings: [0, MCR_PROD_OFF) read-only, [MCR_PROD_OFF, ring_size)
+ * read-write. ndesc and data_size are powers of two; positions are
+ * free-running and a slot is found by masking.
  */
 #define MCR_PAGE_SIZE		4096
-#define MCR_PROD_OFF		0
-#define MCR_CONS_OFF		MCR_PAGE_SIZE
+#define MCR_CONS_OFF		0
+#define MCR_PROD_OFF		MCR_PAGE_SIZE
 #define MCR_DESC_OFF		(2 * MCR_PAGE_SIZE)
 
 #define MCR_CACHELINE		64
