@@ -115,7 +115,7 @@ HOST_BINS := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/host/$(v)/,$(HOST_TEST
 # Static, so they run in the VM's busybox-only initramfs.
 $(BUILD)/vm-bin/%: selftests/vm/%.c $(LIB_SRCS) $(HDRS) | deps
 	@mkdir -p $(@D)
-	$(CC) $(HOST_CFLAGS) -static -o $@ $< $(LIB_SRCS)
+	$(CC) $(HOST_CFLAGS) -Iselftests/vm -static -o $@ $< $(LIB_SRCS)
 
 include selftests/fuzz/fuzz.mk
 

@@ -2,23 +2,29 @@
 /*
  * mcrring: lock-free log rings shared with userspace writers.
  *
- * This file owns the module's life cycle and the /dev/mcrlog misc device.
+ * This file owns the module's life cycle, its parameters and the
+ * /dev/mcrlog misc device's file operations.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/compat.h>
 #include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/poll.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/stat.h>
 #include <linux/sysfs.h>
 #include <linux/uidgid.h>
 
 #include <linux/mcrring.h>
 
-#include "mcr_ring.h"
+#include "mcr.h"
 
 static ushort mode = 0600;
 
@@ -41,6 +47,31 @@ module_param(group, int, 0444);
 MODULE_PARM_DESC(group,
 		 "Only members of this gid (or CAP_SYS_ADMIN) may open /dev/mcrlog; -1 = no check (default)");
 
+u32 mcr_ndesc = 16384;
+module_param_named(ring_ndesc, mcr_ndesc, uint, 0444);
+MODULE_PARM_DESC(ring_ndesc,
+		 "Descriptors per ring, power of two (default 16384)");
+
+static unsigned int ring_data_kb = 2048;
+module_param(ring_data_kb, uint, 0444);
+MODULE_PARM_DESC(ring_data_kb,
+		 "Text bytes per ring in KiB, power of two (default 2048)");
+u32 mcr_data_size;
+
+static unsigned long archive_kb = 8192;
+module_param(archive_kb, ulong, 0444);
+MODULE_PARM_DESC(archive_kb, "Archive size in KiB, power of two (default 8192)");
+
+unsigned int mcr_abandon_ms = 100;
+module_param_named(abandon_ms, mcr_abandon_ms, uint, 0644);
+MODULE_PARM_DESC(abandon_ms,
+		 "An MPSC record in flight this long is skipped as abandoned (default 100)");
+
+unsigned int mcr_reclaim_ms = 10000;
+module_param_named(reclaim_ms, mcr_reclaim_ms, uint, 0644);
+MODULE_PARM_DESC(reclaim_ms,
+		 "An abandoned MPSC record's memory is reused after this long (default 10000)");
+
 static kgid_t mcr_group;
 
 /*
@@ -50,22 +81,138 @@ static kgid_t mcr_group;
  */
 static int mcr_open(struct inode *inode, struct file *file)
 {
+	struct mcr_file *mf;
+
 	if (gid_valid(mcr_group) && !in_group_p(mcr_group) &&
 	    !capable(CAP_SYS_ADMIN))
 		return -EACCES;
+	mf = kzalloc(sizeof(*mf), GFP_KERNEL);
+	if (!mf)
+		return -ENOMEM;
+	mutex_init(&mf->lock);
+	mcr_archive_seek(mf, false);
+	file->private_data = mf;
 	return 0;
 }
 
 static int mcr_release(struct inode *inode, struct file *file)
 {
+	struct mcr_file *mf = file->private_data;
+
+	mcr_release_claims(file);
+	kvfree(mf->line);
+	kfree(mf->rec);
+	kfree(mf);
 	return 0;
+}
+
+static ssize_t mcr_read(struct file *file, char __user *buf, size_t len,
+			loff_t *ppos)
+{
+	struct mcr_file *mf = file->private_data;
+	ssize_t ret;
+
+	if (mutex_lock_interruptible(&mf->lock))
+		return -ERESTARTSYS;
+	if (!mf->line) {
+		mf->line = kvmalloc(MCR_LINE_MAX, GFP_KERNEL);
+		mf->rec = kmalloc(MCR_AREC_MAX, GFP_KERNEL);
+		if (!mf->line || !mf->rec) {
+			kvfree(mf->line);
+			kfree(mf->rec);
+			mf->line = NULL;
+			mf->rec = NULL;
+			mutex_unlock(&mf->lock);
+			return -ENOMEM;
+		}
+	}
+	ret = mcr_archive_read(mf, buf, len, file->f_flags & O_NONBLOCK);
+	mutex_unlock(&mf->lock);
+	return ret;
+}
+
+static __poll_t mcr_poll(struct file *file, poll_table *wait)
+{
+	struct mcr_file *mf = file->private_data;
+
+	poll_wait(file, &mcr_archive_wait, wait);
+	return mcr_archive_ready(mf) ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+/* SEEK_SET 0: back to the oldest record; SEEK_END 0: only new ones. */
+static loff_t mcr_llseek(struct file *file, loff_t off, int whence)
+{
+	struct mcr_file *mf = file->private_data;
+
+	if (off || (whence != SEEK_SET && whence != SEEK_END))
+		return -EINVAL;
+	mutex_lock(&mf->lock);
+	mcr_archive_seek(mf, whence == SEEK_END);
+	mutex_unlock(&mf->lock);
+	return 0;
+}
+
+static bool mcr_zero(const void *p, size_t n)
+{
+	return !memchr_inv(p, 0, n);
+}
+
+static long mcr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case MCR_IOC_INFO: {
+		struct mcr_info info = {
+			.abi_version = MCR_ABI_VERSION,
+			.nr_rings = mcr_nr_rings,
+			.features = MCR_FEAT_SPSC | MCR_FEAT_MPSC,
+			.ndesc = mcr_ndesc,
+			.data_size = mcr_data_size,
+			.ring_size = mcr_ring_bytes(),
+		};
+
+		return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
+	}
+	case MCR_IOC_CLAIM: {
+		struct mcr_claim claim;
+
+		if (copy_from_user(&claim, uarg, sizeof(claim)))
+			return -EFAULT;
+		if (claim.flags || !mcr_zero(claim.resv, sizeof(claim.resv)))
+			return -EINVAL;
+		if (!(file->f_mode & FMODE_WRITE))
+			return -EBADF;
+		return mcr_claim(file, claim.ring);
+	}
+	case MCR_IOC_WAKE:
+		mcr_drain_wake();
+		return 0;
+	case MCR_IOC_COUNTERS: {
+		struct mcr_counters c;
+
+		if (copy_from_user(&c, uarg, sizeof(c)))
+			return -EFAULT;
+		if (c.flags || !mcr_zero(c.resv, sizeof(c.resv)) ||
+		    c.ring >= mcr_nr_rings)
+			return -EINVAL;
+		mcr_ring_counters(mcr_rings[c.ring], &c);
+		return copy_to_user(uarg, &c, sizeof(c)) ? -EFAULT : 0;
+	}
+	}
+	return -ENOTTY;
 }
 
 static const struct file_operations mcr_fops = {
 	.owner		= THIS_MODULE,
 	.open		= mcr_open,
 	.release	= mcr_release,
-	.llseek		= noop_llseek,
+	.read		= mcr_read,
+	.poll		= mcr_poll,
+	.llseek		= mcr_llseek,
+	.mmap		= mcr_mmap,
+	.unlocked_ioctl	= mcr_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
 };
 
 static struct miscdevice mcr_miscdev = {
@@ -74,10 +221,8 @@ static struct miscdevice mcr_miscdev = {
 	.fops	= &mcr_fops,
 };
 
-static int __init mcr_init(void)
+static int mcr_check_params(void)
 {
-	int ret;
-
 	if (mode & ~0777) {
 		pr_err("mode=%#o: only permission bits (0..0777) are allowed\n",
 		       mode);
@@ -91,20 +236,73 @@ static int __init mcr_init(void)
 			return -EINVAL;
 		}
 	}
+	mcr_data_size = ring_data_kb * 1024;
+	if (ring_data_kb > MCR_DATA_MAX / 1024 ||
+	    !mcr_ring_size(mcr_ndesc, mcr_data_size)) {
+		pr_err("ring_ndesc=%u ring_data_kb=%u: both must be powers of two, %u..%u descriptors, %u..%u KiB\n",
+		       mcr_ndesc, ring_data_kb, MCR_NDESC_MIN, MCR_NDESC_MAX,
+		       MCR_DATA_MIN / 1024, MCR_DATA_MAX / 1024);
+		return -EINVAL;
+	}
+	return 0;
+}
 
+static int __init mcr_init(void)
+{
+	int ret;
+
+	ret = mcr_check_params();
+	if (ret)
+		return ret;
+	if (archive_kb > SZ_4G / 1024) {
+		pr_err("archive_kb=%lu: at most 4 GiB\n", archive_kb);
+		return -EINVAL;
+	}
+	ret = mcr_archive_init(archive_kb * 1024);
+	if (ret) {
+		pr_err("archive_kb=%lu: %s\n", archive_kb, ret == -EINVAL ?
+		       "must be a power of two, at least 32" : "no memory");
+		return ret;
+	}
+	ret = mcr_rings_alloc();
+	if (ret)
+		goto out_archive;
+	ret = mcr_drain_start();
+	if (ret)
+		goto out_rings;
+	ret = mcr_sysfs_init();
+	if (ret)
+		goto out_drain;
 	mcr_miscdev.mode = mode;
 	ret = misc_register(&mcr_miscdev);
 	if (ret) {
 		pr_err("cannot register /dev/%s: %d\n", MCR_DEVICE_NAME, ret);
-		return ret;
+		goto out_sysfs;
 	}
-	pr_info("/dev/%s ready (abi %u)\n", MCR_DEVICE_NAME, MCR_ABI_VERSION);
+	pr_info("/dev/%s ready: %u rings of %llu KiB, archive %lu KiB (abi %u)\n",
+		MCR_DEVICE_NAME, mcr_nr_rings, mcr_ring_bytes() / 1024,
+		archive_kb, MCR_ABI_VERSION);
 	return 0;
+
+out_sysfs:
+	mcr_sysfs_exit();
+out_drain:
+	mcr_drain_stop();
+out_rings:
+	mcr_rings_free();
+out_archive:
+	mcr_archive_free();
+	return ret;
 }
 
+/* No file is open (they hold the module), so no mapping exists either. */
 static void __exit mcr_exit(void)
 {
 	misc_deregister(&mcr_miscdev);
+	mcr_sysfs_exit();
+	mcr_drain_stop();
+	mcr_rings_free();
+	mcr_archive_free();
 }
 
 module_init(mcr_init);

@@ -3,6 +3,7 @@
  * libmcrring: everything that is not on the inline write path: ring sets,
  * writer setup, formatted logging, the merging reader.
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -15,12 +16,18 @@
 
 #define MCR_EXPORT __attribute__((visibility("default")))
 
+/*
+ * A set is either a shared memory file holding every ring back to back
+ * (base != NULL), or /dev/mcrlog, whose rings are mapped one by one as
+ * writers ask for them (mapped[i]).
+ */
 struct mcr_set {
-	void *base;		/* one mapping holding every ring */
+	void *base;		/* shm: one mapping holding every ring */
 	size_t map_len;
-	__u64 stride;		/* bytes between rings */
+	__u64 stride;		/* bytes per ring */
 	int fd;
 	unsigned int nr_rings;
+	void **mapped;		/* device: ring i's mapping, or NULL */
 	struct mcr_ring rings[];
 };
 
@@ -116,13 +123,112 @@ out_free:
 	return ret;
 }
 
+MCR_EXPORT int mcr_open(const char *path, struct mcr_set **out)
+{
+	struct mcr_info info = { 0 };
+	struct mcr_set *set;
+	int fd, ret;
+
+	fd = open(path ? path : "/dev/" MCR_DEVICE_NAME, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, MCR_IOC_INFO, &info)) {
+		ret = errno == ENOTTY ? -ENODEV : -errno;
+		goto out_close;
+	}
+	if (info.abi_version != MCR_ABI_VERSION) {
+		ret = -EPROTO;
+		goto out_close;
+	}
+	if (!info.nr_rings || info.nr_rings > 65536 ||
+	    mcr_ring_size(info.ndesc, info.data_size) != info.ring_size) {
+		ret = -EPROTO;
+		goto out_close;
+	}
+	set = calloc(1, sizeof(*set) + info.nr_rings * sizeof(set->rings[0]));
+	if (!set) {
+		ret = -ENOMEM;
+		goto out_close;
+	}
+	set->mapped = calloc(info.nr_rings, sizeof(*set->mapped));
+	if (!set->mapped) {
+		free(set);
+		ret = -ENOMEM;
+		goto out_close;
+	}
+	set->fd = fd;
+	set->nr_rings = info.nr_rings;
+	set->stride = info.ring_size;
+	*out = set;
+	return 0;
+
+out_close:
+	close(fd);
+	return ret;
+}
+
+/*
+ * Map device ring @i for writing: the cons page read-only, the rest
+ * read-write, side by side in one reserved range (the module refuses to
+ * split its mappings, so they are made separately).
+ */
+static int mcr_map_ring(struct mcr_set *set, unsigned int i)
+{
+	off_t off = (off_t)MCR_MMAP_RING(i);
+	char *base;
+	int ret;
+
+	if (set->base || set->mapped[i])
+		return 0;
+	base = mmap(NULL, set->stride, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (base == MAP_FAILED)
+		return -errno;
+	if (mmap(base, MCR_PROD_OFF, PROT_READ, MAP_SHARED | MAP_FIXED,
+		 set->fd, off + MCR_CONS_OFF) == MAP_FAILED ||
+	    mmap(base + MCR_PROD_OFF, set->stride - MCR_PROD_OFF,
+		 PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, set->fd,
+		 off + MCR_PROD_OFF) == MAP_FAILED) {
+		ret = -errno;
+		munmap(base, set->stride);
+		return ret;
+	}
+	ret = mcr_ring_attach(&set->rings[i], base, set->stride);
+	if (ret) {
+		munmap(base, set->stride);
+		return ret;
+	}
+	set->mapped[i] = base;
+	return 0;
+}
+
 MCR_EXPORT void mcr_set_close(struct mcr_set *set)
 {
 	if (!set)
 		return;
-	munmap(set->base, set->map_len);
+	if (set->base)
+		munmap(set->base, set->map_len);
+	for (unsigned int i = 0; set->mapped && i < set->nr_rings; i++)
+		if (set->mapped[i])
+			munmap(set->mapped[i], set->stride);
+	free(set->mapped);
 	close(set->fd);
 	free(set);
+}
+
+MCR_EXPORT int mcr_set_fd(const struct mcr_set *set)
+{
+	return set->base ? -1 : set->fd;
+}
+
+MCR_EXPORT int mcr_counters(const struct mcr_set *set, unsigned int ring,
+			    struct mcr_counters *c)
+{
+	if (set->base)
+		return -EOPNOTSUPP;
+	memset(c, 0, sizeof(*c));
+	c->ring = ring;
+	return ioctl(set->fd, MCR_IOC_COUNTERS, c) ? -errno : 0;
 }
 
 MCR_EXPORT unsigned int mcr_set_nr_rings(const struct mcr_set *set)
@@ -133,7 +239,9 @@ MCR_EXPORT unsigned int mcr_set_nr_rings(const struct mcr_set *set)
 MCR_EXPORT const struct mcr_ring *mcr_set_ring(const struct mcr_set *set,
 					       unsigned int idx)
 {
-	return idx < set->nr_rings ? &set->rings[idx] : NULL;
+	if (idx >= set->nr_rings || (!set->base && !set->mapped[idx]))
+		return NULL;
+	return &set->rings[idx];
 }
 
 /* --- writers -------------------------------------------------------- */
@@ -142,13 +250,23 @@ MCR_EXPORT int mcr_writer_spsc(struct mcr_set *set, unsigned int cpu,
 			       struct mcr_writer *w)
 {
 	unsigned int ring = MCR_RING_SPSC(cpu);
+	int ret;
 
 	if (ring >= set->nr_rings)
 		return -EINVAL;
+	if (!set->base) {
+		struct mcr_claim claim = { .ring = ring };
+
+		if (ioctl(set->fd, MCR_IOC_CLAIM, &claim))
+			return -errno;
+		ret = mcr_map_ring(set, ring);
+		if (ret)
+			return ret;
+	}
 	memset(w, 0, sizeof(*w));
 	mcr_spsc_init(&w->spsc, &set->rings[ring]);
 	w->kind = MCR_WRITER_SPSC;
-	w->wake_fd = -1;
+	w->wake_fd = mcr_set_fd(set);
 	w->owner_tid = mcr_gettid();
 	w->ring_id = ring;
 	return 0;
@@ -156,17 +274,31 @@ MCR_EXPORT int mcr_writer_spsc(struct mcr_set *set, unsigned int cpu,
 
 MCR_EXPORT int mcr_writer_mpsc(struct mcr_set *set, struct mcr_writer *w)
 {
+	int ret = mcr_map_ring(set, MCR_RING_MPSC);
+
+	if (ret)
+		return ret;
 	memset(w, 0, sizeof(*w));
 	w->ring = set->rings[MCR_RING_MPSC];
 	w->kind = MCR_WRITER_MPSC;
-	w->wake_fd = -1;
+	w->wake_fd = mcr_set_fd(set);
 	w->ring_id = MCR_RING_MPSC;
 	return 0;
 }
 
+/*
+ * One wake-up per view of tail: while the drainer has not moved tail
+ * since our last call, another would only cost a system call.
+ */
 MCR_EXPORT void mcr_wake(struct mcr_writer *w)
 {
-	if (w->wake_fd < 0)
+	const struct mcr_ring *r = w->kind == MCR_WRITER_SPSC ? &w->spsc.ring :
+								 &w->ring;
+	__u64 tail = READ_ONCE(r->cons->tail);
+
+	if (w->wake_fd < 0 ||
+	    __atomic_exchange_n(&w->woke_at_tail, tail + 1,
+				__ATOMIC_RELAXED) == tail + 1)
 		return;
 	__atomic_fetch_add(&w->wakeups, 1, __ATOMIC_RELAXED);
 	ioctl(w->wake_fd, MCR_IOC_WAKE);
@@ -296,6 +428,8 @@ MCR_EXPORT int mcr_reader_open(struct mcr_set *set, struct mcr_reader **out)
 {
 	struct mcr_reader *rd;
 
+	if (!set->base)
+		return -EOPNOTSUPP;	/* the module drains its rings itself */
 	rd = calloc(1, sizeof(*rd) + set->nr_rings * sizeof(rd->rings[0]));
 	if (!rd)
 		return -ENOMEM;

@@ -33,6 +33,19 @@ extern "C" {
 struct mcr_set;
 
 /**
+ * mcr_open() - open /dev/mcrlog (or @path) as a ring set
+ * @path: the device, NULL for /dev/mcrlog
+ * @out: the set
+ *
+ * Rings are mapped when a writer is made for them.
+ *
+ * Return: 0, -ENOENT when the module is not loaded, -EACCES when the
+ * device's mode or group keep the caller out, -ENODEV when @path is not
+ * an mcrring device, -EPROTO on an ABI mismatch, -ENOMEM.
+ */
+int mcr_open(const char *path, struct mcr_set **out);
+
+/**
  * mcr_shm_create() - a ring set in an anonymous shared mapping
  * @nr_rings: rings; ring 0 is MPSC, 1 + n the SPSC ring of "cpu" n
  * @ndesc: descriptors per ring (power of two)
@@ -52,10 +65,17 @@ int mcr_shm_create(unsigned int nr_rings, __u32 ndesc, __u32 data_size,
 /* mcr_set_close() - unmap and free a set; writers and readers go first. */
 void mcr_set_close(struct mcr_set *set);
 
+/* mcr_set_fd() - the device's file descriptor, -1 for a shm set. */
+int mcr_set_fd(const struct mcr_set *set);
+
+/* mcr_counters() - the module's accounting of @ring (MCR_IOC_COUNTERS). */
+int mcr_counters(const struct mcr_set *set, unsigned int ring,
+		 struct mcr_counters *c);
+
 /* mcr_set_nr_rings() - number of rings in @set. */
 unsigned int mcr_set_nr_rings(const struct mcr_set *set);
 
-/* mcr_set_ring() - ring @idx of @set, or NULL when out of range. */
+/* mcr_set_ring() - ring @idx of @set, or NULL when not (yet) mapped. */
 const struct mcr_ring *mcr_set_ring(const struct mcr_set *set,
 				    unsigned int idx);
 
@@ -78,6 +98,7 @@ struct mcr_writer {
 	__u32 ring_id;
 	__u64 dropped;		/* records this handle lost to a full ring */
 	__u64 wakeups;		/* wake-ups this handle sent */
+	__u64 woke_at_tail;	/* 1 + tail at the last wake-up */
 };
 
 /**
@@ -268,13 +289,14 @@ struct mcr_ring_stats {
 
 /**
  * mcr_reader_open() - become the consumer of every ring of @set
- * @set: the set
+ * @set: a shared-memory set
  * @out: the reader
  *
  * MPSC in-flight records are abandoned after MCR_ABANDON_NS_DEFAULT; SPSC
  * ones only after mcr_reader_writer_gone().
  *
- * Return: 0, -ENOMEM.
+ * Return: 0, -ENOMEM, -EOPNOTSUPP for the device (the module drains its
+ * rings; read /dev/mcrlog).
  */
 int mcr_reader_open(struct mcr_set *set, struct mcr_reader **out);
 void mcr_reader_close(struct mcr_reader *rd);

@@ -35,8 +35,12 @@ report $? "sparse and W=1 on kmod/" "$log.bad"
 for f in "$top"/kmod/*.c "$top"/kmod/*.h "$top"/uapi/linux/*.h \
 	 "$top"/lib/mcr_ring.h; do
 	[ -e "$f" ] || continue
+	# TRACE_EVENT() bodies cannot meet --strict's alignment rules (the
+	# kernel's own trace headers do not either): plain checkpatch there.
+	strict=--strict
+	case $f in *_trace.h) strict= ;; esac
 	out=$(perl "$cache/linux-source-6.1/scripts/checkpatch.pl" --no-tree \
-		--strict --quiet --show-types -f "$f" 2>&1)
+		$strict --quiet --show-types -f "$f" 2>&1)
 	rc=$?
 	printf '%s\n' "$out" >"$log.bad"
 	report $rc "checkpatch ${f#"$top"/}" "$log.bad"

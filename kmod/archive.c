@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The archive: drained records in kernel memory, oldest overwritten
+ * first, numbered by one global 64-bit sequence; and its text form, what
+ * read(2) on /dev/mcrlog returns.
+ *
+ * Text format, one record per line:
+ *
+ *   SEQ,TS_NS,RING,CPU,PID,TID,FACILITY,SEVERITY,OWNER;MESSAGE[\tKEY=value]...
+ *
+ * SEQ is the archive's sequence; TS_NS, CPU, PID and TID are what the
+ * writer claimed; OWNER is "pid/uid" of the process that held the ring's
+ * claim, attested by the kernel, or "-" for the MPSC ring. In MESSAGE and
+ * the fields, a backslash, a tab, any byte below 0x20 and any byte from
+ * 0x7f up are written as \xNN, so a message cannot forge a line or a
+ * field. A reader that fell behind the overwriting gets the line
+ *
+ *   # mcrring: N records lost
+ *
+ * where it lost them, N exact.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/log2.h>
+#include <linux/minmax.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+#include <linux/wait.h>
+
+#include "mcr.h"
+
+/* One archived record; text follows, the whole padded to 8 bytes. */
+struct mcr_arec {
+	u32 size;		/* 0: no record here, go to the next lap */
+	u16 len;
+	u8 pri;
+	u8 flags;
+	u64 seq;
+	u64 ts_ns;
+	u32 pid;
+	u32 tid;
+	u32 cpu;
+	u32 ring;
+	s32 owner_pid;
+	u32 owner_uid;
+	char text[];
+};
+
+static DEFINE_SPINLOCK(mcr_ar_lock);
+static char *mcr_ar_buf;
+static u64 mcr_ar_size;
+static u64 mcr_ar_head;		/* where the next record goes */
+static u64 mcr_ar_first_pos;	/* the oldest record */
+static u64 mcr_ar_first_seq;
+static u64 mcr_ar_next_seq;
+DECLARE_WAIT_QUEUE_HEAD(mcr_archive_wait);
+
+static u32 mcr_arec_size(u32 len)
+{
+	return ALIGN(sizeof(struct mcr_arec) + len, 8);
+}
+
+int mcr_archive_init(unsigned long bytes)
+{
+	BUILD_BUG_ON(sizeof(struct mcr_arec) + MCR_TEXT_MAX > MCR_AREC_MAX);
+	if (!is_power_of_2(bytes) || bytes < 4 * mcr_arec_size(MCR_TEXT_MAX))
+		return -EINVAL;
+	mcr_ar_buf = vzalloc(bytes);
+	if (!mcr_ar_buf)
+		return -ENOMEM;
+	mcr_ar_size = bytes;
+	return 0;
+}
+
+void mcr_archive_free(void)
+{
+	vfree(mcr_ar_buf);
+	mcr_ar_buf = NULL;
+}
+
+static struct mcr_arec *mcr_ar_at(u64 pos)
+{
+	return (struct mcr_arec *)(mcr_ar_buf + (pos & (mcr_ar_size - 1)));
+}
+
+/* Step over a "next lap" marker at @pos, if any. */
+static u64 mcr_ar_skip_marker(u64 pos)
+{
+	if (!mcr_ar_at(pos)->size)
+		pos += mcr_ar_size - (pos & (mcr_ar_size - 1));
+	return pos;
+}
+
+/**
+ * mcr_archive_add() - append a record, overwriting the oldest if needed
+ * @e: the record and what the kernel attests about it
+ * @text: its text, e->rec.len bytes, already in kernel memory
+ *
+ * Context: the drainer; takes the archive spinlock.
+ */
+void mcr_archive_add(const struct mcr_entry *e, const char *text)
+{
+	u32 need = mcr_arec_size(e->rec.len);
+	u64 off;
+	struct mcr_arec *a;
+
+	spin_lock(&mcr_ar_lock);
+	off = mcr_ar_head & (mcr_ar_size - 1);
+	if (off + need > mcr_ar_size) {
+		mcr_ar_at(mcr_ar_head)->size = 0;	/* marker: next lap */
+		mcr_ar_head += mcr_ar_size - off;
+	}
+	while (mcr_ar_head + need - mcr_ar_first_pos > mcr_ar_size) {
+		mcr_ar_first_pos = mcr_ar_skip_marker(mcr_ar_first_pos);
+		if (mcr_ar_head + need - mcr_ar_first_pos <= mcr_ar_size)
+			break;
+		mcr_ar_first_pos += mcr_ar_at(mcr_ar_first_pos)->size;
+		mcr_ar_first_seq++;
+	}
+	a = mcr_ar_at(mcr_ar_head);
+	*a = (struct mcr_arec){
+		.size = need, .len = e->rec.len, .pri = e->rec.pri,
+		.flags = e->rec.flags, .seq = mcr_ar_next_seq,
+		.ts_ns = e->rec.ts_ns, .pid = e->rec.pid, .tid = e->rec.tid,
+		.cpu = e->rec.cpu, .ring = e->rec.ring,
+		.owner_pid = e->owner_pid, .owner_uid = e->owner_uid,
+	};
+	memcpy(a->text, text, e->rec.len);
+	mcr_ar_head += need;
+	mcr_ar_next_seq++;
+	spin_unlock(&mcr_ar_lock);
+	wake_up_interruptible(&mcr_archive_wait);
+}
+
+u64 mcr_archive_next_seq(void)
+{
+	return READ_ONCE(mcr_ar_next_seq);
+}
+
+u64 mcr_archive_first_seq(void)
+{
+	return READ_ONCE(mcr_ar_first_seq);
+}
+
+/* Where a reader's cursor points: its sequence and byte position. */
+void mcr_archive_seek(struct mcr_file *mf, bool end)
+{
+	spin_lock(&mcr_ar_lock);
+	mf->seq = end ? mcr_ar_next_seq : mcr_ar_first_seq;
+	mf->pos = end ? mcr_ar_head : mcr_ar_first_pos;
+	spin_unlock(&mcr_ar_lock);
+}
+
+bool mcr_archive_ready(const struct mcr_file *mf)
+{
+	return READ_ONCE(mf->seq) != READ_ONCE(mcr_ar_next_seq);
+}
+
+/* Append @n bytes of @s to @out, escaped; returns the new length. */
+static size_t mcr_escape(char *out, size_t o, const u8 *s, size_t n,
+			 bool fields)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		u8 b = s[i];
+
+		if (fields && !b) {
+			out[o++] = '\t';
+		} else if (b < 0x20 || b >= 0x7f || b == '\\') {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[b >> 4];
+			out[o++] = hex[b & 15];
+		} else {
+			out[o++] = b;
+		}
+	}
+	return o;
+}
+
+/* Format @a as one line into @out (MCR_LINE_MAX bytes); returns its length. */
+static size_t mcr_format(char *out, const struct mcr_arec *a)
+{
+	size_t o;
+
+	o = scnprintf(out, MCR_LINE_MAX, "%llu,%llu,%u,%u,%u,%u,%u,%u,",
+		      a->seq, a->ts_ns, a->ring, a->cpu, a->pid, a->tid,
+		      MCR_PRI_FAC(a->pri), MCR_PRI_SEV(a->pri));
+	if (a->owner_pid)
+		o += scnprintf(out + o, MCR_LINE_MAX - o, "%d/%u;",
+			       a->owner_pid, a->owner_uid);
+	else
+		o += scnprintf(out + o, MCR_LINE_MAX - o, "-;");
+	o = mcr_escape(out, o, a->text, a->len, a->flags & MCR_FLAG_FIELDS);
+	out[o++] = '\n';
+	return o;
+}
+
+/*
+ * Format the reader's next line into mf->line. Returns its length, 0 when
+ * the reader is at the end. Advances nothing: see mcr_archive_read().
+ */
+static size_t mcr_next_line(struct mcr_file *mf, u64 *next_seq,
+			    u64 *next_pos)
+{
+	struct mcr_arec *a = (struct mcr_arec *)mf->rec;
+	size_t len;
+	u64 pos;
+
+	spin_lock(&mcr_ar_lock);
+	if (mf->seq == mcr_ar_next_seq) {
+		spin_unlock(&mcr_ar_lock);
+		return 0;
+	}
+	if (mf->seq < mcr_ar_first_seq) {
+		u64 lost = mcr_ar_first_seq - mf->seq;
+
+		*next_seq = mcr_ar_first_seq;
+		*next_pos = mcr_ar_first_pos;
+		spin_unlock(&mcr_ar_lock);
+		return scnprintf(mf->line, MCR_LINE_MAX,
+				 "# mcrring: %llu records lost\n", lost);
+	}
+	pos = mcr_ar_skip_marker(mf->pos);
+	memcpy(a, mcr_ar_at(pos), mcr_arec_size(mcr_ar_at(pos)->len));
+	*next_seq = mf->seq + 1;
+	*next_pos = pos + a->size;
+	spin_unlock(&mcr_ar_lock);
+	len = mcr_format(mf->line, a);
+	return len;
+}
+
+/**
+ * mcr_archive_read() - read whole lines from the archive
+ * @mf: the reader
+ * @buf: user buffer
+ * @len: its size
+ * @nonblock: O_NONBLOCK
+ *
+ * Returns as many whole lines as fit, at least one; waits for one unless
+ * @nonblock.
+ *
+ * Context: process; mf->lock held.
+ * Return: bytes read, -EAGAIN (@nonblock and nothing new), -EINVAL when
+ * @buf cannot hold the next line, -EFAULT, -ERESTARTSYS.
+ */
+ssize_t mcr_archive_read(struct mcr_file *mf, char __user *buf, size_t len,
+			 bool nonblock)
+{
+	size_t done = 0;
+
+	for (;;) {
+		u64 next_seq, next_pos;
+		size_t n = mcr_next_line(mf, &next_seq, &next_pos);
+		int ret;
+
+		if (!n) {
+			if (done)
+				return done;
+			if (nonblock)
+				return -EAGAIN;
+			ret = wait_event_interruptible(mcr_archive_wait,
+						       mcr_archive_ready(mf));
+			if (ret)
+				return ret;
+			continue;
+		}
+		if (n > len - done)
+			return done ? done : -EINVAL;
+		if (copy_to_user(buf + done, mf->line, n))
+			return done ? done : -EFAULT;
+		done += n;
+		mf->seq = next_seq;
+		mf->pos = next_pos;
+	}
+}

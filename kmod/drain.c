@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The drain kthread: runs the protocol's validating consumer over every
+ * ring and merges what it finds into the archive by timestamp.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kthread.h>
+#include <linux/minmax.h>
+#include <linux/sched.h>
+#include <linux/timekeeping.h>
+#include <linux/wait.h>
+
+#include "mcr.h"
+
+#define CREATE_TRACE_POINTS
+#include "mcrring_trace.h"
+
+/* Records taken from one ring in one pass, so no ring starves another. */
+#define MCR_RING_PASS_BUDGET	512
+
+/* Serialises consumers: the kthread, claim release, counters, unload. */
+DEFINE_MUTEX(mcr_drain_lock);
+static struct task_struct *mcr_drainer;
+static DECLARE_WAIT_QUEUE_HEAD(mcr_drain_wq);
+static atomic_t mcr_drain_kicked = ATOMIC_INIT(0);
+
+static unsigned int poll_max_ms = 100;
+module_param(poll_max_ms, uint, 0644);
+MODULE_PARM_DESC(poll_max_ms,
+		 "Longest sleep of the idle drain thread, ms (default 100)");
+
+static u64 mcr_ms_to_ns(unsigned int ms)
+{
+	return (u64)ms * NSEC_PER_MSEC;
+}
+
+/* SPSC rings wait for a live owner; a released claim is abandoned at once. */
+static u64 mcr_abandon_ns(const struct mcr_kring *kr)
+{
+	if (kr->id == MCR_RING_MPSC)
+		return mcr_ms_to_ns(mcr_abandon_ms);
+	return kr->writer_gone ? 0 : U64_MAX;
+}
+
+/* A dead SPSC owner cannot write late: nothing to keep pinned. */
+static u64 mcr_reclaim_ns(const struct mcr_kring *kr)
+{
+	return kr->writer_gone ? 0 : mcr_ms_to_ns(mcr_reclaim_ms);
+}
+
+/* Fill @kr's pending slot; at most one ring's worth of skips. */
+static void mcr_fill(struct mcr_kring *kr, u64 now)
+{
+	struct mcr_cursor *c = &kr->cur;
+	u32 budget;
+
+	for (budget = kr->ring.ndesc; !kr->have_pending && budget; budget--) {
+		u64 seq = c->seq, invalid = c->invalid;
+		u64 abandoned = c->abandoned;
+		int res = mcr_consume(&kr->ring, c, &kr->pending,
+				      kr->pending_text, now, mcr_abandon_ns(kr),
+				      mcr_reclaim_ns(kr));
+
+		if (res == MCR_RECORD) {
+			kr->have_pending = true;
+		} else if (res == MCR_SKIPPED) {
+			if (c->invalid != invalid)
+				trace_mcrring_invalid(kr->id, seq,
+						      kr->owner_pid);
+			if (c->abandoned != abandoned)
+				trace_mcrring_abandoned(kr->id, seq,
+							kr->owner_pid);
+		} else {
+			if (res == MCR_EMPTY && kr->writer_gone && !c->npins)
+				kr->writer_gone = false;
+			break;
+		}
+	}
+}
+
+/* Move @kr's pending record into the archive, with what the kernel attests. */
+static void mcr_emit(struct mcr_kring *kr)
+{
+	struct mcr_entry e = { .rec = kr->pending };
+
+	if (kr->id != MCR_RING_MPSC && kr->owner_pid) {
+		e.owner_pid = kr->owner_pid;
+		e.owner_uid = from_kuid_munged(&init_user_ns, kr->owner_uid);
+	}
+	mcr_archive_add(&e, kr->pending_text);
+	kr->have_pending = false;
+}
+
+static void mcr_account(struct mcr_kring *kr)
+{
+	u64 dropped = READ_ONCE(kr->ring.prod->dropped_full);
+
+	/* The writers' own count: believed only as far as it grows. */
+	if (dropped > kr->dropped_full) {
+		trace_mcrring_drop(kr->id, dropped - kr->dropped_full, dropped);
+		kr->dropped_full = dropped;
+	}
+	mcr_cursor_publish_counters(&kr->ring, &kr->cur);
+}
+
+/*
+ * One pass: a k-way merge of the rings by timestamp. Each ring gives at
+ * most MCR_RING_PASS_BUDGET records, so a writer that claims tiny
+ * timestamps delays the others by at most one pass; per ring, records
+ * always leave in sequence order.
+ */
+static unsigned int mcr_drain_pass(void)
+{
+	u64 now = ktime_get_ns();
+	unsigned int i, moved = 0;
+
+	lockdep_assert_held(&mcr_drain_lock);
+	for (i = 0; i < mcr_nr_rings; i++) {
+		mcr_rings[i]->pass_taken = 0;
+		mcr_fill(mcr_rings[i], now);
+	}
+	for (;;) {
+		struct mcr_kring *best = NULL;
+
+		for (i = 0; i < mcr_nr_rings; i++) {
+			struct mcr_kring *kr = mcr_rings[i];
+
+			if (!kr->have_pending ||
+			    kr->pass_taken >= MCR_RING_PASS_BUDGET)
+				continue;
+			if (!best || kr->pending.ts_ns < best->pending.ts_ns)
+				best = kr;
+		}
+		if (!best)
+			break;
+		mcr_emit(best);
+		best->pass_taken++;
+		moved++;
+		mcr_fill(best, now);
+	}
+	for (i = 0; i < mcr_nr_rings; i++) {
+		struct mcr_kring *kr = mcr_rings[i];
+
+		if (kr->pass_taken)
+			trace_mcrring_drain(i, kr->pass_taken, now);
+		mcr_account(kr);
+	}
+	return moved;
+}
+
+/**
+ * mcr_drain_ring_locked() - drain one ring until it is empty
+ * @kr: the ring
+ *
+ * Used when a claim ends: with writer_gone set, what the owner left half
+ * written is abandoned at once. Bounded: one ring's worth of records.
+ *
+ * Context: mcr_drain_lock held.
+ */
+void mcr_drain_ring_locked(struct mcr_kring *kr)
+{
+	u64 now = ktime_get_ns();
+	u32 budget;
+
+	lockdep_assert_held(&mcr_drain_lock);
+	for (budget = kr->ring.ndesc + 1; budget; budget--) {
+		mcr_fill(kr, now);
+		if (!kr->have_pending)
+			break;
+		mcr_emit(kr);
+	}
+	mcr_account(kr);
+}
+
+/* Anything for the drainer to do? Reads only the rings' shared words. */
+static bool mcr_any_ready(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < mcr_nr_rings; i++) {
+		struct mcr_kring *kr = mcr_rings[i];
+		u32 seq = (u32)kr->cur.seq;
+
+		if (kr->have_pending ||
+		    mcr_packed_seq(READ_ONCE(kr->ring.prod->head)) != seq)
+			return true;
+	}
+	return false;
+}
+
+static void mcr_set_need_wakeup(bool on)
+{
+	unsigned int i;
+
+	for (i = 0; i < mcr_nr_rings; i++) {
+		struct mcr_cons *cons = mcr_rings[i]->ring.cons;
+		u32 flags = READ_ONCE(cons->flags);
+
+		flags = on ? flags | MCR_CONS_NEED_WAKEUP :
+			     flags & ~MCR_CONS_NEED_WAKEUP;
+		WRITE_ONCE(cons->flags, flags);
+	}
+}
+
+static bool mcr_drain_should_wake(void)
+{
+	return atomic_read(&mcr_drain_kicked) || kthread_should_stop();
+}
+
+/*
+ * Busy: pass after pass. Some work: 1 ms between passes. Idle: set
+ * NEED_WAKEUP, check once more, and sleep, twice as long each time up to
+ * poll_max_ms, so a quiet system's records still reach the archive. A
+ * writer that finds its ring half full with NEED_WAKEUP set wakes us
+ * (MCR_IOC_WAKE); a wake-up lost to the race between its check and our
+ * flag costs at most one sleep.
+ */
+static int mcr_drain_thread(void *unused)
+{
+	unsigned int sleep_ms = 1;
+
+	while (!kthread_should_stop()) {
+		unsigned int moved;
+
+		mutex_lock(&mcr_drain_lock);
+		moved = mcr_drain_pass();
+		mutex_unlock(&mcr_drain_lock);
+		if (moved >= MCR_RING_PASS_BUDGET) {
+			sleep_ms = 1;
+			cond_resched();
+			continue;
+		}
+		if (moved) {
+			sleep_ms = 1;
+		} else {
+			mcr_set_need_wakeup(true);
+			smp_mb(); /* flag visible before we look at the rings */
+			if (mcr_any_ready()) {
+				mcr_set_need_wakeup(false);
+				continue;
+			}
+		}
+		wait_event_interruptible_timeout(mcr_drain_wq,
+						 mcr_drain_should_wake(),
+						 msecs_to_jiffies(sleep_ms));
+		if (atomic_xchg(&mcr_drain_kicked, 0))
+			sleep_ms = 1;
+		else if (!moved)
+			sleep_ms = min(sleep_ms * 2, max(poll_max_ms, 1U));
+		mcr_set_need_wakeup(false);
+	}
+	return 0;
+}
+
+void mcr_drain_wake(void)
+{
+	atomic_set(&mcr_drain_kicked, 1);
+	wake_up(&mcr_drain_wq);
+}
+
+int mcr_drain_start(void)
+{
+	mcr_drainer = kthread_run(mcr_drain_thread, NULL, "mcrring-drain");
+	if (IS_ERR(mcr_drainer)) {
+		int ret = PTR_ERR(mcr_drainer);
+
+		mcr_drainer = NULL;
+		return ret;
+	}
+	return 0;
+}
+
+/* Stops the thread, then drains what is left so nothing is lost on unload. */
+void mcr_drain_stop(void)
+{
+	if (mcr_drainer)
+		kthread_stop(mcr_drainer);
+	mcr_drainer = NULL;
+	mutex_lock(&mcr_drain_lock);
+	mcr_drain_pass();
+	mutex_unlock(&mcr_drain_lock);
+}
+
+/**
+ * mcr_ring_counters() - a ring's accounting
+ * @kr: the ring
+ * @c: filled in; c->ring is left as it is
+ *
+ * written = drained + dropped_full + abandoned + invalid + discarded, for
+ * everything the drainer has looked at.
+ *
+ * Context: process; takes mcr_drain_lock.
+ */
+void mcr_ring_counters(struct mcr_kring *kr, struct mcr_counters *c)
+{
+	mutex_lock(&mcr_drain_lock);
+	c->drained = kr->cur.drained;
+	c->abandoned = kr->cur.abandoned;
+	c->invalid = kr->cur.invalid;
+	c->discarded = kr->cur.discarded;
+	c->dropped_full = kr->dropped_full;
+	mutex_unlock(&mcr_drain_lock);
+	c->written = c->drained + c->abandoned + c->invalid + c->discarded +
+		     c->dropped_full;
+}

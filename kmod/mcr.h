@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mcrring.ko internals shared by its files:
+ *   main.c     module life cycle, /dev/mcrlog file operations
+ *   ring.c     ring memory, mmap, claims, the kernel-side writer
+ *   drain.c    the drain kthread and per-ring accounting
+ *   archive.c  the archive and its text format
+ *   sysfs.c    counters under /sys/kernel/mcrring
+ */
+#ifndef MCR_KMOD_H
+#define MCR_KMOD_H
+
+#include <linux/fs.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/wait.h>
+
+#include "mcr_ring.h"
+
+/* One ring as the module owns it. */
+struct mcr_kring {
+	struct mcr_ring ring;		/* kernel mapping of the ring */
+	struct page **pages;
+	unsigned int nr_pages;
+	void *vaddr;
+	u32 id;				/* 0: MPSC, 1 + cpu: SPSC */
+
+	/* Drainer state, under mcr_drain_lock. */
+	struct mcr_cursor cur;
+	struct mcr_record pending;	/* next record, when have_pending */
+	char *pending_text;		/* MCR_TEXT_MAX bytes */
+	bool have_pending;
+	bool writer_gone;		/* claim released: abandon in flight */
+	u32 pass_taken;			/* records moved in this drain pass */
+	u64 dropped_full;		/* writers' claim, never decreasing */
+
+	/* SPSC claim, under mcr_claim_lock. */
+	struct file *owner;
+	pid_t owner_pid;		/* attested: tgid of the claimer */
+	kuid_t owner_uid;
+};
+
+/* A record on its way into the archive. */
+struct mcr_entry {
+	struct mcr_record rec;
+	pid_t owner_pid;		/* 0 when not attested */
+	uid_t owner_uid;
+};
+
+/* Per open file of /dev/mcrlog. */
+struct mcr_file {
+	struct mutex lock;		/* serialises read() on this file */
+	u64 seq;			/* archive cursor: next sequence ... */
+	u64 pos;			/* ... and where it starts */
+	char *rec;			/* copy of one archived record */
+	char *line;			/* that record as text, MCR_LINE_MAX */
+};
+
+extern struct mcr_kring **mcr_rings;
+extern unsigned int mcr_nr_rings;
+extern struct mutex mcr_drain_lock;
+extern u32 mcr_ndesc, mcr_data_size;
+extern unsigned int mcr_abandon_ms, mcr_reclaim_ms;
+
+/* ring.c */
+int mcr_printk(unsigned int pri, const char *fmt, ...) __printf(2, 3);
+int mcr_rings_alloc(void);
+void mcr_rings_free(void);
+u64 mcr_ring_bytes(void);
+int mcr_mmap(struct file *file, struct vm_area_struct *vma);
+int mcr_claim(struct file *file, u32 ring);
+void mcr_release_claims(struct file *file);
+
+/* drain.c */
+int mcr_drain_start(void);
+void mcr_drain_stop(void);
+void mcr_drain_wake(void);
+void mcr_drain_ring_locked(struct mcr_kring *kr);
+void mcr_ring_counters(struct mcr_kring *kr, struct mcr_counters *c);
+
+/* archive.c */
+#define MCR_LINE_MAX	(256 + 4 * MCR_TEXT_MAX)
+#define MCR_AREC_MAX	(64 + MCR_TEXT_MAX)
+int mcr_archive_init(unsigned long bytes);
+void mcr_archive_free(void);
+void mcr_archive_add(const struct mcr_entry *e, const char *text);
+extern wait_queue_head_t mcr_archive_wait;
+void mcr_archive_seek(struct mcr_file *mf, bool end);
+bool mcr_archive_ready(const struct mcr_file *mf);
+ssize_t mcr_archive_read(struct mcr_file *mf, char __user *buf, size_t len,
+			 bool nonblock);
+u64 mcr_archive_next_seq(void);
+u64 mcr_archive_first_seq(void);
+
+/* sysfs.c */
+int mcr_sysfs_init(void);
+void mcr_sysfs_exit(void);
+
+#endif /* MCR_KMOD_H */

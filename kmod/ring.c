@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Ring memory: one SPSC ring per possible CPU (on that CPU's node) and one
+ * MPSC ring, mapped into writers; SPSC claims; the kernel-side writer.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cred.h>
+#include <linux/cpumask.h>
+#include <linux/export.h>
+#include <linux/gfp.h>
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/timekeeping.h>
+#include <linux/topology.h>
+#include <linux/vmalloc.h>
+
+#include "mcr.h"
+#include "mcrring_trace.h"
+
+struct mcr_kring **mcr_rings;
+unsigned int mcr_nr_rings;
+static DEFINE_SPINLOCK(mcr_claim_lock);
+
+u64 mcr_ring_bytes(void)
+{
+	return mcr_ring_size(mcr_ndesc, mcr_data_size);
+}
+
+static void mcr_kring_free(struct mcr_kring *kr)
+{
+	unsigned int i;
+
+	if (!kr)
+		return;
+	if (kr->vaddr)
+		vunmap(kr->vaddr);
+	for (i = 0; i < kr->nr_pages && kr->pages[i]; i++)
+		__free_page(kr->pages[i]);
+	kvfree(kr->pages);
+	kfree(kr->pending_text);
+	kfree(kr);
+}
+
+/* Pages come from @node, so a CPU's ring is local to the CPU. */
+static struct mcr_kring *mcr_kring_alloc(u32 id, int node)
+{
+	u64 bytes = mcr_ring_bytes();
+	struct mcr_kring *kr;
+	unsigned int i;
+
+	kr = kzalloc_node(sizeof(*kr), GFP_KERNEL, node);
+	if (!kr)
+		return NULL;
+	kr->id = id;
+	kr->nr_pages = bytes >> PAGE_SHIFT;
+	kr->pages = kvcalloc(kr->nr_pages, sizeof(*kr->pages), GFP_KERNEL);
+	kr->pending_text = kmalloc(MCR_TEXT_MAX, GFP_KERNEL);
+	if (!kr->pages || !kr->pending_text)
+		goto out_free;
+	for (i = 0; i < kr->nr_pages; i++) {
+		kr->pages[i] = alloc_pages_node(node, GFP_KERNEL | __GFP_ZERO,
+						0);
+		if (!kr->pages[i])
+			goto out_free;
+	}
+	kr->vaddr = vmap(kr->pages, kr->nr_pages, VM_MAP, PAGE_KERNEL);
+	if (!kr->vaddr)
+		goto out_free;
+	if (mcr_ring_format(&kr->ring, kr->vaddr, mcr_ndesc, mcr_data_size,
+			    id))
+		goto out_free;
+	mcr_cursor_init(&kr->cur, &kr->ring, id);
+	return kr;
+
+out_free:
+	mcr_kring_free(kr);
+	return NULL;
+}
+
+/**
+ * mcr_rings_alloc() - allocate the MPSC ring and one SPSC ring per
+ * possible CPU
+ *
+ * Rings of CPUs that are offline, or go offline later, exist and are
+ * drained like the others; nothing is freed before module unload.
+ *
+ * Context: module init.
+ * Return: 0 or -ENOMEM.
+ */
+int mcr_rings_alloc(void)
+{
+	unsigned int cpu;
+
+	mcr_nr_rings = 1 + nr_cpu_ids;
+	mcr_rings = kcalloc(mcr_nr_rings, sizeof(*mcr_rings), GFP_KERNEL);
+	if (!mcr_rings)
+		return -ENOMEM;
+	mcr_rings[MCR_RING_MPSC] = mcr_kring_alloc(MCR_RING_MPSC, NUMA_NO_NODE);
+	if (!mcr_rings[MCR_RING_MPSC])
+		goto out_free;
+	for_each_possible_cpu(cpu) {
+		u32 id = MCR_RING_SPSC(cpu);
+
+		mcr_rings[id] = mcr_kring_alloc(id, cpu_to_node(cpu));
+		if (!mcr_rings[id])
+			goto out_free;
+	}
+	return 0;
+
+out_free:
+	mcr_rings_free();
+	return -ENOMEM;
+}
+
+void mcr_rings_free(void)
+{
+	unsigned int i;
+
+	if (!mcr_rings)
+		return;
+	for (i = 0; i < mcr_nr_rings; i++)
+		mcr_kring_free(mcr_rings[i]);
+	kfree(mcr_rings);
+	mcr_rings = NULL;
+}
+
+/* --- mmap ------------------------------------------------------------ */
+
+/* A ring mapping is all or nothing: never split, never moved. */
+static int mcr_vma_may_split(struct vm_area_struct *vma, unsigned long addr)
+{
+	return -EINVAL;
+}
+
+static int mcr_vma_mremap(struct vm_area_struct *vma)
+{
+	return -EINVAL;
+}
+
+static const struct vm_operations_struct mcr_vm_ops = {
+	.may_split	= mcr_vma_may_split,
+	.mremap		= mcr_vma_mremap,
+};
+
+static bool mcr_owns(struct mcr_kring *kr, struct file *file)
+{
+	bool owns;
+
+	spin_lock(&mcr_claim_lock);
+	owns = kr->owner == file;
+	spin_unlock(&mcr_claim_lock);
+	return owns;
+}
+
+/**
+ * mcr_mmap() - map one ring, or its read-only part
+ * @file: the open /dev/mcrlog
+ * @vma: offset MCR_MMAP_RING(r) + MCR_CONS_OFF or + MCR_PROD_OFF
+ *
+ * Three shapes are accepted, nothing else:
+ *   - the whole ring, read-only (readers, stats);
+ *   - the cons page alone, read-only;
+ *   - everything from the prod page to the end, read-write: for the MPSC
+ *     ring any writer, for an SPSC ring only the file that claimed it.
+ * Read-only mappings lose VM_MAYWRITE so mprotect() cannot add write
+ * permission later.
+ *
+ * Return: 0, -EINVAL for any other shape or offset, -EACCES when writing
+ * an SPSC ring this file has not claimed, or a vm_insert_pages() error.
+ */
+int mcr_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	u64 off = (u64)vma->vm_pgoff << PAGE_SHIFT;
+	u64 in = off & (MCR_MMAP_RING(1) - 1);
+	u64 ring = off >> MCR_MMAP_SHIFT;
+	u64 size = vma->vm_end - vma->vm_start;
+	u64 total = mcr_ring_bytes();
+	bool ro = !(vma->vm_flags & VM_WRITE);
+	struct mcr_kring *kr;
+	unsigned long npages;
+	int ret;
+
+	if (ring >= mcr_nr_rings)
+		return -EINVAL;
+	kr = mcr_rings[ring];
+	if (in == MCR_CONS_OFF && ro &&
+	    (size == total || size == MCR_PAGE_SIZE)) {
+		vma->vm_flags &= ~VM_MAYWRITE;
+	} else if (in == MCR_PROD_OFF && size == total - MCR_PROD_OFF) {
+		if (ring != MCR_RING_MPSC && !mcr_owns(kr, file))
+			return -EACCES;
+	} else {
+		return -EINVAL;
+	}
+	vma->vm_flags |= VM_DONTCOPY | VM_DONTEXPAND | VM_DONTDUMP;
+	vma->vm_ops = &mcr_vm_ops;
+	npages = size >> PAGE_SHIFT;
+	ret = vm_insert_pages(vma, vma->vm_start, kr->pages + (in >> PAGE_SHIFT),
+			      &npages);
+	return ret;
+}
+
+/* --- claims ---------------------------------------------------------- */
+
+/**
+ * mcr_claim() - make @file the only writer of SPSC ring @ring
+ * @file: the open /dev/mcrlog
+ * @ring: MCR_RING_SPSC(cpu)
+ *
+ * The claim lasts until the file is released: closed and unmapped, which
+ * includes the death of the process.
+ *
+ * Return: 0, -EINVAL when @ring is not an SPSC ring, -EBUSY when another
+ * file (or this one) holds it.
+ */
+int mcr_claim(struct file *file, u32 ring)
+{
+	struct mcr_kring *kr;
+	int ret = 0;
+
+	if (ring == MCR_RING_MPSC || ring >= mcr_nr_rings)
+		return -EINVAL;
+	kr = mcr_rings[ring];
+	/* Leftovers of the previous owner are drained in its name first. */
+	mutex_lock(&mcr_drain_lock);
+	spin_lock(&mcr_claim_lock);
+	if (kr->owner || kr->writer_gone) {
+		ret = -EBUSY;
+	} else {
+		kr->owner = file;
+		kr->owner_pid = task_tgid_nr(current);
+		kr->owner_uid = current_uid();
+	}
+	spin_unlock(&mcr_claim_lock);
+	mutex_unlock(&mcr_drain_lock);
+	if (!ret)
+		trace_mcrring_claim(ring, kr->owner_pid, true);
+	return ret;
+}
+
+/**
+ * mcr_release_claims() - end every claim @file holds
+ * @file: the file being released
+ *
+ * What the owner committed is drained now, in its name; a record it left
+ * half written is abandoned at once.
+ *
+ * Context: file release; sleeps.
+ */
+void mcr_release_claims(struct file *file)
+{
+	unsigned int i;
+
+	mutex_lock(&mcr_drain_lock);
+	for (i = 1; i < mcr_nr_rings; i++) {
+		struct mcr_kring *kr = mcr_rings[i];
+
+		if (READ_ONCE(kr->owner) != file)
+			continue;
+		kr->writer_gone = true;
+		mcr_drain_ring_locked(kr);
+		trace_mcrring_claim(i, kr->owner_pid, false);
+		spin_lock(&mcr_claim_lock);
+		kr->owner = NULL;
+		kr->owner_pid = 0;
+		spin_unlock(&mcr_claim_lock);
+	}
+	mutex_unlock(&mcr_drain_lock);
+}
+
+/* --- the kernel-side writer ------------------------------------------ */
+
+/**
+ * mcr_printk() - log a formatted message into the MPSC ring
+ * @pri: MCR_PRI(facility, severity)
+ * @fmt: printf-style format
+ *
+ * Lock-free and non-blocking like the userspace writers, so it may be
+ * called from any context. The formatted text is at most MCR_TEXT_MAX - 1
+ * bytes (vsnprintf needs its NUL in the reservation).
+ *
+ * Return: the text length, -EINVAL for a bad @pri, -EMSGSIZE when the
+ * text is too long, -ENOBUFS when the ring is full (counted as dropped).
+ */
+int mcr_printk(unsigned int pri, const char *fmt, ...)
+{
+	struct mcr_kring *kr = mcr_rings[MCR_RING_MPSC];
+	struct mcr_resv resv;
+	va_list ap;
+	int n, ret;
+
+	if (MCR_PRI_FAC(pri) > MCR_FAC_MAX)
+		return -EINVAL;
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n >= MCR_TEXT_MAX)
+		return -EMSGSIZE;
+	ret = mcr_mpsc_reserve(&kr->ring, n + 1, &resv);
+	if (ret)
+		return ret;
+	va_start(ap, fmt);
+	vsnprintf(resv.text, n + 1, fmt, ap);
+	va_end(ap);
+	mcr_mpsc_commit(&kr->ring, &resv, n, ktime_get_ns(),
+			task_tgid_nr(current), task_pid_nr(current),
+			raw_smp_processor_id(), pri, 0);
+	if (resv.hint & MCR_RESV_WAKE)
+		mcr_drain_wake();
+	return n;
+}
+EXPORT_SYMBOL_GPL(mcr_printk);

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Counters in sysfs, one value per file:
+ *   /sys/kernel/mcrring/{archived,archive_first_seq}
+ *   /sys/kernel/mcrring/<ring>/{written,drained,dropped_full,abandoned,
+ *                               invalid,discarded,owner}
+ * where <ring> is "mpsc" or "cpuN".
+ */
+
+#include <linux/kobject.h>
+#include <linux/slab.h>
+#include <linux/sysfs.h>
+
+#include "mcr.h"
+
+struct mcr_ring_kobj {
+	struct kobject kobj;
+	struct mcr_kring *kr;
+};
+
+static struct kobject *mcr_kobj;
+static struct mcr_ring_kobj **mcr_ring_kobjs;
+
+static struct mcr_kring *mcr_kobj_ring(struct kobject *kobj)
+{
+	return container_of(kobj, struct mcr_ring_kobj, kobj)->kr;
+}
+
+/* Each counter file shows one field of struct mcr_counters. */
+struct mcr_counter_attr {
+	struct kobj_attribute attr;
+	size_t offset;
+};
+
+static ssize_t mcr_counter_show(struct kobject *kobj,
+				struct kobj_attribute *attr, char *buf)
+{
+	size_t off = container_of(attr, struct mcr_counter_attr, attr)->offset;
+	struct mcr_counters c;
+
+	mcr_ring_counters(mcr_kobj_ring(kobj), &c);
+	return sysfs_emit(buf, "%llu\n", *(u64 *)((char *)&c + off));
+}
+
+static struct mcr_counter_attr mcr_counter_attrs[] = {
+	{ __ATTR(written, 0444, mcr_counter_show, NULL),
+	  offsetof(struct mcr_counters, written) },
+	{ __ATTR(drained, 0444, mcr_counter_show, NULL),
+	  offsetof(struct mcr_counters, drained) },
+	{ __ATTR(dropped_full, 0444, mcr_counter_show, NULL),
+	  offsetof(struct mcr_counters, dropped_full) },
+	{ __ATTR(abandoned, 0444, mcr_counter_show, NULL),
+	  offsetof(struct mcr_counters, abandoned) },
+	{ __ATTR(invalid, 0444, mcr_counter_show, NULL),
+	  offsetof(struct mcr_counters, invalid) },
+	{ __ATTR(discarded, 0444, mcr_counter_show, NULL),
+	  offsetof(struct mcr_counters, discarded) },
+};
+
+/* The claiming process's pid, or -1. */
+static ssize_t owner_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	pid_t pid = READ_ONCE(mcr_kobj_ring(kobj)->owner_pid);
+
+	return sysfs_emit(buf, "%d\n", pid ? pid : -1);
+}
+
+static struct kobj_attribute owner_attr = __ATTR_RO(owner);
+
+static struct attribute *mcr_ring_attrs[] = {
+	&mcr_counter_attrs[0].attr.attr,
+	&mcr_counter_attrs[1].attr.attr,
+	&mcr_counter_attrs[2].attr.attr,
+	&mcr_counter_attrs[3].attr.attr,
+	&mcr_counter_attrs[4].attr.attr,
+	&mcr_counter_attrs[5].attr.attr,
+	&owner_attr.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(mcr_ring);
+
+static void mcr_ring_kobj_release(struct kobject *kobj)
+{
+	kfree(container_of(kobj, struct mcr_ring_kobj, kobj));
+}
+
+static struct kobj_type mcr_ring_ktype = {
+	.release	= mcr_ring_kobj_release,
+	.sysfs_ops	= &kobj_sysfs_ops,
+	.default_groups	= mcr_ring_groups,
+};
+
+static ssize_t archived_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", mcr_archive_next_seq());
+}
+
+static struct kobj_attribute archived_attr = __ATTR_RO(archived);
+
+static ssize_t archive_first_seq_show(struct kobject *kobj,
+				      struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", mcr_archive_first_seq());
+}
+
+static struct kobj_attribute archive_first_seq_attr =
+	__ATTR_RO(archive_first_seq);
+
+static struct attribute *mcr_top_attrs[] = {
+	&archived_attr.attr,
+	&archive_first_seq_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group mcr_top_group = {
+	.attrs = mcr_top_attrs,
+};
+
+int mcr_sysfs_init(void)
+{
+	unsigned int i;
+	int ret;
+
+	mcr_kobj = kobject_create_and_add("mcrring", kernel_kobj);
+	if (!mcr_kobj)
+		return -ENOMEM;
+	ret = sysfs_create_group(mcr_kobj, &mcr_top_group);
+	if (ret)
+		goto out_put;
+	mcr_ring_kobjs = kcalloc(mcr_nr_rings, sizeof(*mcr_ring_kobjs),
+				 GFP_KERNEL);
+	if (!mcr_ring_kobjs) {
+		ret = -ENOMEM;
+		goto out_put;
+	}
+	for (i = 0; i < mcr_nr_rings; i++) {
+		struct mcr_ring_kobj *rk = kzalloc(sizeof(*rk), GFP_KERNEL);
+
+		if (!rk) {
+			ret = -ENOMEM;
+			goto out_rings;
+		}
+		rk->kr = mcr_rings[i];
+		ret = i == MCR_RING_MPSC ?
+			kobject_init_and_add(&rk->kobj, &mcr_ring_ktype,
+					     mcr_kobj, "mpsc") :
+			kobject_init_and_add(&rk->kobj, &mcr_ring_ktype,
+					     mcr_kobj, "cpu%u", i - 1);
+		if (ret) {
+			kobject_put(&rk->kobj);
+			goto out_rings;
+		}
+		mcr_ring_kobjs[i] = rk;
+	}
+	return 0;
+
+out_rings:
+	mcr_sysfs_exit();
+	return ret;
+out_put:
+	kobject_put(mcr_kobj);
+	mcr_kobj = NULL;
+	return ret;
+}
+
+void mcr_sysfs_exit(void)
+{
+	unsigned int i;
+
+	if (mcr_ring_kobjs) {
+		for (i = 0; i < mcr_nr_rings; i++)
+			if (mcr_ring_kobjs[i])
+				kobject_put(&mcr_ring_kobjs[i]->kobj);
+		kfree(mcr_ring_kobjs);
+		mcr_ring_kobjs = NULL;
+	}
+	kobject_put(mcr_kobj);
+	mcr_kobj = NULL;
+}
