@@ -275,8 +275,9 @@ int mcr_drain_start(void)
 /* Stops the thread, then drains what is left so nothing is lost on unload. */
 void mcr_drain_stop(void)
 {
-	if (mcr_drainer)
-		kthread_stop(mcr_drainer);
+	if (!mcr_drainer)
+		return;		/* user drain mode: the rings are not ours to read */
+	kthread_stop(mcr_drainer);
 	mcr_drainer = NULL;
 	mutex_lock(&mcr_drain_lock);
 	mcr_drain_pass();

@@ -72,6 +72,11 @@ module_param_named(reclaim_ms, mcr_reclaim_ms, uint, 0644);
 MODULE_PARM_DESC(reclaim_ms,
 		 "An abandoned MPSC record's memory is reused after this long (default 10000)");
 
+bool mcr_user_drain;
+module_param_named(user_drain, mcr_user_drain, bool, 0444);
+MODULE_PARM_DESC(user_drain,
+		 "A userspace consumer drains the rings; the kernel never reads them (default 0)");
+
 static kgid_t mcr_group;
 
 /*
@@ -166,7 +171,8 @@ static long mcr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		struct mcr_info info = {
 			.abi_version = MCR_ABI_VERSION,
 			.nr_rings = mcr_nr_rings,
-			.features = MCR_FEAT_SPSC | MCR_FEAT_MPSC,
+			.features = MCR_FEAT_SPSC | MCR_FEAT_MPSC |
+				    (mcr_user_drain ? MCR_FEAT_USER_DRAIN : 0),
 			.ndesc = mcr_ndesc,
 			.data_size = mcr_data_size,
 			.ring_size = mcr_ring_bytes(),
@@ -267,9 +273,11 @@ static int __init mcr_init(void)
 	ret = mcr_rings_alloc();
 	if (ret)
 		goto out_archive;
-	ret = mcr_drain_start();
-	if (ret)
-		goto out_rings;
+	if (!mcr_user_drain) {
+		ret = mcr_drain_start();
+		if (ret)
+			goto out_rings;
+	}
 	ret = mcr_sysfs_init();
 	if (ret)
 		goto out_drain;

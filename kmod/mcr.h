@@ -62,6 +62,7 @@ extern unsigned int mcr_nr_rings;
 extern struct mutex mcr_drain_lock;
 extern u32 mcr_ndesc, mcr_data_size;
 extern unsigned int mcr_abandon_ms, mcr_reclaim_ms;
+extern bool mcr_user_drain;
 
 /* ring.c */
 int mcr_printk(unsigned int pri, const char *fmt, ...) __printf(2, 3);

@@ -74,6 +74,8 @@ static struct mcr_kring *mcr_kring_alloc(u32 id, int node)
 	if (mcr_ring_format(&kr->ring, kr->vaddr, mcr_ndesc, mcr_data_size,
 			    id))
 		goto out_free;
+	if (mcr_user_drain)
+		kr->ring.cons->flags = MCR_CONS_USER_DRAIN;
 	mcr_cursor_init(&kr->cur, &kr->ring, id);
 	return kr;
 
@@ -162,11 +164,13 @@ static bool mcr_owns(struct mcr_kring *kr, struct file *file)
  * @file: the open /dev/mcrlog
  * @vma: offset MCR_MMAP_RING(r) + MCR_CONS_OFF or + MCR_PROD_OFF
  *
- * Three shapes are accepted, nothing else:
+ * Shared mappings of these shapes are accepted, nothing else:
  *   - the whole ring, read-only (readers, stats);
  *   - the cons page alone, read-only;
  *   - everything from the prod page to the end, read-write: for the MPSC
- *     ring any writer, for an SPSC ring only the file that claimed it.
+ *     ring any writer, for an SPSC ring only the file that claimed it;
+ *   - with user_drain=1 only, the whole ring read-write: the userspace
+ *     consumer.
  * Read-only mappings lose VM_MAYWRITE so mprotect() cannot add write
  * permission later.
  *
@@ -185,7 +189,7 @@ int mcr_mmap(struct file *file, struct vm_area_struct *vma)
 	unsigned long npages;
 	int ret;
 
-	if (ring >= mcr_nr_rings)
+	if (ring >= mcr_nr_rings || !(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
 	kr = mcr_rings[ring];
 	if (in == MCR_CONS_OFF && ro &&
@@ -194,6 +198,8 @@ int mcr_mmap(struct file *file, struct vm_area_struct *vma)
 	} else if (in == MCR_PROD_OFF && size == total - MCR_PROD_OFF) {
 		if (ring != MCR_RING_MPSC && !mcr_owns(kr, file))
 			return -EACCES;
+	} else if (in == MCR_CONS_OFF && size == total && mcr_user_drain) {
+		/* The userspace consumer: the kernel never reads this ring. */
 	} else {
 		return -EINVAL;
 	}
@@ -262,8 +268,10 @@ void mcr_release_claims(struct file *file)
 
 		if (READ_ONCE(kr->owner) != file)
 			continue;
-		kr->writer_gone = true;
-		mcr_drain_ring_locked(kr);
+		if (!mcr_user_drain) {
+			kr->writer_gone = true;
+			mcr_drain_ring_locked(kr);
+		}
 		trace_mcrring_claim(i, kr->owner_pid, false);
 		spin_lock(&mcr_claim_lock);
 		kr->owner = NULL;

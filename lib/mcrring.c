@@ -27,6 +27,7 @@ struct mcr_set {
 	__u64 stride;		/* bytes per ring */
 	int fd;
 	unsigned int nr_rings;
+	__u64 features;		/* device: MCR_FEAT_* */
 	void **mapped;		/* device: ring i's mapping, or NULL */
 	struct mcr_ring rings[];
 };
@@ -157,6 +158,7 @@ MCR_EXPORT int mcr_open(const char *path, struct mcr_set **out)
 		goto out_close;
 	}
 	set->fd = fd;
+	set->features = info.features;
 	set->nr_rings = info.nr_rings;
 	set->stride = info.ring_size;
 	*out = set;
@@ -410,10 +412,13 @@ MCR_EXPORT int mcr_log_fields(struct mcr_writer *w, unsigned int pri,
 /* --- the merging reader --------------------------------------------- */
 
 struct mcr_reader_ring {
+	struct mcr_ring ring;
+	void *map;		/* device: the consumer's own whole mapping */
 	struct mcr_cursor cur;
 	struct mcr_record rec;	/* pending record, when have */
 	bool have;
-	bool writer_gone;
+	bool writer_gone;	/* abandon in-flight sequences ... */
+	__u32 gone_until;	/* ... below this one, at once */
 	char text[MCR_TEXT_MAX];
 };
 
@@ -424,11 +429,42 @@ struct mcr_reader {
 	struct mcr_reader_ring rings[];
 };
 
+/* User drain mode: map device ring @i whole and writable, to consume it. */
+static int mcr_map_consumer(struct mcr_set *set, unsigned int i,
+			    struct mcr_reader_ring *rr)
+{
+	void *base;
+	int ret;
+
+	base = mmap(NULL, set->stride, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    set->fd, (off_t)MCR_MMAP_RING(i));
+	if (base == MAP_FAILED)
+		return -errno;
+	ret = mcr_ring_attach(&rr->ring, base, set->stride);
+	if (ret) {
+		munmap(base, set->stride);
+		return ret;
+	}
+	rr->map = base;
+	return 0;
+}
+
+MCR_EXPORT void mcr_reader_close(struct mcr_reader *rd)
+{
+	if (!rd)
+		return;
+	for (unsigned int i = 0; i < rd->set->nr_rings; i++)
+		if (rd->rings[i].map)
+			munmap(rd->rings[i].map, rd->set->stride);
+	free(rd);
+}
+
 MCR_EXPORT int mcr_reader_open(struct mcr_set *set, struct mcr_reader **out)
 {
 	struct mcr_reader *rd;
+	int ret;
 
-	if (!set->base)
+	if (!set->base && !(set->features & MCR_FEAT_USER_DRAIN))
 		return -EOPNOTSUPP;	/* the module drains its rings itself */
 	rd = calloc(1, sizeof(*rd) + set->nr_rings * sizeof(rd->rings[0]));
 	if (!rd)
@@ -436,15 +472,22 @@ MCR_EXPORT int mcr_reader_open(struct mcr_set *set, struct mcr_reader **out)
 	rd->set = set;
 	rd->abandon_ns = MCR_ABANDON_NS_DEFAULT;
 	rd->reclaim_ns = MCR_RECLAIM_NS_DEFAULT;
-	for (unsigned int i = 0; i < set->nr_rings; i++)
-		mcr_cursor_init(&rd->rings[i].cur, &set->rings[i], i);
+	for (unsigned int i = 0; i < set->nr_rings; i++) {
+		struct mcr_reader_ring *rr = &rd->rings[i];
+
+		if (set->base) {
+			rr->ring = set->rings[i];
+		} else {
+			ret = mcr_map_consumer(set, i, rr);
+			if (ret) {
+				mcr_reader_close(rd);
+				return ret;
+			}
+		}
+		mcr_cursor_init(&rr->cur, &rr->ring, i);
+	}
 	*out = rd;
 	return 0;
-}
-
-MCR_EXPORT void mcr_reader_close(struct mcr_reader *rd)
-{
-	free(rd);
 }
 
 MCR_EXPORT void mcr_reader_set_bounds(struct mcr_reader *rd, __u64 abandon_ns,
@@ -457,23 +500,34 @@ MCR_EXPORT void mcr_reader_set_bounds(struct mcr_reader *rd, __u64 abandon_ns,
 MCR_EXPORT void mcr_reader_writer_gone(struct mcr_reader *rd,
 				       unsigned int ring)
 {
-	if (ring < rd->set->nr_rings)
-		rd->rings[ring].writer_gone = true;
+	struct mcr_reader_ring *rr;
+
+	if (ring >= rd->set->nr_rings)
+		return;
+	rr = &rd->rings[ring];
+	/* Only what the dead writer reserved: a new writer's records wait. */
+	rr->gone_until = mcr_packed_seq(READ_ONCE(rr->ring.prod->head));
+	rr->writer_gone = true;
 }
 
 /* SPSC rings wait for their writer unless it is known to be gone. */
-static __u64 mcr_abandon_bound(const struct mcr_reader *rd, unsigned int i)
+static __u64 mcr_abandon_bound(struct mcr_reader *rd, unsigned int i)
 {
+	struct mcr_reader_ring *rr = &rd->rings[i];
+
 	if (i == MCR_RING_MPSC)
 		return rd->abandon_ns;
-	return rd->rings[i].writer_gone ? 0 : (__u64)-1;
+	if (rr->writer_gone &&
+	    (__s32)(rr->gone_until - (__u32)rr->cur.seq) <= 0)
+		rr->writer_gone = false;
+	return rr->writer_gone ? 0 : (__u64)-1;
 }
 
 /* Fill ring @i's pending slot; bounded: at most one ring's worth of skips. */
 static void mcr_reader_fill(struct mcr_reader *rd, unsigned int i, __u64 now)
 {
 	struct mcr_reader_ring *rr = &rd->rings[i];
-	const struct mcr_ring *r = &rd->set->rings[i];
+	const struct mcr_ring *r = &rr->ring;
 
 	for (__u32 budget = r->ndesc; !rr->have && budget; budget--) {
 		int res = mcr_consume(r, &rr->cur, &rr->rec, rr->text, now,
@@ -522,6 +576,6 @@ MCR_EXPORT int mcr_reader_stats(const struct mcr_reader *rd, unsigned int ring,
 	st->invalid = c->invalid;
 	st->discarded = c->discarded;
 	st->reclaimed = c->reclaimed;
-	st->dropped_full = READ_ONCE(rd->set->rings[ring].prod->dropped_full);
+	st->dropped_full = READ_ONCE(rd->rings[ring].ring.prod->dropped_full);
 	return 0;
 }

@@ -289,14 +289,18 @@ struct mcr_ring_stats {
 
 /**
  * mcr_reader_open() - become the consumer of every ring of @set
- * @set: a shared-memory set
+ * @set: the set
  * @out: the reader
  *
  * MPSC in-flight records are abandoned after MCR_ABANDON_NS_DEFAULT; SPSC
  * ones only after mcr_reader_writer_gone().
  *
- * Return: 0, -ENOMEM, -EOPNOTSUPP for the device (the module drains its
- * rings; read /dev/mcrlog).
+ * On the device this needs the module's user drain mode (user_drain=1):
+ * every ring is then mapped whole and writable, and this reader is the
+ * only consumer.
+ *
+ * Return: 0, -ENOMEM, -EOPNOTSUPP for the device without user drain mode
+ * (the module drains its rings itself; read /dev/mcrlog).
  */
 int mcr_reader_open(struct mcr_set *set, struct mcr_reader **out);
 void mcr_reader_close(struct mcr_reader *rd);

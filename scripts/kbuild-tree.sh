@@ -8,14 +8,16 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 dir=$1
 
-mkdir -p "$dir/kmod"
 ln -sfn "$top/Kbuild" "$dir/Kbuild"
 ln -sfn "$top/uapi" "$dir/uapi"
 ln -sfn "$top/lib" "$dir/lib"
-for f in "$top"/kmod/*; do
-	ln -sfn "$f" "$dir/kmod/$(basename "$f")"
-done
-for l in "$dir"/kmod/*; do
-	[ -L "$l" ] && [ ! -e "$l" ] && rm -f "$l"
+for sub in kmod selftests/kmod; do
+	mkdir -p "$dir/$sub"
+	for f in "$top/$sub"/*; do
+		ln -sfn "$f" "$dir/$sub/$(basename "$f")"
+	done
+	for l in "$dir/$sub"/*; do
+		[ -L "$l" ] && [ ! -e "$l" ] && rm -f "$l"
+	done
 done
 exit 0

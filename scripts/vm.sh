@@ -35,6 +35,10 @@ rm -rf "$root"
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,etc,lib/modules}
 cp /bin/busybox "$root/bin/busybox"
 cp "$module" "$root/lib/modules/mcrring.ko"
+# Test modules built beside it (kbuild tree: kmod/ and selftests/kmod/).
+for ko in "$(dirname "$module")"/../selftests/kmod/*.ko; do
+	[ -e "$ko" ] && cp "$ko" "$root/lib/modules/"
+done
 cp "$top/scripts/run-tests.sh" "$top/scripts/guest-init.sh" "$root/bin/"
 [ -f "$top/scripts/demo-guest.sh" ] && cp "$top/scripts/demo-guest.sh" "$root/bin/"
 find "$bindir" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/bin/" \;

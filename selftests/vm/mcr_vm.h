@@ -13,9 +13,19 @@
 #include <string.h>
 #include <sys/klog.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MCR_DEV_PATH "/dev/mcrlog"
+
+/* CLOCK_MONOTONIC in ms, for deadlines. */
+static inline unsigned long long mcr_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
 
 /* Path of mcrring.ko; the VM's /init exports it. NULL when unknown. */
 static inline const char *mcr_module_path(void)
@@ -25,10 +35,9 @@ static inline const char *mcr_module_path(void)
 	return p && access(p, R_OK) == 0 ? p : NULL;
 }
 
-/* Returns 0 or -errno. */
-static inline int mcr_load(const char *params)
+/* Load the module file at @path with @params. Returns 0 or -errno. */
+static inline int mcr_load_file(const char *path, const char *params)
 {
-	const char *path = mcr_module_path();
 	int fd, ret;
 
 	if (!path)
@@ -42,10 +51,21 @@ static inline int mcr_load(const char *params)
 	return ret;
 }
 
-/* Returns 0, -ENOENT when not loaded, -EAGAIN/-EBUSY while in use. */
+/* Load mcrring.ko with @params. Returns 0 or -errno. */
+static inline int mcr_load(const char *params)
+{
+	return mcr_load_file(mcr_module_path(), params);
+}
+
+/* Unload module @name: 0, -ENOENT when not loaded, -EAGAIN while in use. */
+static inline int mcr_unload_name(const char *name)
+{
+	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
+}
+
 static inline int mcr_unload(void)
 {
-	return syscall(SYS_delete_module, "mcrring", O_NONBLOCK) ? -errno : 0;
+	return mcr_unload_name("mcrring");
 }
 
 static inline bool mcr_loaded(void)
