@@ -60,10 +60,10 @@ HOST_TESTS := $(basename $(notdir $(wildcard selftests/host/*_test.c)))
 VM_TESTS   := $(basename $(notdir $(wildcard selftests/vm/*_test.c)))
 VM_BINS    := $(addprefix $(BUILD)/vm-bin/,$(VM_TESTS))
 
-.PHONY: all module vm-module lib selftests host-tests deps check check-host check-vm \
+.PHONY: all module vm-module lib tools selftests host-tests deps check check-host check-vm \
 	demo vm-shell lint clean
 
-all: module lib selftests
+all: module lib tools selftests
 
 deps:
 	@scripts/deps.sh $(FLAVOUR)
@@ -119,8 +119,23 @@ $(BUILD)/vm-bin/%: selftests/vm/%.c $(LIB_SRCS) $(HDRS) | deps
 
 include selftests/fuzz/fuzz.mk
 
+# Tools: dynamic against libmcrring.a here, static copies for the VM.
+TOOLS      := $(basename $(notdir $(wildcard tools/*.c)))
+TOOL_BINS  := $(addprefix $(BUILD)/tools/,$(TOOLS))
+VM_TOOLS   := $(addprefix $(BUILD)/vm-bin/,$(TOOLS))
+
+$(BUILD)/tools/%: tools/%.c $(LIB_A) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB_A) -pthread
+
+$(BUILD)/vm-bin/%: tools/%.c $(LIB_SRCS) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -static -o $@ $< $(LIB_SRCS) -pthread
+
+tools: $(TOOL_BINS)
+
 host-tests: $(HOST_BINS)
-selftests: host-tests $(VM_BINS)
+selftests: host-tests $(VM_BINS) $(VM_TOOLS)
 
 # --- tests ------------------------------------------------------------
 check-host: host-tests
@@ -132,7 +147,7 @@ check-host: host-tests
 	done >$(BUILD)/results/host.tap; \
 	scripts/tap-count.sh -l host $(BUILD)/results/host.tap
 
-check-vm: vm-module $(VM_BINS)
+check-vm: vm-module $(VM_BINS) $(VM_TOOLS)
 	@mkdir -p $(BUILD)/results $(BUILD)/vm-bin
 	@rm -f $(BUILD)/results/vm-$(FLAVOUR).tap
 	@scripts/vm.sh test $(VM_KREL) \
@@ -149,11 +164,11 @@ check: deps
 	@scripts/tap-count.sh $(BUILD)/results/lint.tap $(BUILD)/results/host.tap \
 		$(BUILD)/results/vm-$(FLAVOUR).tap
 
-demo: vm-module $(VM_BINS)
+demo: vm-module $(VM_BINS) $(VM_TOOLS)
 	@scripts/vm.sh demo $(VM_KREL) \
 		$(call kbuild_dir,$(VM_KDIR))/kmod/mcrring.ko $(BUILD)/vm-bin
 
-vm-shell: vm-module $(VM_BINS)
+vm-shell: vm-module $(VM_BINS) $(VM_TOOLS)
 	@scripts/vm.sh shell $(VM_KREL) \
 		$(call kbuild_dir,$(VM_KDIR))/kmod/mcrring.ko $(BUILD)/vm-bin
 

@@ -151,27 +151,26 @@ static unsigned int mcr_drain_pass(void)
 }
 
 /**
- * mcr_drain_ring_locked() - drain one ring until it is empty
+ * mcr_drain_ring_locked() - drain until one ring is empty
  * @kr: the ring
  *
  * Used when a claim ends: with writer_gone set, what the owner left half
- * written is abandoned at once. Bounded: one ring's worth of records.
+ * written is abandoned at once. Whole passes over every ring, so the
+ * owner's last records still merge by timestamp with the others. Bounded:
+ * one ring's worth of records.
  *
  * Context: mcr_drain_lock held.
  */
 void mcr_drain_ring_locked(struct mcr_kring *kr)
 {
-	u64 now = ktime_get_ns();
-	u32 budget;
+	u32 passes = kr->ring.ndesc / MCR_RING_PASS_BUDGET + 2;
 
 	lockdep_assert_held(&mcr_drain_lock);
-	for (budget = kr->ring.ndesc + 1; budget; budget--) {
-		mcr_fill(kr, now);
-		if (!kr->have_pending)
+	while (passes--) {
+		mcr_drain_pass();
+		if (!kr->have_pending && !kr->writer_gone)
 			break;
-		mcr_emit(kr);
 	}
-	mcr_account(kr);
 }
 
 /* Anything for the drainer to do? Reads only the rings' shared words. */

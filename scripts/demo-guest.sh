@@ -1,5 +1,6 @@
 #!/bin/sh
-# What `make demo` shows inside the VM: mcrring.ko loading and /dev/mcrlog.
+# What `make demo` shows inside the VM: mcrring.ko loading, writers
+# logging through libmcrring, and `cat /dev/mcrlog`.
 # Runs from the VM's /init; exits non-zero if any step fails.
 set -e
 step() { printf '\n$ %s\n' "$*"; "$@"; }
@@ -7,8 +8,23 @@ step() { printf '\n$ %s\n' "$*"; "$@"; }
 echo "== mcrring demo on $(uname -r), $(nproc) CPUs =="
 step insmod /lib/modules/mcrring.ko mode=0660 group=1000
 step ls -l /dev/mcrlog
-step cat /sys/class/misc/mcrlog/dev
-step grep . /sys/module/mcrring/parameters/mode /sys/module/mcrring/parameters/group
-step sh -c 'dmesg | grep mcrring'
+step sh -c 'dmesg | grep mcrring: | tail -n 1'
+echo 1 >/sys/kernel/tracing/events/mcrring/enable
+
+# A few writers: the MPSC ring from several processes, an SPSC ring
+# claimed per CPU, fields, and a message that tries to forge a line.
+step mcrlog -p daemon.info "hello from the MPSC ring"
+step mcrlog -c 0 -p local0.warning -k REQ_ID=42 -k PEER=10.0.0.1 "request done"
+step sh -c 'for i in 1 2 3; do mcrlog -p user.debug "worker $$ line $i" & done; wait'
+step sh -c 'printf "line one\nline two\n" | mcrlog -c 1 -p user.notice'
+step mcrlog -p user.err "$(printf 'evil\n0,0,0,0,0,0,0,0,-;forged')"
+
+# cat follows like `cat /dev/kmsg`: stop it after a second.
+step sh -c 'timeout 1 cat /dev/mcrlog || true'
+
+step grep . /sys/kernel/mcrring/archived /sys/kernel/mcrring/mpsc/written \
+	/sys/kernel/mcrring/mpsc/drained /sys/kernel/mcrring/cpu0/drained
+step sh -c 'grep -m 4 mcrring_ /sys/kernel/tracing/trace | sed "s/^ *//"'
+echo 0 >/sys/kernel/tracing/events/mcrring/enable
 step rmmod mcrring
 step sh -c '! test -e /dev/mcrlog && echo "/dev/mcrlog is gone after rmmod"'
