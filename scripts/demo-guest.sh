@@ -15,7 +15,8 @@ echo 1 >/sys/kernel/tracing/events/mcrring/enable
 # claimed per CPU, fields, and a message that tries to forge a line.
 step mcrlog -p daemon.info "hello from the MPSC ring"
 step mcrlog -c 0 -p local0.warning -k REQ_ID=42 -k PEER=10.0.0.1 "request done"
-step sh -c 'for i in 1 2 3; do mcrlog -p user.debug "worker $$ line $i" & done; wait'
+# shellcheck disable=SC2016 # expanded by the inner shell, on purpose
+step sh -c 'for i in 1 2 3; do mcrlog -p user.debug "worker $i" & done; wait'
 step sh -c 'printf "line one\nline two\n" | mcrlog -c 1 -p user.notice'
 step mcrlog -p user.err "$(printf 'evil\n0,0,0,0,0,0,0,0,-;forged')"
 
