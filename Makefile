@@ -153,16 +153,22 @@ check-vm: vm-module $(VM_BINS) $(VM_TOOLS)
 	@scripts/vm.sh test $(VM_KREL) \
 		$(call kbuild_dir,$(VM_KDIR))/kmod/mcrring.ko $(BUILD)/vm-bin; \
 	cp $(BUILD)/vm/$(VM_KREL)/tap.log $(BUILD)/results/vm-$(FLAVOUR).tap; \
-	scripts/tap-count.sh -l vm $(BUILD)/results/vm-$(FLAVOUR).tap
+	scripts/tap-count.sh -l vm-$(FLAVOUR) $(BUILD)/results/vm-$(FLAVOUR).tap
 
-# Lint and both tiers always run; the last line sums them.
-check: deps
+# Lint and both tiers always run, the VM tier on each kernel flavour; the
+# last line sums them all.
+CHECK_FLAVOURS := amd64 rt-amd64
+
+check:
+	@scripts/deps.sh $(CHECK_FLAVOURS)
 	@rm -f $(BUILD)/results/*.tap
 	@-$(MAKE) --no-print-directory lint
 	@-$(MAKE) --no-print-directory check-host
-	@-$(MAKE) --no-print-directory check-vm
+	@for f in $(CHECK_FLAVOURS); do \
+		$(MAKE) --no-print-directory check-vm FLAVOUR=$$f; \
+	done; true
 	@scripts/tap-count.sh $(BUILD)/results/lint.tap $(BUILD)/results/host.tap \
-		$(BUILD)/results/vm-$(FLAVOUR).tap
+		$(addprefix $(BUILD)/results/vm-,$(addsuffix .tap,$(CHECK_FLAVOURS)))
 
 demo: vm-module $(VM_BINS) $(VM_TOOLS)
 	@scripts/vm.sh demo $(VM_KREL) \
