@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The NEED_WAKEUP protocol: a writer wakes the sleeping drainer only when
+ * its ring is half full, with one system call, never one per record.
+ */
+#include <sys/ioctl.h>
+
+#include "mcrring.h"
+#include "kselftest_harness.h"
+#include "mcr_vm.h"
+
+TEST(writer_wakes_sleeping_drainer_rarely)
+{
+	struct mcr_counters c = { .ring = MCR_RING_SPSC(0) };
+	const int n = 20000;
+	struct mcr_set *set;
+	struct mcr_writer w;
+	char msg[64];
+	int fd, dropped = 0;
+
+	if (geteuid() != 0 || !mcr_module_path())
+		SKIP(return, "needs root and MCR_MODULE to reload mcrring.ko");
+	/* Small rings and a drainer that, idle, sleeps 5 s: without a
+	 * wake-up, 20000 records could not get through 1024 slots. */
+	ASSERT_EQ(0, mcr_reload("ring_ndesc=1024 ring_data_kb=256 poll_max_ms=5000"));
+	ASSERT_EQ(0, mcr_open(NULL, &set));
+	ASSERT_EQ(0, mcr_writer_spsc(set, 0, &w));
+	/* Let the drainer go idle: its sleep doubles up to poll_max_ms. */
+	usleep(300 * 1000);
+	for (int i = 0; i < n; i++) {
+		int len = snprintf(msg, sizeof(msg), "wake %d", i);
+		int ret;
+
+		while ((ret = mcr_log(&w, MCR_PRI(1, 7), msg, len)) == -ENOBUFS)
+			dropped++;	/* retried: the test wants every record */
+		ASSERT_EQ(0, ret);
+	}
+	fd = mcr_set_fd(set);
+	for (__u64 end = mcr_now_ms() + 20000; mcr_now_ms() < end;) {
+		ASSERT_EQ(0, ioctl(fd, MCR_IOC_COUNTERS, &c));
+		if (c.drained >= (__u64)n)
+			break;
+		usleep(20000);
+	}
+	TH_LOG("%d records, %llu wake-ups, %d retries on a full ring",
+	       n, (unsigned long long)w.wakeups, dropped);
+	EXPECT_EQ(n, c.drained);
+	EXPECT_EQ(dropped, c.dropped_full);
+	/* At least one wake-up was needed; at most one per half ring of
+	 * records, give or take the drainer's own polling. */
+	EXPECT_LE(1, w.wakeups);
+	EXPECT_GE(2 * (__u64)n / 512 + 8, w.wakeups);
+	mcr_set_close(set);
+	ASSERT_EQ(0, mcr_reload(NULL));
+}
+
+TEST_HARNESS_MAIN
