@@ -118,6 +118,7 @@ $(BUILD)/vm-bin/%: selftests/vm/%.c $(LIB_SRCS) $(HDRS) | deps
 	$(CC) $(HOST_CFLAGS) -Iselftests/vm -static -o $@ $< $(LIB_SRCS)
 
 include selftests/fuzz/fuzz.mk
+include tools/bench.mk
 
 # Tools: dynamic against libmcrring.a here, static copies for the VM.
 TOOLS      := $(basename $(notdir $(wildcard tools/*.c)))

@@ -1,0 +1,1 @@
+# mcrbench: benchmark build and run rules. Included from the top-level Makefile.
