@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Write the seed corpus of consume_fuzz (selftests/fuzz/corpus/consume).
+
+The input format is the one LLVMFuzzerTestOneInput() in consume_fuzz.c
+reads: a header byte, the ring's starting sequence and position, the
+clock, then operations. Run from anywhere; it rewrites the seeds.
+"""
+import os
+import struct
+
+HDR_MPSC, HDR_HOSTILE, HDR_16K, HDR_BADTAIL = 1, 2, 0x20, 0x40
+NDESC = {16: 0, 2: 3, 4: 4, 8: 5, 32: 6, 64: 7}
+U64_MAX_BOTH = 2 | 2 << 2       # consume: abandon and reclaim never
+
+
+def header(mpsc=False, hostile=False, ndesc=16, big=False, seq=0, pos=0,
+           badtail=None, now=0):
+    h = (HDR_MPSC if mpsc else 0) | (HDR_HOSTILE if hostile else 0)
+    h |= NDESC[ndesc] << 2 | (HDR_16K if big else 0)
+    if badtail is not None:
+        h |= HDR_BADTAIL
+    b = bytes([h]) + struct.pack('<II', seq, pos)
+    if badtail is not None:
+        b += struct.pack('<Q', badtail)
+    return b + bytes([now])
+
+
+def reserve(n):
+    return bytes([0, n]) if n < 192 else bytes([0, 0xff]) + struct.pack('<H', n)
+
+
+def commit(idx=0, shorter=None, pri=14, fields=False):
+    b = (1 if shorter is not None else 0) | (2 if fields else 0)
+    out = bytes([2, idx, b])
+    if shorter is not None:
+        out += struct.pack('<H', shorter)
+    return out + bytes([pri])
+
+
+def discard(idx=0):
+    return bytes([4, idx])
+
+
+def consume(sel=U64_MAX_BOTH, extra=b''):
+    return bytes([5, sel]) + extra
+
+
+def time(b):
+    return bytes([7, b])
+
+
+def forge_desc(delta, state_b=0, pos_delta=0, length=16):
+    # b: bit0 seq jitter, bit1 raw state, bit2 DISCARDED, bit3 reserved
+    # bits, bit4 raw pos, bit5 raw len, bit6 raw pri, bit7 raw flags
+    return (bytes([11, state_b, delta]) + struct.pack('<H', 0) +
+            struct.pack('<h', pos_delta) + struct.pack('<H', length) +
+            struct.pack('<QII', 7, 1, 2) + bytes([14, 0]))
+
+
+def forge_head(delta, pos=0):
+    return bytes([12, 0, delta & 0xff]) + struct.pack('<H', pos)
+
+
+def raw(op, off, payload):
+    # op 8: prod page, 9: descriptors, 10: data
+    if op == 8:
+        a = bytes([8, off])
+    elif op == 9:
+        a = bytes([9]) + struct.pack('<H', off)
+    else:
+        a = bytes([10]) + struct.pack('<I', off)
+    return a + bytes([len(payload)]) + payload
+
+
+def seeds():
+    s = {}
+    # Honest SPSC: small records, then 4000-byte ones that lap the ring.
+    b = header()
+    for i in range(10):
+        b += reserve(10 * i + 1) + commit(fields=bool(i & 1))
+    b += consume()
+    for i in range(12):
+        b += reserve(4000) + commit(shorter=3000 if i & 1 else None)
+        b += consume()
+    s['spsc_honest'] = b
+    # Honest MPSC: several outstanding, committed out of order, discards.
+    b = header(mpsc=True)
+    for i in range(6):
+        b += reserve(100 + i) + reserve(50) + reserve(7)
+        b += commit(2) + discard(1) + consume() + commit(0, shorter=3)
+        b += consume()
+    s['mpsc_honest'] = b
+    # Counters about to wrap 2^32: sequence and position.
+    b = header(ndesc=4, seq=0xfffffffc, pos=0xffffe000)
+    for i in range(20):
+        b += reserve(1000 + 37 * i) + commit() + consume()
+    s['wrap32'] = b
+    # Abandon (abandon_ns 0) and a late commit, pins, reclaim.
+    b = header(mpsc=True)
+    for i in range(6):
+        b += reserve(64) + reserve(32) + commit(1)
+        b += consume(sel=0 | 1 << 2, extra=bytes([5]))  # abandon 0, reclaim 5us
+        b += time(40) + commit(0) + consume()
+    s['abandon_late'] = b
+    # Hostile: descriptors forged at and after the cursor, a forged head.
+    b = header(mpsc=True, hostile=True)
+    b += reserve(20) + commit() + reserve(20) + commit()
+    b += forge_head(5, 256)
+    b += forge_desc(2, 0, 0, 4000)
+    b += forge_desc(3, 0, 64, 5000)
+    b += forge_desc(4, 0x20, -8, 0xffff)
+    b += forge_desc(5, 0x04, 0, 0)
+    b += consume(sel=0) + reserve(30) + commit() + consume(sel=0)
+    s['hostile_forged'] = b
+    # Hostile: raw bytes over prod page, descriptors and text.
+    b = header(hostile=True)
+    b += reserve(40) + commit() + reserve(40) + commit()
+    b += raw(8, 0, bytes(range(24)))
+    b += raw(9, 0, bytes([0x02, 0, 0, 0, 0x03, 0, 0, 0] * 8))
+    b += raw(10, 7900, b'\xff' * 200)
+    b += consume(sel=0) + reserve(40) + commit() + consume(sel=0)
+    s['hostile_raw'] = b
+    # Hostile: the cursor starts from a garbage tail near the real one.
+    b = header(hostile=True, mpsc=True, seq=5, pos=4096,
+               badtail=0x00000003fffffff8)
+    for i in range(4):
+        b += reserve(40) + commit() + consume(sel=0)
+    s['hostile_tail'] = b
+    return s
+
+
+def main():
+    out = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                       'corpus', 'consume')
+    os.makedirs(out, exist_ok=True)
+    for name, data in seeds().items():
+        with open(os.path.join(out, name), 'wb') as f:
+            f.write(data)
+
+
+if __name__ == '__main__':
+    main()
