@@ -121,13 +121,15 @@ include selftests/fuzz/fuzz.mk
 include tools/bench.mk
 
 # Tools: dynamic against libmcrring.a here, static copies for the VM.
+# A tool may add link flags as LDLIBS_<tool> and keep off the VM by
+# joining HOST_ONLY_TOOLS (tools/bench.mk does both).
 TOOLS      := $(basename $(notdir $(wildcard tools/*.c)))
 TOOL_BINS  := $(addprefix $(BUILD)/tools/,$(TOOLS))
-VM_TOOLS   := $(addprefix $(BUILD)/vm-bin/,$(TOOLS))
+VM_TOOLS    = $(addprefix $(BUILD)/vm-bin/,$(filter-out $(HOST_ONLY_TOOLS),$(TOOLS)))
 
 $(BUILD)/tools/%: tools/%.c $(LIB_A) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB_A) -pthread
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB_A) -pthread $(LDLIBS_$*)
 
 $(BUILD)/vm-bin/%: tools/%.c $(LIB_SRCS) $(HDRS)
 	@mkdir -p $(@D)
