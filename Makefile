@@ -167,10 +167,12 @@ check:
 	@rm -f $(BUILD)/results/*.tap
 	@-$(MAKE) --no-print-directory lint
 	@-$(MAKE) --no-print-directory check-host
+	@-$(MAKE) --no-print-directory fuzz-smoke
 	@for f in $(CHECK_FLAVOURS); do \
 		$(MAKE) --no-print-directory check-vm FLAVOUR=$$f; \
 	done; true
 	@scripts/tap-count.sh $(BUILD)/results/lint.tap $(BUILD)/results/host.tap \
+		$(BUILD)/results/fuzz.tap \
 		$(addprefix $(BUILD)/results/vm-,$(addsuffix .tap,$(CHECK_FLAVOURS)))
 
 demo: vm-module $(VM_BINS) $(VM_TOOLS)

@@ -86,8 +86,11 @@ static inline void mcr_atomic_inc64(__u64 *p)
  * into the data ring; the writer fills the text in place, then commit
  * (mcr_*_commit) writes the descriptor's fields and publishes it with one
  * release store of state_var. Commit may shorten a reservation (the unused
- * tail goes back to the ring when nobody reserved after it); discard gives
- * the whole reservation back, or marks it DISCARDED when it cannot.
+ * tail goes back to the ring when nobody reserved after it), and grow may
+ * lengthen the newest one; discard publishes the descriptor DISCARDED and
+ * gives its text back when it can. A sequence, once reserved, is never
+ * handed out again: the consumer may already have skipped it as
+ * abandoned, and a second record under it would be lost.
  *
  * A writer reads the consumer's cache line (cons->tail, cons->flags) only
  * when its cached view of tail says the ring is at least half full. That
@@ -496,21 +499,66 @@ static inline void mcr_spsc_commit(struct mcr_spsc *w, struct mcr_resv *resv,
  * @w: the ring's single writer
  * @resv: from mcr_spsc_reserve()
  *
- * The newest reservation is simply undone; an older one is published as
- * DISCARDED for the consumer to skip.
+ * The descriptor is published DISCARDED for the consumer to skip; the
+ * text goes back to the ring when this is the newest reservation. The
+ * sequence is never handed out again: the consumer may already have
+ * skipped it, and a second record under it would be lost.
  *
  * Context: the thread that owns @w.
  */
 static inline void mcr_spsc_discard(struct mcr_spsc *w, struct mcr_resv *resv)
 {
 	if (w->seq == resv->seq + 1) {
-		w->seq = mcr_packed_seq(resv->prev_head);
 		w->pos = mcr_packed_pos(resv->prev_head);
-		WRITE_ONCE(w->ring.prod->head, resv->prev_head);
-		return;
+		WRITE_ONCE(w->ring.prod->head, mcr_pack(w->seq, w->pos));
 	}
 	smp_store_release(&resv->desc->state_var,			/* [M1] */
 			  MCR_SV(resv->seq, 0, MCR_DESC_DISCARDED));
+}
+
+/* Can text of @alen bytes from @begin stay contiguous and fit? */
+static inline bool __mcr_can_grow(const struct mcr_ring *r, __u64 tail,
+				  __u32 seq, __u32 begin, __u32 alen)
+{
+	return (begin & (r->data_size - 1)) + alen <= r->data_size &&
+	       __mcr_fits(r, tail, seq, begin + alen);
+}
+
+/**
+ * mcr_spsc_grow() - make the newest reservation hold @len bytes
+ * @w: the ring's single writer
+ * @resv: the newest reservation, from mcr_spsc_reserve()
+ * @len: bytes of text wanted, at most MCR_TEXT_MAX
+ *
+ * For a writer that learns the length only while writing (formatting):
+ * the text already written stays where it is.
+ *
+ * Context: the thread that owns @w.
+ * Return: 0, -EMSGSIZE, or -ENOBUFS when the ring has no room after the
+ * reservation (it is left as it was).
+ */
+static inline int mcr_spsc_grow(struct mcr_spsc *w, struct mcr_resv *resv,
+				__u32 len)
+{
+	const struct mcr_ring *r = &w->ring;
+	__u32 alen = MCR_ALIGN_UP(len);
+
+	if (len > MCR_TEXT_MAX)
+		return -EMSGSIZE;
+	if (w->seq != resv->seq + 1)
+		return -ENOBUFS;
+	if (!__mcr_can_grow(r, w->cached_tail, w->seq, resv->begin, alen)) {
+		w->cached_tail = __mcr_read_tail(r, &resv->hint);
+		if (!__mcr_can_grow(r, w->cached_tail, w->seq, resv->begin,
+				    alen))
+			return -ENOBUFS;
+	}
+	if (alen > resv->cap) {
+		resv->cap = alen;
+		w->pos = resv->begin + alen;
+		WRITE_ONCE(r->prod->head, mcr_pack(w->seq, w->pos));
+	}
+	return 0;
 }
 
 /**
@@ -596,18 +644,59 @@ static inline void mcr_mpsc_commit(const struct mcr_ring *r,
  * @r: the MPSC ring
  * @resv: from mcr_mpsc_reserve()
  *
+ * As mcr_spsc_discard(): published DISCARDED, text returned when nobody
+ * reserved after it, the sequence never reused.
+ *
  * Context: the thread that reserved.
  */
 static inline void mcr_mpsc_discard(const struct mcr_ring *r,
 				    struct mcr_resv *resv)
 {
-	__u64 mine = mcr_pack(resv->seq + 1, resv->begin + resv->cap);
+	__u32 seq = resv->seq + 1;
 
-	if (mcr_cmpxchg64_relaxed(&r->prod->head, mine, resv->prev_head) ==
-	    mine)
-		return;
+	mcr_cmpxchg64_relaxed(&r->prod->head,
+			      mcr_pack(seq, resv->begin + resv->cap),
+			      mcr_pack(seq, mcr_packed_pos(resv->prev_head)));
 	smp_store_release(&resv->desc->state_var,			/* [M1] */
 			  MCR_SV(resv->seq, 0, MCR_DESC_DISCARDED));
+}
+
+/**
+ * mcr_mpsc_grow() - make a reservation hold @len bytes
+ * @r: the MPSC ring
+ * @resv: from mcr_mpsc_reserve()
+ * @len: bytes of text wanted, at most MCR_TEXT_MAX
+ *
+ * Succeeds only while nobody reserved after @resv.
+ *
+ * Context: the thread that reserved.
+ * Return: 0, -EMSGSIZE, or -ENOBUFS (no room, or another reservation
+ * follows; @resv is left as it was).
+ */
+static inline int mcr_mpsc_grow(const struct mcr_ring *r,
+				struct mcr_resv *resv, __u32 len)
+{
+	__u32 alen = MCR_ALIGN_UP(len), seq = resv->seq + 1;
+	__u64 tail;
+
+	if (len > MCR_TEXT_MAX)
+		return -EMSGSIZE;
+	if (alen <= resv->cap)
+		return 0;
+	tail = smp_load_acquire(&r->prod->cached_tail);		/* [M7] */
+	if (!__mcr_can_grow(r, tail, seq, resv->begin, alen)) {
+		tail = __mcr_read_tail(r, &resv->hint);
+		smp_store_release(&r->prod->cached_tail, tail);	/* [M6] */
+		if (!__mcr_can_grow(r, tail, seq, resv->begin, alen))
+			return -ENOBUFS;
+	}
+	if (mcr_cmpxchg64_relaxed(&r->prod->head,
+				  mcr_pack(seq, resv->begin + resv->cap),
+				  mcr_pack(seq, resv->begin + alen)) !=
+	    mcr_pack(seq, resv->begin + resv->cap))
+		return -ENOBUFS;
+	resv->cap = alen;
+	return 0;
 }
 
 /* --- consumer --------------------------------------------------------- */

@@ -326,35 +326,44 @@ static int mcr_vlogf_max(struct mcr_writer *w, unsigned int pri,
 MCR_EXPORT int mcr_vlogf(struct mcr_writer *w, unsigned int pri,
 			 const char *fmt, va_list ap)
 {
-	/* Most messages are short: try a small reservation first. */
-	size_t want = 256;
 	struct mcr_resv resv;
 	va_list again;
 	int n, ret;
 
-	for (int pass = 0; pass < 2; pass++) {
-		ret = mcr_reserve(w, want, &resv);
-		if (ret)
-			return ret;
+	/* Most messages are short: try a small reservation first. */
+	ret = mcr_reserve(w, 256, &resv);
+	if (ret)
+		return ret;
+	va_copy(again, ap);
+	n = vsnprintf(resv.text, resv.cap, fmt, again);
+	va_end(again);
+	if (n >= 0 && (size_t)n >= resv.cap && n < MCR_TEXT_MAX) {
+		/* Longer: grow in place if nobody reserved after us, else
+		 * start over with the right size. */
+		if (mcr_grow(w, &resv, (size_t)n + 1)) {
+			mcr_discard(w, &resv);
+			ret = mcr_reserve(w, (size_t)n + 1, &resv);
+			if (ret)
+				return ret;
+		}
 		va_copy(again, ap);
 		n = vsnprintf(resv.text, resv.cap, fmt, again);
 		va_end(again);
-		if (n >= 0 && (size_t)n < resv.cap) {
-			ret = mcr_commit(w, &resv, (size_t)n, pri, 0);
-			return ret ? ret : n;
-		}
-		mcr_discard(w, &resv);
-		if (n < 0)
-			return -EINVAL;
-		if (n > MCR_TEXT_MAX)
-			return -EMSGSIZE;
-		if (n == MCR_TEXT_MAX) {
-			va_copy(again, ap);
-			ret = mcr_vlogf_max(w, pri, fmt, again);
-			va_end(again);
-			return ret;
-		}
-		want = (size_t)n + 1;
+	}
+	if (n >= 0 && (size_t)n < resv.cap) {
+		ret = mcr_commit(w, &resv, (size_t)n, pri, 0);
+		return ret ? ret : n;
+	}
+	mcr_discard(w, &resv);
+	if (n < 0)
+		return -EINVAL;
+	if (n > MCR_TEXT_MAX)
+		return -EMSGSIZE;
+	if (n == MCR_TEXT_MAX) {
+		va_copy(again, ap);
+		ret = mcr_vlogf_max(w, pri, fmt, again);
+		va_end(again);
+		return ret;
 	}
 	return -EMSGSIZE;	/* the output grew between two passes */
 }

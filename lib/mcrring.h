@@ -207,6 +207,32 @@ static inline int mcr_commit(struct mcr_writer *w, struct mcr_resv *resv,
 	return 0;
 }
 
+/**
+ * mcr_grow() - make the newest reservation hold @len bytes
+ * @w: the writer
+ * @resv: from mcr_reserve(); the text written so far stays
+ * @len: bytes, at most MCR_TEXT_MAX
+ *
+ * Return: 0, -EMSGSIZE, -ENOBUFS (no room after it, or, MPSC, another
+ * writer reserved after it; @resv is unchanged and still valid).
+ */
+static inline int mcr_grow(struct mcr_writer *w, struct mcr_resv *resv,
+			   size_t len)
+{
+	int ret;
+
+	if (len > MCR_TEXT_MAX)
+		return -EMSGSIZE;
+	resv->hint = 0;
+	if (w->kind == MCR_WRITER_SPSC)
+		ret = mcr_spsc_grow(&w->spsc, resv, (__u32)len);
+	else
+		ret = mcr_mpsc_grow(&w->ring, resv, (__u32)len);
+	if (__builtin_expect(resv->hint & MCR_RESV_WAKE, 0))
+		mcr_wake(w);
+	return ret;
+}
+
 /* mcr_discard() - give a reservation back unpublished. */
 static inline void mcr_discard(struct mcr_writer *w, struct mcr_resv *resv)
 {

@@ -67,25 +67,6 @@
 			__builtin_trap();				\
 	} while (0)
 
-/*
- * KNOWN ISSUE, excused unless MCR_FUZZ_STRICT is defined: when the
- * consumer has abandoned a reservation and its writer then discards it
- * while it is still the newest, mcr_mpsc_discard() / mcr_spsc_discard()
- * roll prod->head back to before it. The consumer's cursor is already
- * past that sequence, so the next reservation reuses the sequence and is
- * never delivered although it was committed in good order; and once the
- * abandoned pin is reclaimed, writers may hold ndesc + 1 descriptors
- * live, so a late commit of that reused sequence can overwrite the
- * descriptor of the one a lap later and wedge an SPSC ring. By default
- * such a roll-back ends the end-to-end checks of the input, as hostile
- * bytes do; build with -DMCR_FUZZ_STRICT to have the fuzzer report it.
- */
-#ifdef MCR_FUZZ_STRICT
-#define EXCUSE_ROLLBACK_AFTER_ABANDON 0
-#else
-#define EXCUSE_ROLLBACK_AFTER_ABANDON 1
-#endif
-
 #ifdef CONSUME_FUZZ_TRACE
 #define trace(...)	fprintf(stderr, __VA_ARGS__)
 #else
@@ -263,9 +244,6 @@ static void discard_one(struct fuzz *f, unsigned int id)
 		mcr_mpsc_discard(&f->r, &x->resv);
 	else
 		mcr_spsc_discard(&f->spsc, &x->resv);
-	if (EXCUSE_ROLLBACK_AFTER_ABANDON && x->abandoned &&
-	    READ_ONCE(f->r.prod->head) == x->resv.prev_head)
-		f->tainted = true;	/* the known issue above */
 }
 
 static void op_discard(struct fuzz *f, struct input *in)

@@ -265,10 +265,10 @@ TEST_F(ring, discard_leaves_no_record)
 	struct mcr_resv a, b;
 	struct mcr_ring_stats st;
 
-	/* Newest reservation: undone outright. */
+	/* Newest reservation: its text goes back, its sequence does not. */
 	ASSERT_EQ(0, mcr_reserve(&self->w, 10, &a));
 	mcr_discard(&self->w, &a);
-	/* Older reservation: published as DISCARDED, skipped, counted. */
+	/* Older reservation: published DISCARDED, skipped, counted. */
 	ASSERT_EQ(0, mcr_reserve(&self->w, 10, &a));
 	ASSERT_EQ(0, mcr_reserve(&self->w, 10, &b));
 	memcpy(b.text, "kept", 4);
@@ -276,11 +276,63 @@ TEST_F(ring, discard_leaves_no_record)
 	ASSERT_EQ(0, mcr_commit(&self->w, &b, 4, PRI_INFO, 0));
 	ASSERT_EQ(1, read_one(self));
 	EXPECT_EQ(0, memcmp("kept", self->text, 4));
-	EXPECT_EQ(1, self->rec.seq);
+	EXPECT_EQ(2, self->rec.seq);
 	EXPECT_EQ(0, read_one(self));
 	ASSERT_EQ(0, mcr_reader_stats(self->rd, self->w.ring_id, &st));
 	EXPECT_EQ(1, st.drained);
-	EXPECT_EQ(1, st.discarded);
+	EXPECT_EQ(2, st.discarded);
+}
+
+/*
+ * A reservation the consumer already skipped as abandoned, then
+ * discarded by its late writer: the next record must still arrive (the
+ * sequence must not be handed out twice). Found by consume_fuzz.
+ */
+TEST_F(ring, discard_after_abandon_loses_nothing)
+{
+	struct mcr_ring_stats st;
+	struct mcr_resv a;
+
+	mcr_reader_writer_gone(self->rd, self->w.ring_id);
+	mcr_reader_set_bounds(self->rd, 0, 0);	/* abandon MPSC at once */
+	ASSERT_EQ(0, mcr_reserve(&self->w, 10, &a));
+	mcr_reader_writer_gone(self->rd, self->w.ring_id);
+	EXPECT_EQ(0, read_one(self));		/* skips it as abandoned */
+	mcr_discard(&self->w, &a);
+	ASSERT_EQ(0, mcr_log(&self->w, PRI_INFO, "next", 4));
+	ASSERT_EQ(1, read_one(self));
+	EXPECT_EQ(0, memcmp("next", self->text, 4));
+	ASSERT_EQ(0, mcr_reader_stats(self->rd, self->w.ring_id, &st));
+	EXPECT_EQ(1, st.abandoned);
+	EXPECT_EQ(1, st.drained);
+}
+
+TEST_F(ring, grow_keeps_text_in_place)
+{
+	struct mcr_resv a, b;
+	char *text;
+
+	ASSERT_EQ(0, mcr_reserve(&self->w, 8, &a));
+	text = a.text;
+	memcpy(a.text, "12345678", 8);
+	ASSERT_EQ(0, mcr_grow(&self->w, &a, 1000));
+	EXPECT_EQ(text, a.text);
+	EXPECT_LE(1000, a.cap);
+	memset(a.text + 8, 'g', 992);
+	EXPECT_EQ(-EMSGSIZE, mcr_grow(&self->w, &a, MCR_TEXT_MAX + 1));
+	ASSERT_EQ(0, mcr_commit(&self->w, &a, 1000, PRI_INFO, 0));
+	ASSERT_EQ(1, read_one(self));
+	EXPECT_EQ(1000, self->rec.len);
+	EXPECT_EQ(0, memcmp("12345678ggg", self->text, 11));
+	/* Only the newest reservation can grow. */
+	ASSERT_EQ(0, mcr_reserve(&self->w, 8, &a));
+	ASSERT_EQ(0, mcr_reserve(&self->w, 8, &b));
+	EXPECT_EQ(-ENOBUFS, mcr_grow(&self->w, &a, 100));
+	ASSERT_EQ(0, mcr_commit(&self->w, &a, 8, PRI_INFO, 0));
+	ASSERT_EQ(0, mcr_commit(&self->w, &b, 8, PRI_INFO, 0));
+	EXPECT_EQ(1, read_one(self));
+	EXPECT_EQ(1, read_one(self));
+	EXPECT_EQ(0, read_one(self));
 }
 
 TEST_F(ring, commit_rejects_bad_arguments)
