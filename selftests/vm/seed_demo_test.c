@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The proof-of-concept demos, run against the module: records go through
+ * libmcrring into the module's rings and come back from /dev/mcrlog.
+ *
+ *   SPSC: a writer process claims the SPSC ring of its CPU and sends ten
+ *         messages; the reader checks their order and content.
+ *   MPSC: four writer threads send five messages each through the MPSC
+ *         ring; the reader gets all twenty, each exactly once.
+ *
+ * The lines read are printed with ksft_print_msg(), so the TAP shows the
+ * demo.
+ */
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include "mcrring.h"
+#include "kselftest_harness.h"
+#include "mcr_vm.h"
+
+#define PRI		MCR_PRI(1, 6)
+#define WAIT_MS		10000
+#define SPSC_MSGS	10
+#define MPSC_THREADS	4
+#define MPSC_MSGS	5
+
+/*
+ * ksft_print_msg() writes to stdout, which is a buffered file here; the
+ * harness ends each test's process with _exit(), which would drop it.
+ */
+#define demo_msg(...) do {						\
+	ksft_print_msg(__VA_ARGS__);					\
+	fflush(stdout);							\
+} while (0)
+
+/* A reader of /dev/mcrlog handing out one line at a time. */
+#define RBUF	(1 << 17)
+struct rd {
+	int fd;
+	size_t off, have;
+	char buf[RBUF];
+};
+
+static struct rd *rd_open_at_end(void)
+{
+	struct rd *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->fd = open(MCR_DEV_PATH, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (r->fd < 0 || lseek(r->fd, 0, SEEK_END)) {
+		if (r->fd >= 0)
+			close(r->fd);
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static void rd_close(struct rd *r)
+{
+	close(r->fd);
+	free(r);
+}
+
+/* Next line within @timeout_ms: its length, -ETIMEDOUT or -errno. */
+static ssize_t rd_line(struct rd *r, char **line, int timeout_ms)
+{
+	uint64_t deadline = mcr_now_ns() + (uint64_t)timeout_ms * 1000000;
+
+	for (;;) {
+		char *start = r->buf + r->off;
+		char *nl = memchr(start, '\n', r->have - r->off);
+		struct pollfd p = { .fd = r->fd, .events = POLLIN };
+		uint64_t now;
+		ssize_t n;
+
+		if (nl) {
+			*nl = '\0';
+			*line = start;
+			r->off = nl - r->buf + 1;
+			return nl - start;
+		}
+		memmove(r->buf, start, r->have - r->off);
+		r->have -= r->off;
+		r->off = 0;
+		n = read(r->fd, r->buf + r->have, RBUF - 1 - r->have);
+		if (n > 0) {
+			r->have += n;
+			continue;
+		}
+		if (n == 0)
+			return -EIO;
+		if (errno != EAGAIN)
+			return -errno;
+		now = mcr_now_ns();
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		poll(&p, 1, (int)((deadline - now) / 1000000) + 1);
+	}
+}
+
+/*
+ * Split SEQ,TS,RING,CPU,PID,TID,FAC,SEV,OWNER;MESSAGE: the ring, the
+ * owner and the message. 0 or -1.
+ */
+static int split_line(char *line, unsigned int *ring, char *owner,
+		      size_t osize, char **msg)
+{
+	unsigned long long seq, ts;
+	unsigned int f[6];
+	char *semi;
+	int n = -1;
+
+	if (sscanf(line, "%llu,%llu,%u,%u,%u,%u,%u,%u,%n", &seq, &ts, &f[0],
+		   &f[1], &f[2], &f[3], &f[4], &f[5], &n) != 8 || n < 0)
+		return -1;
+	semi = strchr(line + n, ';');
+	if (!semi || (size_t)(semi - line - n) >= osize)
+		return -1;
+	memcpy(owner, line + n, semi - line - n);
+	owner[semi - line - n] = '\0';
+	*ring = f[0];
+	*msg = semi + 1;
+	return 0;
+}
+
+/* Lines still unread that carry @prefix: none once a demo is complete. */
+static int leftovers(struct rd *r, const char *prefix)
+{
+	char owner[32], *line, *msg;
+	unsigned int ring;
+	int n = 0;
+
+	while (rd_line(r, &line, 0) >= 0)
+		n += !split_line(line, &ring, owner, sizeof(owner), &msg) &&
+		     !strncmp(msg, prefix, strlen(prefix));
+	return n;
+}
+
+/* --- SPSC ------------------------------------------------------------------ */
+
+static void spsc_text(char *buf, size_t size, int run, int i)
+{
+	snprintf(buf, size, "seed-spsc run=%d msg %d/%d: hello through a claimed SPSC ring",
+		 run, i + 1, SPSC_MSGS);
+}
+
+TEST(spsc_demo)
+{
+	int go[2], cpu, status, got = 0, run = getpid();
+	char want[128], owner[32], wowner[32], *line, c;
+	struct rd *r;
+	pid_t pid;
+
+	if (!mcr_loaded())
+		SKIP(return, "mcrring.ko is not loaded");
+	cpu = sched_getcpu();
+	ASSERT_LE(0, cpu);
+	r = rd_open_at_end();
+	ASSERT_NE(NULL, r);
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct mcr_set *set;
+		struct mcr_writer w;
+		cpu_set_t cs;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(go[1]);
+		CPU_ZERO(&cs);
+		CPU_SET(cpu, &cs);
+		if (sched_setaffinity(0, sizeof(cs), &cs) ||
+		    mcr_open(NULL, &set) || mcr_writer_spsc(set, cpu, &w))
+			_exit(2);
+		if (read(go[0], &c, 1) != 0)
+			_exit(3);
+		for (int i = 0; i < SPSC_MSGS; i++) {
+			spsc_text(want, sizeof(want), run, i);
+			if (mcr_log(&w, PRI, want, strlen(want)))
+				_exit(4);
+		}
+		mcr_set_close(set);
+		_exit(0);
+	}
+	close(go[0]);
+	close(go[1]);		/* go */
+	demo_msg("SPSC demo: writer pid %d on cpu %d (ring %d), %d messages\n",
+		       pid, cpu, MCR_RING_SPSC(cpu), SPSC_MSGS);
+	snprintf(wowner, sizeof(wowner), "%d/%u", pid, getuid());
+
+	while (got < SPSC_MSGS) {
+		unsigned int ring;
+		char *msg;
+
+		ASSERT_LT(0, rd_line(r, &line, WAIT_MS))
+			TH_LOG("got %d of %d", got, SPSC_MSGS);
+		ASSERT_EQ(0, split_line(line, &ring, owner, sizeof(owner), &msg))
+			TH_LOG("bad line '%s'", line);
+		if (strncmp(msg, "seed-spsc", 9))
+			continue;	/* not ours */
+		demo_msg("  %s\n", line);
+		spsc_text(want, sizeof(want), run, got);
+		EXPECT_STREQ(want, msg);
+		EXPECT_EQ(MCR_RING_SPSC(cpu), ring);
+		EXPECT_STREQ(wowner, owner);
+		got++;
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+		TH_LOG("writer status %#x", status);
+	EXPECT_EQ(0, leftovers(r, "seed-spsc"));
+	rd_close(r);
+}
+
+/* --- MPSC ------------------------------------------------------------------ */
+
+struct mpsc_demo {
+	struct mcr_writer *w;	/* one handle, shared by every thread */
+	pthread_barrier_t start;
+	int run;
+	int err[MPSC_THREADS];
+};
+
+struct mpsc_thread {
+	struct mpsc_demo *d;
+	int t;
+};
+
+static void *mpsc_writer(void *arg)
+{
+	struct mpsc_thread *th = arg;
+	struct mpsc_demo *d = th->d;
+
+	pthread_barrier_wait(&d->start);
+	for (int m = 0; m < MPSC_MSGS; m++) {
+		int ret = mcr_logf(d->w, PRI,
+				   "seed-mpsc run=%d thread %d msg %d/%d (tid %d)",
+				   d->run, th->t, m + 1, MPSC_MSGS, gettid());
+
+		if (ret < 0 && !d->err[th->t])
+			d->err[th->t] = ret;
+	}
+	return NULL;
+}
+
+TEST(mpsc_demo)
+{
+	struct mpsc_thread args[MPSC_THREADS];
+	int seen[MPSC_THREADS][MPSC_MSGS] = { { 0 } };
+	int next[MPSC_THREADS] = { 0 };
+	pthread_t th[MPSC_THREADS];
+	struct mpsc_demo d = { 0 };
+	struct mcr_set *set;
+	struct mcr_writer w;
+	char owner[32], *line;
+	int got = 0;
+	struct rd *r;
+
+	if (!mcr_loaded())
+		SKIP(return, "mcrring.ko is not loaded");
+	r = rd_open_at_end();
+	ASSERT_NE(NULL, r);
+	ASSERT_EQ(0, mcr_open(NULL, &set));
+	ASSERT_EQ(0, mcr_writer_mpsc(set, &w));
+	d.w = &w;
+	d.run = getpid();
+	ASSERT_EQ(0, pthread_barrier_init(&d.start, NULL, MPSC_THREADS));
+	for (int t = 0; t < MPSC_THREADS; t++) {
+		args[t] = (struct mpsc_thread){ .d = &d, .t = t };
+		ASSERT_EQ(0, pthread_create(&th[t], NULL, mpsc_writer, &args[t]));
+	}
+	for (int t = 0; t < MPSC_THREADS; t++) {
+		ASSERT_EQ(0, pthread_join(th[t], NULL));
+		EXPECT_EQ(0, d.err[t]) TH_LOG("thread %d", t);
+	}
+	demo_msg("MPSC demo: %d threads x %d messages through one shared handle\n",
+		       MPSC_THREADS, MPSC_MSGS);
+
+	while (got < MPSC_THREADS * MPSC_MSGS) {
+		unsigned int ring;
+		int run, t, m, total;
+		char *msg;
+
+		ASSERT_LT(0, rd_line(r, &line, WAIT_MS))
+			TH_LOG("got %d of %d", got, MPSC_THREADS * MPSC_MSGS);
+		ASSERT_EQ(0, split_line(line, &ring, owner, sizeof(owner), &msg))
+			TH_LOG("bad line '%s'", line);
+		if (strncmp(msg, "seed-mpsc", 9))
+			continue;	/* not ours */
+		demo_msg("  %s\n", line);
+		ASSERT_EQ(4, sscanf(msg, "seed-mpsc run=%d thread %d msg %d/%d",
+				    &run, &t, &m, &total));
+		EXPECT_EQ(d.run, run);
+		EXPECT_EQ(MPSC_MSGS, total);
+		ASSERT_TRUE(t >= 0 && t < MPSC_THREADS && m >= 1 &&
+			    m <= MPSC_MSGS) TH_LOG("'%s'", msg);
+		EXPECT_EQ(MCR_RING_MPSC, ring);
+		EXPECT_STREQ("-", owner);
+		EXPECT_EQ(0, seen[t][m - 1]++) TH_LOG("duplicate: '%s'", msg);
+		EXPECT_EQ(next[t] + 1, m) TH_LOG("thread %d out of order", t);
+		next[t] = m;
+		got++;
+	}
+	for (int t = 0; t < MPSC_THREADS; t++) {
+		for (int m = 0; m < MPSC_MSGS; m++) {
+			EXPECT_EQ(1, seen[t][m])
+				TH_LOG("thread %d msg %d", t, m + 1);
+		}
+	}
+	EXPECT_EQ(0, leftovers(r, "seed-mpsc"));
+	pthread_barrier_destroy(&d.start);
+	mcr_set_close(set);
+	rd_close(r);
+}
+
+TEST_HARNESS_MAIN
