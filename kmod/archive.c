@@ -104,21 +104,29 @@ static u64 mcr_ar_skip_marker(u64 pos)
 void mcr_archive_add(const struct mcr_entry *e, const char *text)
 {
 	u32 need = mcr_arec_size(e->rec.len);
-	u64 off;
+	u64 off, pad, end;
 	struct mcr_arec *a;
 
 	spin_lock(&mcr_ar_lock);
 	off = mcr_ar_head & (mcr_ar_size - 1);
-	if (off + need > mcr_ar_size) {
-		mcr_ar_at(mcr_ar_head)->size = 0;	/* marker: next lap */
-		mcr_ar_head += mcr_ar_size - off;
-	}
-	while (mcr_ar_head + need - mcr_ar_first_pos > mcr_ar_size) {
+	/* A record never wraps: it starts the next lap instead. */
+	pad = off + need > mcr_ar_size ? mcr_ar_size - off : 0;
+	end = mcr_ar_head + pad + need;
+	/*
+	 * Evict first: when the archive is exactly full the lap marker
+	 * lands on the oldest record, which must be counted out before its
+	 * size is overwritten with the marker's 0.
+	 */
+	while (end - mcr_ar_first_pos > mcr_ar_size) {
 		mcr_ar_first_pos = mcr_ar_skip_marker(mcr_ar_first_pos);
-		if (mcr_ar_head + need - mcr_ar_first_pos <= mcr_ar_size)
+		if (end - mcr_ar_first_pos <= mcr_ar_size)
 			break;
 		mcr_ar_first_pos += mcr_ar_at(mcr_ar_first_pos)->size;
 		mcr_ar_first_seq++;
+	}
+	if (pad) {
+		mcr_ar_at(mcr_ar_head)->size = 0;	/* marker: next lap */
+		mcr_ar_head += pad;
 	}
 	a = mcr_ar_at(mcr_ar_head);
 	*a = (struct mcr_arec){
@@ -227,6 +235,20 @@ static size_t mcr_next_line(struct mcr_file *mf, u64 *next_seq,
 				 "# mcrring: %llu records lost\n", lost);
 	}
 	pos = mcr_ar_skip_marker(mf->pos);
+	/*
+	 * Cursors only ever point at records: anything else is our bug.
+	 * Say so, and skip to the end rather than read garbage.
+	 */
+	if (WARN_ON_ONCE(mcr_ar_at(pos)->len > MCR_TEXT_MAX ||
+			 mcr_ar_at(pos)->seq != mf->seq)) {
+		u64 lost = mcr_ar_next_seq - mf->seq;
+
+		*next_seq = mcr_ar_next_seq;
+		*next_pos = mcr_ar_head;
+		spin_unlock(&mcr_ar_lock);
+		return scnprintf(mf->line, MCR_LINE_MAX,
+				 "# mcrring: %llu records lost\n", lost);
+	}
 	memcpy(a, mcr_ar_at(pos), mcr_arec_size(mcr_ar_at(pos)->len));
 	*next_seq = mf->seq + 1;
 	*next_pos = pos + a->size;
@@ -240,36 +262,23 @@ static size_t mcr_next_line(struct mcr_file *mf, u64 *next_seq,
  * @mf: the reader
  * @buf: user buffer
  * @len: its size
- * @nonblock: O_NONBLOCK
  *
- * Returns as many whole lines as fit, at least one; waits for one unless
- * @nonblock.
+ * Returns as many whole lines as fit, at least one.
  *
- * Context: process; mf->lock held.
- * Return: bytes read, -EAGAIN (@nonblock and nothing new), -EINVAL when
- * @buf cannot hold the next line, -EFAULT, -ERESTARTSYS.
+ * Context: process; mf->lock held. Does not sleep waiting for records.
+ * Return: bytes read, -EAGAIN when there is nothing new, -EINVAL when
+ * @buf cannot hold the next line, -EFAULT.
  */
-ssize_t mcr_archive_read(struct mcr_file *mf, char __user *buf, size_t len,
-			 bool nonblock)
+ssize_t mcr_archive_read(struct mcr_file *mf, char __user *buf, size_t len)
 {
 	size_t done = 0;
 
 	for (;;) {
 		u64 next_seq, next_pos;
 		size_t n = mcr_next_line(mf, &next_seq, &next_pos);
-		int ret;
 
-		if (!n) {
-			if (done)
-				return done;
-			if (nonblock)
-				return -EAGAIN;
-			ret = wait_event_interruptible(mcr_archive_wait,
-						       mcr_archive_ready(mf));
-			if (ret)
-				return ret;
-			continue;
-		}
+		if (!n)
+			return done ? done : -EAGAIN;
 		if (n > len - done)
 			return done ? done : -EINVAL;
 		if (copy_to_user(buf + done, mf->line, n))

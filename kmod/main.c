@@ -111,29 +111,43 @@ static int mcr_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* The read buffers, allocated at the first read: writers never need them. */
+static int mcr_file_buffers(struct mcr_file *mf)
+{
+	if (mf->line)
+		return 0;
+	mf->line = kvmalloc(MCR_LINE_MAX, GFP_KERNEL);
+	mf->rec = kmalloc(MCR_AREC_MAX, GFP_KERNEL);
+	if (mf->line && mf->rec)
+		return 0;
+	kvfree(mf->line);
+	kfree(mf->rec);
+	mf->line = NULL;
+	mf->rec = NULL;
+	return -ENOMEM;
+}
+
 static ssize_t mcr_read(struct file *file, char __user *buf, size_t len,
 			loff_t *ppos)
 {
 	struct mcr_file *mf = file->private_data;
 	ssize_t ret;
 
-	if (mutex_lock_interruptible(&mf->lock))
-		return -ERESTARTSYS;
-	if (!mf->line) {
-		mf->line = kvmalloc(MCR_LINE_MAX, GFP_KERNEL);
-		mf->rec = kmalloc(MCR_AREC_MAX, GFP_KERNEL);
-		if (!mf->line || !mf->rec) {
-			kvfree(mf->line);
-			kfree(mf->rec);
-			mf->line = NULL;
-			mf->rec = NULL;
-			mutex_unlock(&mf->lock);
-			return -ENOMEM;
-		}
+	for (;;) {
+		if (mutex_lock_interruptible(&mf->lock))
+			return -ERESTARTSYS;
+		ret = mcr_file_buffers(mf);
+		if (!ret)
+			ret = mcr_archive_read(mf, buf, len);
+		mutex_unlock(&mf->lock);
+		/* Sleep without mf->lock, so lseek() never waits for a record. */
+		if (ret != -EAGAIN || (file->f_flags & O_NONBLOCK))
+			return ret;
+		ret = wait_event_interruptible(mcr_archive_wait,
+					       mcr_archive_ready(mf));
+		if (ret)
+			return ret;
 	}
-	ret = mcr_archive_read(mf, buf, len, file->f_flags & O_NONBLOCK);
-	mutex_unlock(&mf->lock);
-	return ret;
 }
 
 static __poll_t mcr_poll(struct file *file, poll_table *wait)

@@ -89,8 +89,7 @@ void mcr_archive_add(const struct mcr_entry *e, const char *text);
 extern wait_queue_head_t mcr_archive_wait;
 void mcr_archive_seek(struct mcr_file *mf, bool end);
 bool mcr_archive_ready(const struct mcr_file *mf);
-ssize_t mcr_archive_read(struct mcr_file *mf, char __user *buf, size_t len,
-			 bool nonblock);
+ssize_t mcr_archive_read(struct mcr_file *mf, char __user *buf, size_t len);
 u64 mcr_archive_next_seq(void);
 u64 mcr_archive_first_seq(void);
 
