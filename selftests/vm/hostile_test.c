@@ -7,7 +7,8 @@
  * count the garbage as invalid, deliver every honest record intact, and
  * unload cleanly afterwards. Also: every way of getting write access to
  * the consumer's page, or of reshaping a ring mapping, is refused; and
- * what a hostile leaves behind does not outlive it.
+ * what a hostile leaves behind does not outlive it, and record sizes a
+ * writer picks cannot desynchronise the archive.
  */
 #include <inttypes.h>
 #include <poll.h>
@@ -1311,6 +1312,112 @@ TEST_F_TIMEOUT(hostile, leftovers_are_not_attested_to_the_next_owner, 30)
 	EXPECT_EQ(12, v.mine);
 	mcr_set_close(set);
 	munmap(fa, 4096);
+}
+
+/* --- the archive under crafted record sizes -------------------------- */
+
+/* Archive bytes a record of @len text bytes takes (48-byte header). */
+#define AREC(len)	(((len) + 48 + 7) & ~7U)
+#define ARC_SIZE	32768		/* archive_kb=32 */
+
+static long long sysfs_num(const char *path)
+{
+	char buf[64];
+	long long v = -1;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	if (read(fd, buf, sizeof(buf) - 1) > 0)
+		v = strtoll(buf, NULL, 10);
+	close(fd);
+	return v;
+}
+
+struct archeck {
+	uint64_t lines, bad, expect;
+	bool started;
+};
+
+static void on_archeck(void *ctx, const struct arc_line *l)
+{
+	struct archeck *a = ctx;
+	char want[4096];
+	unsigned int n;
+	int o;
+
+	if (!a->started) {
+		a->started = true;
+		a->expect = l->seq;
+	}
+	a->lines++;
+	/* Record n's text: "ar n " and letters up to its length. */
+	if (l->seq != a->expect++ || sscanf(l->msg, "ar %u ", &n) != 1 ||
+	    n != l->seq) {
+		a->bad++;
+		return;
+	}
+	o = sprintf(want, "ar %u ", n);
+	memset(want + o, 'a' + n % 26, strlen(l->msg) - o);
+	want[strlen(l->msg)] = '\0';
+	if (strcmp(want, l->msg))
+		a->bad++;
+}
+
+/*
+ * Any writer picks its records' sizes. With these, the archive is
+ * exactly full when a record has to start a new lap: the lap marker then
+ * lands on the oldest record. A reader opened afterwards must still get
+ * every archived record exactly once, in sequence.
+ */
+TEST_F_TIMEOUT(hostile, crafted_sizes_keep_the_archive_consistent, 30)
+{
+	/* Text lengths: archive records of 4096 x7, 1024, 3072, 4096 x7, 1024, 4096. */
+	static const unsigned int lens[] = {
+		4048, 4048, 4048, 4048, 4048, 4048, 4048, 976, 3024,
+		4048, 4048, 4048, 4048, 4048, 4048, 4048, 976, 4048,
+	};
+	struct archeck a = { 0 };
+	struct mcr_writer w;
+	struct mcr_set *set;
+	long long archived, first;
+	char buf[4096];
+	uint64_t deadline;
+
+	REQUIRE_MODULE();
+	ASSERT_EQ(0, mcr_reload("archive_kb=32"));
+	self->loaded = true;
+	ASSERT_EQ(ARC_SIZE, 7 * AREC(4048) + AREC(976) + AREC(3024));
+	ASSERT_EQ(0, mcr_open(NULL, &set));
+	ASSERT_EQ(0, mcr_writer_mpsc(set, &w));
+	for (unsigned int i = 0; i < ARRAY_SIZE(lens); i++) {
+		int o = sprintf(buf, "ar %u ", i);
+
+		memset(buf + o, 'a' + i % 26, lens[i] - o);
+		ASSERT_EQ(0, mcr_log(&w, PRI, buf, lens[i]));
+		/* One at a time into the archive, in this order. */
+		for (deadline = now_ns() + 2000 * MS;
+		     sysfs_num("/sys/kernel/mcrring/archived") != i + 1;) {
+			ASSERT_GT(deadline, now_ns());
+			ioctl(mcr_set_fd(set), MCR_IOC_WAKE);
+			sleep_us(2000);
+		}
+	}
+	archived = sysfs_num("/sys/kernel/mcrring/archived");
+	first = sysfs_num("/sys/kernel/mcrring/archive_first_seq");
+	/* A reader from the oldest record on. */
+	ASSERT_EQ(0, arc_open(&self->arc));
+	while (arc_pump(&self->arc, 200, on_archeck, &a) > 0)
+		;
+	TH_LOG("archived %lld, oldest %lld; a new reader got %" PRIu64 " lines from seq %" PRIu64 ", %" PRIu64 " out of sequence or wrong",
+	       archived, first, a.lines, a.expect - a.lines, a.bad);
+	EXPECT_EQ(0, a.bad);
+	EXPECT_EQ(archived - first, (long long)a.lines);
+	EXPECT_EQ(first, (long long)(a.expect - a.lines));
+	EXPECT_EQ(0, self->arc.lost_markers);
+	/* Unload before anything else reads past the damage. */
+	arc_close(&self->arc);
+	mcr_set_close(set);
 }
 
 TEST_HARNESS_MAIN
