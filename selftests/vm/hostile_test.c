@@ -1,0 +1,1423 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hostile writers (invariant 5): processes that write garbage, forged
+ * descriptors and racing rewrites over every writable byte of the MPSC
+ * ring and of a claimed SPSC ring, while an honest writer logs on another
+ * claimed SPSC ring. The kernel must neither crash, warn nor stall, must
+ * count the garbage as invalid, deliver every honest record intact, and
+ * unload cleanly afterwards. Also: every way of getting write access to
+ * the consumer's page, or of reshaping a ring mapping, is refused; and
+ * what a hostile leaves behind does not outlive it, and record sizes a
+ * writer picks cannot desynchronise the archive.
+ */
+#include <inttypes.h>
+#include <poll.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "mcrring.h"
+#include "kselftest_harness.h"
+#include "mcr_vm.h"
+
+#define PRI		MCR_PRI(1, 6)
+#define MS		1000000ULL
+#define NOBODY		65534
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static uint64_t rnd_state;
+
+static uint64_t rnd(void)
+{
+	uint64_t x = rnd_state;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	rnd_state = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+static void sleep_us(uint64_t us)
+{
+	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* --- the archive as text ---------------------------------------------- */
+
+struct arc_line {
+	uint64_t seq, ts;
+	unsigned int ring, cpu, pid, tid, fac, sev;
+	int owner_pid;			/* 0 for "-" */
+	unsigned int owner_uid;
+	const char *msg;
+};
+
+typedef void (*arc_cb)(void *ctx, const struct arc_line *l);
+
+#define ARC_BUF (1 << 20)
+
+struct arc {
+	int fd;
+	char *buf;
+	size_t have;
+	uint64_t lines, lost_markers, malformed, unprintable, seq_breaks;
+	uint64_t next_seq;
+	bool seq_known;
+	bool check_bytes;		/* count unescaped bytes (invariant 8) */
+};
+
+static int arc_open(struct arc *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->buf = malloc(ARC_BUF);
+	if (!a->buf)
+		return -ENOMEM;
+	a->fd = open(MCR_DEV_PATH, O_RDONLY | O_CLOEXEC);	/* blocking */
+	return a->fd < 0 ? -errno : 0;
+}
+
+static void arc_close(struct arc *a)
+{
+	if (a->fd > 0)
+		close(a->fd);
+	free(a->buf);
+	a->buf = NULL;
+	a->fd = -1;
+}
+
+/* Parse a decimal number ending at @end; advance *s past it. */
+static bool take_u64(const char **s, char end, uint64_t *v)
+{
+	const char *p = *s;
+
+	*v = 0;
+	if (*p < '0' || *p > '9')
+		return false;
+	while (*p >= '0' && *p <= '9')
+		*v = *v * 10 + (*p++ - '0');
+	if (*p != end)
+		return false;
+	*s = p + 1;
+	return true;
+}
+
+/* 0: a record line, 1: a lost marker, -1: malformed. */
+static int arc_parse(const char *s, struct arc_line *l)
+{
+	uint64_t v[8], pid, uid;
+
+	if (!strncmp(s, "# mcrring: ", 11))
+		return 1;
+	for (int i = 0; i < 8; i++)
+		if (!take_u64(&s, ',', &v[i]))
+			return -1;
+	l->seq = v[0];
+	l->ts = v[1];
+	l->ring = v[2];
+	l->cpu = v[3];
+	l->pid = v[4];
+	l->tid = v[5];
+	l->fac = v[6];
+	l->sev = v[7];
+	if (s[0] == '-' && s[1] == ';') {
+		l->owner_pid = 0;
+		l->owner_uid = 0;
+		l->msg = s + 2;
+		return 0;
+	}
+	if (!take_u64(&s, '/', &pid) || !take_u64(&s, ';', &uid))
+		return -1;
+	l->owner_pid = pid;
+	l->owner_uid = uid;
+	l->msg = s;
+	return 0;
+}
+
+/*
+ * Wait up to @timeout_ms for the archive to become readable (poll, like a
+ * `cat` that must not hang), read, and hand every whole line to @cb.
+ * Returns the number of lines, 0 when nothing came, or -errno.
+ */
+static int arc_pump(struct arc *a, int timeout_ms, arc_cb cb, void *ctx)
+{
+	struct pollfd p = { .fd = a->fd, .events = POLLIN };
+	char *start, *nl;
+	int got = 0, r;
+	ssize_t n;
+
+	r = poll(&p, 1, timeout_ms);
+	if (r < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (!r)
+		return 0;
+	n = read(a->fd, a->buf + a->have, ARC_BUF - 1 - a->have);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (!n)
+		return -EIO;		/* never EOF */
+	a->have += n;
+	start = a->buf;
+	while ((nl = memchr(start, '\n', a->buf + a->have - start))) {
+		struct arc_line l;
+
+		*nl = '\0';
+		for (char *c = start; a->check_bytes && c < nl; c++)
+			if ((unsigned char)*c < 0x20 ? *c != '\t' :
+			    (unsigned char)*c >= 0x7f)
+				a->unprintable++;
+		switch (arc_parse(start, &l)) {
+		case 0:
+			if (a->seq_known && l.seq != a->next_seq)
+				a->seq_breaks++;
+			a->seq_known = true;
+			a->next_seq = l.seq + 1;
+			a->lines++;
+			got++;
+			if (cb)
+				cb(ctx, &l);
+			break;
+		case 1:
+			a->lost_markers++;
+			a->seq_known = false;
+			break;
+		default:
+			a->malformed++;
+		}
+		start = nl + 1;
+	}
+	a->have -= start - a->buf;
+	memmove(a->buf, start, a->have);
+	return got;
+}
+
+static int ring_counters(int fd, unsigned int ring, struct mcr_counters *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->ring = ring;
+	return ioctl(fd, MCR_IOC_COUNTERS, c) ? -errno : 0;
+}
+
+/* --- self-checking records ------------------------------------------- */
+
+static uint64_t mix(uint64_t a, uint64_t b)
+{
+	uint64_t h = a * 0x9e3779b97f4a7c15ULL ^ (b + 0x632be59bd9b4e019ULL);
+
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return h ^ (h >> 29);
+}
+
+static char *put_u64(char *p, uint64_t v)
+{
+	char tmp[24];
+	int n = 0;
+
+	do {
+		tmp[n++] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/*
+ * The one text record @n of writer @id may have: "TAG ID N payload HASH",
+ * payload 0..96 letters drawn from the hash. Returns its length.
+ */
+static size_t make_msg(char *buf, const char *tag, unsigned int id,
+		       uint64_t n)
+{
+	uint64_t h = mix(id, n), x = h | 1;
+	unsigned int plen = h % 97;
+	char *p = buf;
+
+	while (*tag)
+		*p++ = *tag++;
+	*p++ = ' ';
+	p = put_u64(p, id);
+	*p++ = ' ';
+	p = put_u64(p, n);
+	*p++ = ' ';
+	for (unsigned int i = 0; i < plen; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		*p++ = 'a' + x % 26;
+	}
+	*p++ = ' ';
+	for (int i = 60; i >= 0; i -= 4)
+		*p++ = "0123456789abcdef"[(h >> i) & 15];
+	*p = '\0';
+	return p - buf;
+}
+
+/*
+ * Parse "TAG ID N ..." and check the whole text is what writer ID wrote
+ * as record N. Returns 1 for an intact record of @tag, 0 for another
+ * tag, -1 for a torn or forged one.
+ */
+static int check_msg(const char *msg, const char *tag, unsigned int *id,
+		     uint64_t *n)
+{
+	char want[256];
+	size_t tl = strlen(tag);
+	const char *p = msg + tl + 1;
+	uint64_t v;
+
+	if (strncmp(msg, tag, tl) || msg[tl] != ' ')
+		return 0;
+	if (!take_u64(&p, ' ', &v) || v > 1000000 || !take_u64(&p, ' ', n))
+		return -1;
+	*id = v;
+	make_msg(want, tag, *id, *n);
+	return strcmp(want, msg) ? -1 : 1;
+}
+
+/* --- the drain thread's CPU time ----------------------------------- */
+
+static pid_t drain_pid(void)
+{
+	char path[64], comm[64];
+
+	for (pid_t p = 2; p < 4096; p++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/comm", p);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) &&
+		    !strncmp(comm, "mcrring-drain", 13)) {
+			fclose(f);
+			return p;
+		}
+		fclose(f);
+	}
+	return -1;
+}
+
+/* utime + stime of @pid in clock ticks, or -1. */
+static long long cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut, st;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (p)
+		p = strrchr(buf, ')');
+	if (!p)
+		return -1;
+	/*
+	 * After ")": state ppid pgrp session tty tpgid flags minflt cminflt
+	 * majflt cmajflt utime stime.
+	 */
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+		   &ut, &st) != 2)
+		return -1;
+	return ut + st;
+}
+
+/* Percent of one CPU @pid used over @ms of wall time. */
+static int cpu_percent(pid_t pid, unsigned int ms)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+	long long t0 = cpu_ticks(pid), t1;
+	uint64_t w0 = now_ns(), w1;
+
+	sleep_us(ms * 1000ULL);
+	t1 = cpu_ticks(pid);
+	w1 = now_ns();
+	if (t0 < 0 || t1 < 0)
+		return -1;
+	return (int)((t1 - t0) * 100 * 1000000000LL / hz / (int64_t)(w1 - w0));
+}
+
+#define LOAD(x)		__atomic_load_n(&(x), __ATOMIC_SEQ_CST)
+#define STORE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_SEQ_CST)
+
+#define REQUIRE_MODULE() do {						\
+	if (geteuid() != 0)						\
+		SKIP(return, "needs root to load modules");		\
+	if (!mcr_module_path())						\
+		SKIP(return, "MCR_MODULE does not name mcrring.ko");	\
+} while (0)
+
+/* --- hostile writers ------------------------------------------------- */
+
+#define ATTACK_MS	5000
+#define NFORGE		512
+
+struct hstats {
+	uint64_t passes, full, forged, races, heads, wakes;
+};
+
+static void fill_random(void *p, size_t len)
+{
+	uint64_t *q = p;
+
+	for (size_t i = 0; i < len / 8; i++)
+		q[i] = rnd();
+}
+
+/* Text with every kind of byte the archive must escape. */
+static void nasty_text(unsigned char *p, size_t len)
+{
+	static const char s[] = "\n# mcrring: 9 records lost\n0,0,0,0,0,0,0,0,-;forged\\\t\r\x7f\xff";
+
+	for (size_t i = 0; i < len; i++)
+		p[i] = i % 3 ? (unsigned char)rnd() : (unsigned char)s[i % (sizeof(s) - 1)];
+}
+
+/*
+ * Forge descriptors from the consumer's position on: some valid (with
+ * nasty text and absurd timestamps), most subtly wrong in one field.
+ */
+static void forge(const struct mcr_ring *r, int fd, struct hstats *st)
+{
+	__u64 tail = READ_ONCE(r->cons->tail);
+	__u32 seq = tail >> 32, pos = (__u32)tail;
+	__u32 dmask = r->data_size - 1;
+
+	for (__u32 k = 0; k < NFORGE; k++) {
+		struct mcr_desc *d = &r->desc[(seq + k) & (r->ndesc - 1)];
+		__u32 len = rnd() % 200, p = pos + k * 256, state = MCR_DESC_COMMITTED;
+		__u64 sv_extra = 0;
+		__u8 pri = MCR_PRI(rnd() % 24, rnd() % 8), flags = rnd() % 2;
+
+		switch (rnd() % 9) {
+		case 0:				/* too long */
+			len = MCR_TEXT_MAX + 1 + rnd() % 60000;
+			break;
+		case 1:				/* anywhere */
+			p = rnd();
+			break;
+		case 2:				/* reserved bits */
+			sv_extra = (rnd() % 255 + 1) << 8;
+			break;
+		case 3:				/* no such facility */
+			pri = 24 << 3 | (rnd() % 8);
+			break;
+		case 4:				/* unknown flags */
+			flags = 2 + rnd() % 254;
+			break;
+		case 5:				/* text across the end */
+			p = (pos & ~dmask) + r->data_size - 8;
+			len = 100;
+			break;
+		case 6:				/* a lap ahead */
+			p = pos + r->data_size;
+			break;
+		case 7:				/* any state */
+			state = rnd() % 8;
+			break;
+		default:			/* valid */
+			break;
+		}
+		nasty_text(r->data + (p & dmask & ~7U),
+			   len <= MCR_TEXT_MAX && (p & dmask & ~7U) + len <= r->data_size ? len : 0);
+		WRITE_ONCE(d->ts_ns, rnd() % 3 == 0 ? 0 : rnd() % 2 ? ~0ULL : rnd());
+		WRITE_ONCE(d->pos, p);
+		WRITE_ONCE(d->pid, (__u32)rnd());
+		WRITE_ONCE(d->tid, (__u32)rnd());
+		WRITE_ONCE(d->len, (__u16)len);
+		WRITE_ONCE(d->pri, pri);
+		WRITE_ONCE(d->flags, flags);
+		/* Published last, as a writer commits. */
+		smp_store_release(&d->state_var,
+				  MCR_SV(seq + k, rnd(), state) | sv_extra);
+		st->forged++;
+	}
+	WRITE_ONCE(r->prod->head, mcr_pack(seq + NFORGE, pos + NFORGE * 256));
+	if (rnd() % 4 == 0)
+		ioctl(fd, MCR_IOC_WAKE);
+}
+
+/* Rewrite a committed record while the consumer may be copying it. */
+static void race(const struct mcr_ring *r, struct hstats *st)
+{
+	__u64 tail = READ_ONCE(r->cons->tail);
+	__u32 seq = tail >> 32, pos = (__u32)tail;
+	struct mcr_desc *d = &r->desc[seq & (r->ndesc - 1)];
+	unsigned char *text = r->data + (pos & (r->data_size - 1) & ~7U);
+
+	if ((pos & (r->data_size - 1)) + MCR_TEXT_MAX > r->data_size)
+		return;
+	WRITE_ONCE(r->prod->head, mcr_pack(seq + 1, pos + MCR_TEXT_MAX));
+	for (int i = 0; i < 20000; i++) {
+		WRITE_ONCE(d->pos, pos);
+		WRITE_ONCE(d->len, i % 2 ? 16 : MCR_TEXT_MAX);
+		text[i % MCR_TEXT_MAX] ^= 0x55;
+		/* Published last, as a writer commits. */
+		smp_store_release(&d->state_var,
+				  MCR_SV(seq, i, MCR_DESC_COMMITTED));
+	}
+	st->races++;
+}
+
+/* Heads the consumer cannot believe. */
+static void bad_head(const struct mcr_ring *r, struct hstats *st)
+{
+	__u64 tail = READ_ONCE(r->cons->tail);
+	__u32 seq = tail >> 32, pos = (__u32)tail;
+	__u64 v[] = {
+		rnd(), mcr_pack(seq - 1, pos), mcr_pack(seq + r->ndesc, pos),
+		mcr_pack(seq + r->ndesc + 1, pos),
+		mcr_pack(seq + 1, pos + 2 * r->data_size),
+		mcr_pack(seq + 1, pos - 8), mcr_pack(seq, pos),
+	};
+
+	WRITE_ONCE(r->prod->head, v[rnd() % ARRAY_SIZE(v)]);
+	WRITE_ONCE(r->prod->cached_tail, rnd());
+	WRITE_ONCE(r->prod->dropped_full, rnd() % 2 ? rnd() : 0);
+	st->heads++;
+}
+
+/* Scribble over @ring of @set until @deadline; write stats to @st. */
+static void hostile_loop(struct mcr_set *set, unsigned int ring,
+			 uint64_t deadline, struct hstats *st)
+{
+	const struct mcr_ring *r = mcr_set_ring(set, ring);
+	int fd = mcr_set_fd(set);
+
+	while (now_ns() < deadline) {
+		switch (st->passes++ % 6) {
+		case 0:
+			/* Every writable byte: prod page, descriptors, data. */
+			fill_random(r->prod, MCR_PAGE_SIZE);
+			fill_random(r->desc, (size_t)r->ndesc * sizeof(*r->desc));
+			fill_random(r->data, r->data_size);
+			st->full++;
+			break;
+		case 1:
+		case 3:
+			forge(r, fd, st);
+			break;
+		case 2:
+			race(r, st);
+			break;
+		case 4:
+			bad_head(r, st);
+			break;
+		default:
+			fill_random(r->desc, (size_t)r->ndesc * sizeof(*r->desc));
+			fill_random(r->prod, 64);
+			ioctl(fd, MCR_IOC_WAKE);
+			st->wakes++;
+		}
+	}
+}
+
+enum { H_MPSC, H_SPSC, H_HONEST, H_N };
+
+struct hshared {
+	uint32_t stop;
+	uint32_t state[H_N];		/* 1 running, 2 failed */
+	int32_t err[H_N];
+	uint64_t honest_committed;
+	uint64_t honest_dropped;
+	struct hstats st[2];
+};
+
+static void hostile_main(struct hshared *sh, int who, uint64_t deadline)
+{
+	struct mcr_writer w;
+	struct mcr_set *set;
+	int ret;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	rnd_state = (now_ns() ^ (getpid() * 0x9e3779b97f4a7c15ULL)) | 1;
+	ret = mcr_open(NULL, &set);
+	if (!ret)
+		ret = who == H_MPSC ? mcr_writer_mpsc(set, &w) :
+				      mcr_writer_spsc(set, 0, &w);
+	if (ret) {
+		STORE(sh->err[who], ret);
+		STORE(sh->state[who], 2);
+		_exit(1);
+	}
+	STORE(sh->state[who], 1);
+	hostile_loop(set, who == H_MPSC ? MCR_RING_MPSC : MCR_RING_SPSC(0),
+		     deadline, &sh->st[who]);
+	_exit(0);
+}
+
+/* The honest writer: cpu1's ring, paced, self-checking records. */
+static void honest_main(struct hshared *sh)
+{
+	struct mcr_writer w;
+	struct mcr_set *set;
+	char buf[256];
+	int ret;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	ret = mcr_open(NULL, &set);
+	if (!ret)
+		ret = mcr_writer_spsc(set, 1, &w);
+	if (ret) {
+		STORE(sh->err[H_HONEST], ret);
+		STORE(sh->state[H_HONEST], 2);
+		_exit(1);
+	}
+	STORE(sh->state[H_HONEST], 1);
+	for (uint64_t n = 0; !LOAD(sh->stop);) {
+		size_t len = make_msg(buf, "hw", 0, n);
+
+		ret = mcr_log(&w, PRI, buf, len);
+		if (ret == -ENOBUFS) {
+			STORE(sh->honest_dropped, sh->honest_dropped + 1);
+		} else if (ret) {
+			STORE(sh->err[H_HONEST], ret);
+			STORE(sh->state[H_HONEST], 2);
+			_exit(1);
+		} else {
+			STORE(sh->honest_committed, ++n);
+		}
+		if (n % 4 == 0)
+			sleep_us(1000);
+	}
+	mcr_set_close(set);
+	_exit(0);
+}
+
+struct htest {
+	pid_t honest_pid;
+	uint64_t next, delivered, lost, dup, torn, bad_owner;
+	uint64_t per_ring[3];
+	uint64_t last_ns, worst_gap_ns;
+};
+
+static void on_hline(void *ctx, const struct arc_line *l)
+{
+	struct htest *t = ctx;
+	unsigned int id;
+	uint64_t n, now;
+	int r;
+
+	if (l->ring < 3)
+		t->per_ring[l->ring]++;
+	if (l->ring != MCR_RING_SPSC(1))
+		return;		/* the hostile rings: anything goes */
+	r = check_msg(l->msg, "hw", &id, &n);
+	if (r != 1 || id != 0) {
+		t->torn++;
+		return;
+	}
+	if (l->owner_pid != t->honest_pid || l->pid != (unsigned int)t->honest_pid)
+		t->bad_owner++;
+	if (n < t->next) {
+		t->dup++;
+		return;
+	}
+	t->lost += n - t->next;
+	t->next = n + 1;
+	t->delivered++;
+	now = now_ns();
+	if (t->last_ns && now - t->last_ns > t->worst_gap_ns)
+		t->worst_gap_ns = now - t->last_ns;
+	t->last_ns = now;
+}
+
+FIXTURE(hostile) {
+	struct hshared *sh;
+	pid_t pids[8];
+	struct arc arc;
+	bool loaded;
+};
+
+FIXTURE_SETUP(hostile)
+{
+	self->sh = mmap(NULL, sizeof(*self->sh), PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->sh);
+	self->arc.fd = -1;
+}
+
+FIXTURE_TEARDOWN(hostile)
+{
+	for (int i = 0; i < 8; i++)
+		if (self->pids[i] > 0) {
+			kill(self->pids[i], SIGKILL);
+			waitpid(self->pids[i], NULL, 0);
+		}
+	arc_close(&self->arc);
+	munmap(self->sh, sizeof(*self->sh));
+	if (self->loaded) {
+		EXPECT_EQ(0, mcr_reload(NULL));
+	}
+}
+
+static bool wait_state(uint32_t *state)
+{
+	uint64_t deadline = now_ns() + 5000 * MS;
+
+	while (!LOAD(*state) && now_ns() < deadline)
+		sleep_us(500);
+	return LOAD(*state) == 1;
+}
+
+TEST_F_TIMEOUT(hostile, scribblers_hurt_nobody_but_themselves, 90)
+{
+	struct hshared *sh = self->sh;
+	struct mcr_counters c[3];
+	struct htest t = { 0 };
+	struct mcr_info info;
+	uint64_t t0, deadline;
+	int bad_before, status;
+
+	REQUIRE_MODULE();
+	bad_before = mcr_klog_bad_lines();
+	ASSERT_LE(0, bad_before);
+	ASSERT_EQ(0, mcr_reload("abandon_ms=20 reclaim_ms=200 archive_kb=65536"));
+	self->loaded = true;
+	ASSERT_EQ(0, arc_open(&self->arc));
+	self->arc.check_bytes = true;
+	ASSERT_EQ(0, ioctl(self->arc.fd, MCR_IOC_INFO, &info));
+	if (info.nr_rings < 3)
+		SKIP(return, "needs two CPUs' rings (nr_rings %u)", info.nr_rings);
+
+	self->pids[H_HONEST] = fork();
+	if (self->pids[H_HONEST] == 0)
+		honest_main(sh);
+	ASSERT_LT(0, self->pids[H_HONEST]);
+	t.honest_pid = self->pids[H_HONEST];
+	ASSERT_TRUE(wait_state(&sh->state[H_HONEST]))
+		TH_LOG("honest writer: %d", sh->err[H_HONEST]);
+
+	deadline = now_ns() + ATTACK_MS * MS;
+	for (int who = H_MPSC; who <= H_SPSC; who++) {
+		self->pids[who] = fork();
+		if (self->pids[who] == 0)
+			hostile_main(sh, who, deadline);
+		ASSERT_LT(0, self->pids[who]);
+		ASSERT_TRUE(wait_state(&sh->state[who]))
+			TH_LOG("hostile %d: %d", who, sh->err[who]);
+	}
+
+	/* Honest records keep flowing during the attack. */
+	t0 = now_ns();
+	t.last_ns = t0;
+	while (now_ns() < deadline) {
+		ASSERT_LE(0, arc_pump(&self->arc, 10, on_hline, &t));
+	}
+	TH_LOG("attack over after %" PRIu64 " ms; honest delivered %" PRIu64 " meanwhile, longest gap %" PRIu64 " ms",
+	       (now_ns() - t0) / MS, t.delivered, t.worst_gap_ns / MS);
+	for (int who = H_MPSC; who <= H_SPSC; who++) {
+		ASSERT_EQ(self->pids[who], waitpid(self->pids[who], &status, 0));
+		self->pids[who] = 0;
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+			TH_LOG("hostile %d died: status %#x", who, status);
+	}
+	STORE(sh->stop, 1);
+	ASSERT_EQ(self->pids[H_HONEST],
+		  waitpid(self->pids[H_HONEST], &status, 0));
+	self->pids[H_HONEST] = 0;
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+		TH_LOG("honest writer: %d", sh->err[H_HONEST]);
+
+	for (deadline = now_ns() + 5000 * MS;
+	     t.next < LOAD(sh->honest_committed);) {
+		ASSERT_GT(deadline, now_ns())
+			TH_LOG("honest: %" PRIu64 " of %" PRIu64 " delivered",
+			       t.next, sh->honest_committed);
+		ASSERT_LE(0, arc_pump(&self->arc, 20, on_hline, &t));
+	}
+	while (arc_pump(&self->arc, 200, on_hline, &t) > 0)
+		;
+	for (unsigned int i = 0; i < 3; i++) {
+		ASSERT_EQ(0, ring_counters(self->arc.fd, i, &c[i]));
+	}
+
+	for (int who = H_MPSC; who <= H_SPSC; who++)
+		TH_LOG("hostile %s: %" PRIu64 " passes, %" PRIu64 " full scribbles, %" PRIu64 " forged descriptors, %" PRIu64 " races, %" PRIu64 " bad heads",
+		       who == H_MPSC ? "mpsc" : "spsc cpu0", sh->st[who].passes,
+		       sh->st[who].full, sh->st[who].forged, sh->st[who].races,
+		       sh->st[who].heads);
+	for (unsigned int i = 0; i < 3; i++)
+		TH_LOG("ring %u: lines %" PRIu64 " drained %llu invalid %llu abandoned %llu discarded %llu",
+		       i, t.per_ring[i], c[i].drained, c[i].invalid,
+		       c[i].abandoned, c[i].discarded);
+	TH_LOG("honest: committed %" PRIu64 ", delivered %" PRIu64 ", refused (ring full) %" PRIu64,
+	       sh->honest_committed, t.delivered, sh->honest_dropped);
+
+	/* The honest writer lost nothing and every record is intact. */
+	EXPECT_EQ(sh->honest_committed, t.delivered);
+	EXPECT_EQ(sh->honest_committed, t.next);
+	EXPECT_EQ(0, t.lost);
+	EXPECT_EQ(0, t.dup);
+	EXPECT_EQ(0, t.torn);
+	EXPECT_EQ(0, t.bad_owner);
+	EXPECT_EQ(0, c[2].invalid);
+	EXPECT_EQ(0, c[2].abandoned);
+	EXPECT_EQ(t.per_ring[2], c[2].drained);
+	EXPECT_GT(1000 * MS, t.worst_gap_ns) TH_LOG("honest records stalled");
+	EXPECT_LT(100, t.delivered);
+	/* The garbage was seen and counted. */
+	EXPECT_LT(0, c[0].invalid);
+	EXPECT_LT(0, c[1].invalid);
+	for (unsigned int i = 0; i < 3; i++) {
+		EXPECT_EQ(t.per_ring[i], c[i].drained) TH_LOG("ring %u", i);
+	}
+	/* One record per line, every byte escaped (invariant 8). */
+	EXPECT_EQ(0, self->arc.unprintable);
+	EXPECT_EQ(0, self->arc.malformed);
+	EXPECT_EQ(0, self->arc.lost_markers);
+	EXPECT_EQ(0, self->arc.seq_breaks);
+	EXPECT_EQ(bad_before, mcr_klog_bad_lines());
+
+	/* Everything closed: the module goes away cleanly. */
+	arc_close(&self->arc);
+	EXPECT_EQ(0, mcr_unload());
+	EXPECT_FALSE(mcr_loaded());
+	EXPECT_EQ(bad_before, mcr_klog_bad_lines());
+	ASSERT_EQ(0, mcr_load(NULL));
+	self->loaded = false;
+}
+
+/* --- the consumer's page and the mapping shapes ---------------------- */
+
+/* Run @fn in a child; return its wait status. */
+static int in_child(void (*fn)(void *), void *arg)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		fn(arg);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return status;
+}
+
+/* Write the cons page of ring @arg through libmcrring's mapping. */
+static void write_cons(void *arg)
+{
+	unsigned int ring = (uintptr_t)arg;
+	const struct mcr_ring *r;
+	struct mcr_writer w;
+	struct mcr_set *set;
+
+	if (mcr_open(NULL, &set))
+		_exit(10);
+	if (ring == MCR_RING_MPSC ? mcr_writer_mpsc(set, &w) :
+				    mcr_writer_spsc(set, ring - 1, &w))
+		_exit(11);
+	r = mcr_set_ring(set, ring);
+	if (!r)
+		_exit(12);
+	((volatile struct mcr_cons *)r->cons)->tail = 0x1234;	/* SIGSEGV */
+	_exit(13);
+}
+
+TEST(writing_the_cons_page_segfaults)
+{
+	int status;
+
+	if (!mcr_loaded())
+		SKIP(return, "mcrring.ko is not loaded");
+	status = in_child(write_cons, (void *)(uintptr_t)MCR_RING_MPSC);
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV)
+		TH_LOG("mpsc: status %#x", status);
+	status = in_child(write_cons, (void *)(uintptr_t)MCR_RING_SPSC(0));
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV)
+		TH_LOG("spsc: status %#x", status);
+}
+
+/* Map ring @ring's part at @in of @size bytes; MAP_FAILED sets errno. */
+static void *map_ring(int fd, unsigned int ring, __u64 in, size_t size,
+		      int prot, int flags)
+{
+	return mmap(NULL, size, prot, flags, fd, (off_t)(MCR_MMAP_RING(ring) + in));
+}
+
+/* errno of a mapping that must fail; 0 if it did not fail (unmapped). */
+static int map_err(int fd, unsigned int ring, __u64 in, size_t size, int prot,
+		   int flags)
+{
+	void *p = map_ring(fd, ring, in, size, prot, flags);
+
+	if (p != MAP_FAILED) {
+		munmap(p, size);
+		return 0;
+	}
+	return errno;
+}
+
+TEST(no_way_to_write_the_cons_page)
+{
+	const struct mcr_ring *r;
+	struct mcr_writer w;
+	struct mcr_set *set;
+	struct mcr_info info;
+	__u32 magic;
+	size_t total;
+	char *whole, *priv, zero[8] = { 0 };
+	int fd, mem;
+
+	if (!mcr_loaded())
+		SKIP(return, "mcrring.ko is not loaded");
+	ASSERT_EQ(0, mcr_open(NULL, &set));
+	ASSERT_EQ(0, mcr_writer_mpsc(set, &w));
+	r = mcr_set_ring(set, MCR_RING_MPSC);
+	ASSERT_NE(NULL, r);
+	fd = mcr_set_fd(set);
+	ASSERT_EQ(0, ioctl(fd, MCR_IOC_INFO, &info));
+	total = info.ring_size;
+	magic = r->cons->magic;
+	ASSERT_EQ(MCR_RING_MAGIC, magic);
+
+	/* mprotect() cannot add write permission: VM_MAYWRITE is gone. */
+	EXPECT_EQ(-1, mprotect((void *)r->cons, MCR_PAGE_SIZE,
+			       PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	whole = map_ring(fd, MCR_RING_MPSC, MCR_CONS_OFF, total, PROT_READ,
+			 MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, whole);
+	EXPECT_EQ(-1, mprotect(whole, total, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	priv = map_ring(fd, MCR_RING_MPSC, MCR_CONS_OFF, MCR_PAGE_SIZE,
+			PROT_READ, MAP_PRIVATE);
+	ASSERT_NE(MAP_FAILED, priv);
+	EXPECT_EQ(-1, mprotect(priv, MCR_PAGE_SIZE, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+
+	/* Nor can a forced write through /proc/self/mem or another mm. */
+	mem = open("/proc/self/mem", O_RDWR);
+	ASSERT_LE(0, mem);
+	EXPECT_EQ(-1, pwrite(mem, zero, sizeof(zero),
+			     (off_t)(uintptr_t)&r->cons->tail));
+	EXPECT_EQ(-1, pwrite(mem, zero, sizeof(zero),
+			     (off_t)(uintptr_t)(whole + 64)));
+	close(mem);
+	{
+		struct iovec local = { zero, sizeof(zero) };
+		struct iovec remote = { (void *)&r->cons->magic, sizeof(zero) };
+
+		EXPECT_EQ(-1, process_vm_writev(getpid(), &local, 1, &remote,
+						1, 0));
+		EXPECT_EQ(EFAULT, errno);
+	}
+	EXPECT_EQ(MCR_RING_MAGIC, r->cons->magic);
+	EXPECT_EQ(MCR_RING_MAGIC, ((struct mcr_cons *)whole)->magic);
+
+	munmap(priv, MCR_PAGE_SIZE);
+	munmap(whole, total);
+	mcr_set_close(set);
+}
+
+TEST(ring_mappings_cannot_be_moved_or_split)
+{
+	const struct mcr_ring *r;
+	struct mcr_writer w;
+	struct mcr_set *set;
+	struct mcr_info info;
+	size_t total, rw;
+	char *cons, *prod, *spare;
+	int fd;
+
+	if (!mcr_loaded())
+		SKIP(return, "mcrring.ko is not loaded");
+	ASSERT_EQ(0, mcr_open(NULL, &set));
+	ASSERT_EQ(0, mcr_writer_mpsc(set, &w));
+	r = mcr_set_ring(set, MCR_RING_MPSC);
+	ASSERT_NE(NULL, r);
+	fd = mcr_set_fd(set);
+	ASSERT_EQ(0, ioctl(fd, MCR_IOC_INFO, &info));
+	total = info.ring_size;
+	rw = total - MCR_PROD_OFF;
+	cons = (char *)r->cons;
+	prod = (char *)r->prod;
+	ASSERT_EQ(cons + MCR_PROD_OFF, prod);
+	spare = mmap(NULL, 2 * total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		     -1, 0);
+	ASSERT_NE(MAP_FAILED, spare);
+
+	/* mremap: neither moved, nor grown, nor shrunk. */
+	EXPECT_EQ(MAP_FAILED, mremap(prod, rw, rw, MREMAP_MAYMOVE | MREMAP_FIXED,
+				     spare));
+	EXPECT_EQ(MAP_FAILED, mremap(prod, rw, rw + 4096, MREMAP_MAYMOVE));
+	EXPECT_EQ(MAP_FAILED, mremap(prod, rw, rw - 4096, 0));
+	EXPECT_EQ(MAP_FAILED, mremap(cons, MCR_PAGE_SIZE, MCR_PAGE_SIZE,
+				     MREMAP_MAYMOVE | MREMAP_FIXED, spare));
+	EXPECT_EQ(MAP_FAILED, mremap(cons, MCR_PAGE_SIZE, 2 * MCR_PAGE_SIZE,
+				     MREMAP_MAYMOVE));
+
+	/* munmap or mprotect of a part: EINVAL. */
+	EXPECT_EQ(-1, munmap(prod + rw - 4096, 4096));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, munmap(prod, 4096));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, munmap(prod + 8192, 4096));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, munmap(cons, 2 * MCR_PAGE_SIZE));	/* cons + part */
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, mprotect(prod, 4096, PROT_READ));
+	EXPECT_EQ(EINVAL, errno);
+
+	/* Still whole and working. */
+	EXPECT_EQ(MCR_RING_MAGIC, r->cons->magic);
+	EXPECT_EQ(0, mcr_log(&w, PRI, "still mapped", 12));
+	munmap(spare, 2 * total);
+	mcr_set_close(set);
+}
+
+TEST(only_the_documented_shapes_map)
+{
+	struct mcr_info info;
+	struct mcr_claim claim = { .ring = MCR_RING_SPSC(0) };
+	size_t total;
+	int fd, other;
+
+	if (!mcr_loaded())
+		SKIP(return, "mcrring.ko is not loaded");
+	fd = open(MCR_DEV_PATH, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioctl(fd, MCR_IOC_INFO, &info));
+	total = info.ring_size;
+
+	/* The three shapes (positive controls). */
+	EXPECT_EQ(0, map_err(fd, 0, MCR_CONS_OFF, total, PROT_READ, MAP_SHARED));
+	EXPECT_EQ(0, map_err(fd, 0, MCR_CONS_OFF, 4096, PROT_READ, MAP_SHARED));
+	EXPECT_EQ(0, map_err(fd, 0, MCR_PROD_OFF, total - MCR_PROD_OFF,
+			     PROT_READ | PROT_WRITE, MAP_SHARED));
+
+	/* Wrong offset within the ring. */
+	EXPECT_EQ(EINVAL, map_err(fd, 0, MCR_DESC_OFF, total - MCR_DESC_OFF,
+				  PROT_READ | PROT_WRITE, MAP_SHARED));
+	EXPECT_EQ(EINVAL, map_err(fd, 0, MCR_DESC_OFF, 4096, PROT_READ,
+				  MAP_SHARED));
+	EXPECT_EQ(EINVAL, map_err(fd, 0, total, 4096, PROT_READ, MAP_SHARED));
+	/* Wrong size. */
+	EXPECT_EQ(EINVAL, map_err(fd, 0, MCR_CONS_OFF, 2 * 4096, PROT_READ,
+				  MAP_SHARED));
+	EXPECT_EQ(EINVAL, map_err(fd, 0, MCR_CONS_OFF, total + 4096, PROT_READ,
+				  MAP_SHARED));
+	EXPECT_EQ(EINVAL, map_err(fd, 0, MCR_CONS_OFF, total - 4096, PROT_READ,
+				  MAP_SHARED));
+	EXPECT_EQ(EINVAL, map_err(fd, 0, MCR_PROD_OFF, total - 2 * 4096,
+				  PROT_READ | PROT_WRITE, MAP_SHARED));
+	EXPECT_EQ(EINVAL, map_err(fd, 0, MCR_PROD_OFF, total,
+				  PROT_READ | PROT_WRITE, MAP_SHARED));
+	/* Writable cons page, alone or with the rest. */
+	EXPECT_EQ(EINVAL, map_err(fd, 0, MCR_CONS_OFF, 4096,
+				  PROT_READ | PROT_WRITE, MAP_SHARED));
+	EXPECT_EQ(EINVAL, map_err(fd, 0, MCR_CONS_OFF, total,
+				  PROT_READ | PROT_WRITE, MAP_SHARED));
+	EXPECT_EQ(EINVAL, map_err(fd, 0, MCR_CONS_OFF, 4096,
+				  PROT_READ | PROT_WRITE, MAP_PRIVATE));
+	/* No such ring. */
+	EXPECT_EQ(EINVAL, map_err(fd, info.nr_rings, MCR_CONS_OFF, total,
+				  PROT_READ, MAP_SHARED));
+	EXPECT_EQ(EINVAL, map_err(fd, 0xffff, MCR_PROD_OFF, total - MCR_PROD_OFF,
+				  PROT_READ | PROT_WRITE, MAP_SHARED));
+
+	/* An SPSC ring is writable only through the file that claimed it. */
+	EXPECT_EQ(0, map_err(fd, MCR_RING_SPSC(0), MCR_CONS_OFF, total,
+			     PROT_READ, MAP_SHARED));
+	EXPECT_EQ(EACCES, map_err(fd, MCR_RING_SPSC(0), MCR_PROD_OFF,
+				  total - MCR_PROD_OFF, PROT_READ | PROT_WRITE,
+				  MAP_SHARED));
+	EXPECT_EQ(EACCES, map_err(fd, MCR_RING_SPSC(0), MCR_PROD_OFF,
+				  total - MCR_PROD_OFF, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE));
+	other = open(MCR_DEV_PATH, O_RDWR);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, ioctl(other, MCR_IOC_CLAIM, &claim));
+	EXPECT_EQ(EACCES, map_err(fd, MCR_RING_SPSC(0), MCR_PROD_OFF,
+				  total - MCR_PROD_OFF, PROT_READ | PROT_WRITE,
+				  MAP_SHARED));
+	EXPECT_EQ(0, map_err(other, MCR_RING_SPSC(0), MCR_PROD_OFF,
+			     total - MCR_PROD_OFF, PROT_READ | PROT_WRITE,
+			     MAP_SHARED));
+	close(other);
+	ASSERT_EQ(0, ioctl(fd, MCR_IOC_CLAIM, &claim));
+	EXPECT_EQ(0, map_err(fd, MCR_RING_SPSC(0), MCR_PROD_OFF,
+			     total - MCR_PROD_OFF, PROT_READ | PROT_WRITE,
+			     MAP_SHARED));
+	close(fd);
+}
+
+/* --- what a hostile leaves behind ------------------------------------ */
+
+/*
+ * Leave @ring with a head the consumer cannot believe, as a scribbler
+ * that exits at the wrong moment does, and exit. @how: 0 behind the
+ * consumer, 1 more than a ring ahead, 2 a data position far away.
+ */
+static void leave_bad_head(void *arg)
+{
+	unsigned int ring = (uintptr_t)arg & 0xff, how = (uintptr_t)arg >> 8;
+	const struct mcr_ring *r;
+	struct mcr_writer w;
+	struct mcr_set *set;
+	__u64 tail;
+
+	if (mcr_open(NULL, &set))
+		_exit(10);
+	if (ring == MCR_RING_MPSC ? mcr_writer_mpsc(set, &w) :
+				    mcr_writer_spsc(set, ring - 1, &w))
+		_exit(11);
+	r = mcr_set_ring(set, ring);
+	tail = READ_ONCE(r->cons->tail);
+	WRITE_ONCE(r->prod->head,
+		   how == 0 ? mcr_pack((tail >> 32) - 7, (__u32)tail) :
+		   how == 1 ? mcr_pack((tail >> 32) + 3 * r->ndesc, (__u32)tail) :
+			      mcr_pack((tail >> 32), (__u32)tail + 3 * r->data_size + 8));
+	_exit(0);
+}
+
+struct resync {
+	uint64_t got;
+};
+
+static void on_resync(void *ctx, const struct arc_line *l)
+{
+	struct resync *rs = ctx;
+	unsigned int id;
+	uint64_t n;
+
+	if (check_msg(l->msg, "rs", &id, &n) == 1)
+		rs->got++;
+}
+
+/*
+ * "Garbage is counted as invalid, the ring resynchronises": once the
+ * scribbler is gone, the next writer of the same ring gets its records
+ * through.
+ */
+TEST_F_TIMEOUT(hostile, rings_work_again_after_the_hostile_is_gone, 60)
+{
+	static const char *const what[] = { "behind", "a lap ahead", "far data" };
+	struct mcr_counters c;
+	struct mcr_writer w;
+	struct mcr_set *set;
+	struct resync rs = { 0 };
+	unsigned int failures = 0;
+	char buf[256];
+
+	REQUIRE_MODULE();
+	for (unsigned int how = 0; how < 3; how++) {
+		for (unsigned int ring = 0; ring < 2; ring++) {
+			uint64_t deadline, written = 0, refused = 0;
+			int status, ret;
+
+			ASSERT_EQ(0, mcr_reload(NULL));
+			self->loaded = true;
+			ASSERT_EQ(0, arc_open(&self->arc));
+			status = in_child(leave_bad_head,
+					  (void *)(uintptr_t)(ring | how << 8));
+			ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+			ASSERT_EQ(0, mcr_open(NULL, &set));
+			ASSERT_EQ(0, ring ? mcr_writer_spsc(set, 0, &w) :
+					    mcr_writer_mpsc(set, &w));
+			rs.got = 0;
+			deadline = now_ns() + 1000 * MS;
+			while (written < 10 && now_ns() < deadline) {
+				size_t len = make_msg(buf, "rs", ring, written);
+
+				ret = mcr_log(&w, PRI, buf, len);
+				if (ret == -ENOBUFS) {
+					refused++;
+					sleep_us(10000);
+					continue;
+				}
+				ASSERT_EQ(0, ret);
+				written++;
+			}
+			while (rs.got < written && now_ns() < deadline) {
+				ASSERT_LE(0, arc_pump(&self->arc, 20, on_resync,
+						      &rs));
+			}
+			ASSERT_EQ(0, ring_counters(self->arc.fd, ring, &c));
+			TH_LOG("%s ring, head %s: %" PRIu64 " of 10 written (%" PRIu64 " refused as full), %" PRIu64 " delivered; invalid %llu dropped_full %llu",
+			       ring ? "spsc" : "mpsc", what[how], written,
+			       refused, rs.got, c.invalid, c.dropped_full);
+			if (written != 10 || rs.got != 10)
+				failures++;
+			mcr_set_close(set);
+			arc_close(&self->arc);
+		}
+	}
+	EXPECT_EQ(0, failures) TH_LOG("a ring stays wedged after a hostile writer left");
+}
+
+/* The drain thread goes back to sleep once the hostile is gone. */
+TEST_F_TIMEOUT(hostile, drainer_idles_after_the_hostile_is_gone, 30)
+{
+	int before, after, status;
+	pid_t drainer;
+
+	REQUIRE_MODULE();
+	ASSERT_EQ(0, mcr_reload(NULL));
+	self->loaded = true;
+	drainer = drain_pid();
+	ASSERT_LT(0, drainer);
+	sleep_us(300000);
+	before = cpu_percent(drainer, 1000);
+	status = in_child(leave_bad_head, (void *)(uintptr_t)MCR_RING_MPSC);
+	ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	sleep_us(300000);
+	after = cpu_percent(drainer, 1000);
+	TH_LOG("drain thread CPU: %d%% before, %d%% after a writer left a bad head and exited",
+	       before, after);
+	EXPECT_GT(50, after) TH_LOG("the drain thread spins on a head it cannot use");
+}
+
+/* --- stale descriptors across a claim -------------------------------- */
+
+struct forge_arg {
+	uint32_t ok;
+};
+
+/*
+ * As nobody: claim cpu0's ring, plant committed-looking descriptors for
+ * the sequences after the consumer's, leave nothing in flight, and exit.
+ */
+static void plant_forgeries(void *arg)
+{
+	struct forge_arg *fa = arg;
+	const struct mcr_ring *r;
+	struct mcr_writer w;
+	struct mcr_set *set;
+	__u64 tail;
+	__u32 seq, pos;
+
+	if (setgid(NOBODY) || setuid(NOBODY))
+		_exit(9);
+	if (mcr_open(NULL, &set))
+		_exit(10);
+	if (mcr_writer_spsc(set, 0, &w))
+		_exit(11);
+	r = mcr_set_ring(set, MCR_RING_SPSC(0));
+	tail = READ_ONCE(r->cons->tail);
+	seq = tail >> 32;
+	pos = (__u32)tail;
+	for (__u32 k = 1; k <= 8; k++) {
+		struct mcr_desc *d = &r->desc[(seq + k) & (r->ndesc - 1)];
+		__u32 p = pos + k * 4096;
+		int len = sprintf((char *)r->data + (p & (r->data_size - 1)),
+				  "FORGED by uid %d", NOBODY);
+
+		d->ts_ns = 1;
+		d->pos = p;
+		d->pid = 1;
+		d->tid = 1;
+		d->len = len;
+		d->pri = PRI;
+		d->flags = 0;
+		/* Published last, as a writer commits. */
+		smp_store_release(&d->state_var,
+				  MCR_SV(seq + k, 0, MCR_DESC_COMMITTED));
+	}
+	STORE(fa->ok, 1);
+	_exit(0);
+}
+
+struct victim {
+	pid_t pid;
+	uint64_t mine, forged_as_mine, seen_mask;
+};
+
+static void on_victim(void *ctx, const struct arc_line *l)
+{
+	struct victim *v = ctx;
+	unsigned int id;
+	uint64_t n;
+
+	if (l->owner_pid != v->pid)
+		return;
+	if (check_msg(l->msg, "vi", &id, &n) == 1 && n < 64 &&
+	    !(v->seen_mask & 1ULL << n)) {
+		v->seen_mask |= 1ULL << n;
+		v->mine++;
+	} else {
+		v->forged_as_mine++;
+	}
+}
+
+/*
+ * The kernel attests the owner of an SPSC ring ("pid/uid"). What one
+ * owner left in the ring's descriptors must not be delivered in the name
+ * of the next owner, nor cost it its own records.
+ */
+TEST_F_TIMEOUT(hostile, leftovers_are_not_attested_to_the_next_owner, 30)
+{
+	struct forge_arg *fa = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct victim v = { 0 };
+	struct mcr_counters c;
+	struct mcr_writer w;
+	struct mcr_set *set;
+	char buf[256];
+	int status;
+
+	REQUIRE_MODULE();
+	ASSERT_NE(MAP_FAILED, fa);
+	ASSERT_EQ(0, mcr_reload("mode=0666"));
+	self->loaded = true;
+	ASSERT_EQ(0, arc_open(&self->arc));
+	status = in_child(plant_forgeries, fa);
+	ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+		TH_LOG("planting child: status %#x", status);
+	ASSERT_EQ(1, fa->ok);
+
+	/* The next owner logs now and then, each record reaching the archive. */
+	ASSERT_EQ(0, mcr_open(NULL, &set));
+	ASSERT_EQ(0, mcr_writer_spsc(set, 0, &w));
+	v.pid = getpid();
+	for (uint64_t n = 0; n < 12; n++) {
+		uint64_t deadline = now_ns() + 500 * MS;
+		size_t len = make_msg(buf, "vi", 0, n);
+
+		ASSERT_EQ(0, mcr_log(&w, PRI, buf, len));
+		while (!(v.seen_mask & 1ULL << n) && now_ns() < deadline) {
+			ASSERT_LE(0, arc_pump(&self->arc, 10, on_victim, &v));
+		}
+	}
+	while (arc_pump(&self->arc, 200, on_victim, &v) > 0)
+		;
+	ASSERT_EQ(0, ring_counters(self->arc.fd, MCR_RING_SPSC(0), &c));
+	TH_LOG("next owner wrote 12 records: %" PRIu64 " delivered (mask %#" PRIx64 "), %" PRIu64 " other records delivered in its name; ring: drained %llu invalid %llu abandoned %llu",
+	       v.mine, v.seen_mask, v.forged_as_mine, c.drained, c.invalid,
+	       c.abandoned);
+	EXPECT_EQ(0, v.forged_as_mine);
+	EXPECT_EQ(12, v.mine);
+	mcr_set_close(set);
+	munmap(fa, 4096);
+}
+
+/* --- the archive under crafted record sizes -------------------------- */
+
+/* Archive bytes a record of @len text bytes takes (48-byte header). */
+#define AREC(len)	(((len) + 48 + 7) & ~7U)
+#define ARC_SIZE	32768		/* archive_kb=32 */
+
+static long long sysfs_num(const char *path)
+{
+	char buf[64];
+	long long v = -1;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	if (read(fd, buf, sizeof(buf) - 1) > 0)
+		v = strtoll(buf, NULL, 10);
+	close(fd);
+	return v;
+}
+
+struct archeck {
+	uint64_t lines, bad, expect;
+	bool started;
+};
+
+static void on_archeck(void *ctx, const struct arc_line *l)
+{
+	struct archeck *a = ctx;
+	char want[4096];
+	unsigned int n;
+	int o;
+
+	if (!a->started) {
+		a->started = true;
+		a->expect = l->seq;
+	}
+	a->lines++;
+	/* Record n's text: "ar n " and letters up to its length. */
+	if (l->seq != a->expect++ || sscanf(l->msg, "ar %u ", &n) != 1 ||
+	    n != l->seq) {
+		a->bad++;
+		return;
+	}
+	o = sprintf(want, "ar %u ", n);
+	memset(want + o, 'a' + n % 26, strlen(l->msg) - o);
+	want[strlen(l->msg)] = '\0';
+	if (strcmp(want, l->msg))
+		a->bad++;
+}
+
+/*
+ * Any writer picks its records' sizes. With these, the archive is
+ * exactly full when a record has to start a new lap: the lap marker then
+ * lands on the oldest record. A reader opened afterwards must still get
+ * every archived record exactly once, in sequence.
+ */
+TEST_F_TIMEOUT(hostile, crafted_sizes_keep_the_archive_consistent, 30)
+{
+	/* Text lengths: archive records of 4096 x7, 1024, 3072, 4096 x7, 1024, 4096. */
+	static const unsigned int lens[] = {
+		4048, 4048, 4048, 4048, 4048, 4048, 4048, 976, 3024,
+		4048, 4048, 4048, 4048, 4048, 4048, 4048, 976, 4048,
+	};
+	struct archeck a = { 0 };
+	struct mcr_writer w;
+	struct mcr_set *set;
+	long long archived, first;
+	char buf[4096];
+	uint64_t deadline;
+
+	REQUIRE_MODULE();
+	ASSERT_EQ(0, mcr_reload("archive_kb=32"));
+	self->loaded = true;
+	ASSERT_EQ(ARC_SIZE, 7 * AREC(4048) + AREC(976) + AREC(3024));
+	ASSERT_EQ(0, mcr_open(NULL, &set));
+	ASSERT_EQ(0, mcr_writer_mpsc(set, &w));
+	for (unsigned int i = 0; i < ARRAY_SIZE(lens); i++) {
+		int o = sprintf(buf, "ar %u ", i);
+
+		memset(buf + o, 'a' + i % 26, lens[i] - o);
+		ASSERT_EQ(0, mcr_log(&w, PRI, buf, lens[i]));
+		/* One at a time into the archive, in this order. */
+		for (deadline = now_ns() + 2000 * MS;
+		     sysfs_num("/sys/kernel/mcrring/archived") != i + 1;) {
+			ASSERT_GT(deadline, now_ns());
+			ioctl(mcr_set_fd(set), MCR_IOC_WAKE);
+			sleep_us(2000);
+		}
+	}
+	archived = sysfs_num("/sys/kernel/mcrring/archived");
+	first = sysfs_num("/sys/kernel/mcrring/archive_first_seq");
+	/* A reader from the oldest record on. */
+	ASSERT_EQ(0, arc_open(&self->arc));
+	while (arc_pump(&self->arc, 200, on_archeck, &a) > 0)
+		;
+	TH_LOG("archived %lld, oldest %lld; a new reader got %" PRIu64 " lines from seq %" PRIu64 ", %" PRIu64 " out of sequence or wrong",
+	       archived, first, a.lines, a.expect - a.lines, a.bad);
+	EXPECT_EQ(0, a.bad);
+	EXPECT_EQ(archived - first, (long long)a.lines);
+	EXPECT_EQ(first, (long long)(a.expect - a.lines));
+	EXPECT_EQ(0, self->arc.lost_markers);
+	/* Unload before anything else reads past the damage. */
+	arc_close(&self->arc);
+	mcr_set_close(set);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,555 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * CPU hotplug under load: a writer pinned to CPU 1 writes into CPU 1's
+ * claimed SPSC ring and into the MPSC ring while CPU 1 goes offline (the
+ * writer migrates) and comes back, several times. Rings of offline CPUs
+ * stay claimed and drained; nothing committed is lost or duplicated, and
+ * what the rings refused is counted as dropped_full.
+ */
+#include <inttypes.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "mcrring.h"
+#include "kselftest_harness.h"
+#include "mcr_vm.h"
+
+#define PRI		MCR_PRI(1, 6)
+#define MS		1000000ULL
+#define CPU1_ONLINE	"/sys/devices/system/cpu/cpu1/online"
+#define CPU1_DRAINED	"/sys/kernel/mcrring/cpu1/drained"
+#define ROUNDS		6
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void sleep_us(uint64_t us)
+{
+	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* --- the archive as text ---------------------------------------------- */
+
+struct arc_line {
+	uint64_t seq, ts;
+	unsigned int ring, cpu, pid, tid, fac, sev;
+	int owner_pid;			/* 0 for "-" */
+	unsigned int owner_uid;
+	const char *msg;
+};
+
+typedef void (*arc_cb)(void *ctx, const struct arc_line *l);
+
+#define ARC_BUF (1 << 20)
+
+struct arc {
+	int fd;
+	char *buf;
+	size_t have;
+	uint64_t lines, lost_markers, malformed, unprintable, seq_breaks;
+	uint64_t next_seq;
+	bool seq_known;
+	bool check_bytes;		/* count unescaped bytes (invariant 8) */
+};
+
+static int arc_open(struct arc *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->buf = malloc(ARC_BUF);
+	if (!a->buf)
+		return -ENOMEM;
+	a->fd = open(MCR_DEV_PATH, O_RDONLY | O_CLOEXEC);	/* blocking */
+	return a->fd < 0 ? -errno : 0;
+}
+
+static void arc_close(struct arc *a)
+{
+	if (a->fd > 0)
+		close(a->fd);
+	free(a->buf);
+	a->buf = NULL;
+	a->fd = -1;
+}
+
+/* Parse a decimal number ending at @end; advance *s past it. */
+static bool take_u64(const char **s, char end, uint64_t *v)
+{
+	const char *p = *s;
+
+	*v = 0;
+	if (*p < '0' || *p > '9')
+		return false;
+	while (*p >= '0' && *p <= '9')
+		*v = *v * 10 + (*p++ - '0');
+	if (*p != end)
+		return false;
+	*s = p + 1;
+	return true;
+}
+
+/* 0: a record line, 1: a lost marker, -1: malformed. */
+static int arc_parse(const char *s, struct arc_line *l)
+{
+	uint64_t v[8], pid, uid;
+
+	if (!strncmp(s, "# mcrring: ", 11))
+		return 1;
+	for (int i = 0; i < 8; i++)
+		if (!take_u64(&s, ',', &v[i]))
+			return -1;
+	l->seq = v[0];
+	l->ts = v[1];
+	l->ring = v[2];
+	l->cpu = v[3];
+	l->pid = v[4];
+	l->tid = v[5];
+	l->fac = v[6];
+	l->sev = v[7];
+	if (s[0] == '-' && s[1] == ';') {
+		l->owner_pid = 0;
+		l->owner_uid = 0;
+		l->msg = s + 2;
+		return 0;
+	}
+	if (!take_u64(&s, '/', &pid) || !take_u64(&s, ';', &uid))
+		return -1;
+	l->owner_pid = pid;
+	l->owner_uid = uid;
+	l->msg = s;
+	return 0;
+}
+
+/*
+ * Wait up to @timeout_ms for the archive to become readable (poll, like a
+ * `cat` that must not hang), read, and hand every whole line to @cb.
+ * Returns the number of lines, 0 when nothing came, or -errno.
+ */
+static int arc_pump(struct arc *a, int timeout_ms, arc_cb cb, void *ctx)
+{
+	struct pollfd p = { .fd = a->fd, .events = POLLIN };
+	char *start, *nl;
+	int got = 0, r;
+	ssize_t n;
+
+	r = poll(&p, 1, timeout_ms);
+	if (r < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (!r)
+		return 0;
+	n = read(a->fd, a->buf + a->have, ARC_BUF - 1 - a->have);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (!n)
+		return -EIO;		/* never EOF */
+	a->have += n;
+	start = a->buf;
+	while ((nl = memchr(start, '\n', a->buf + a->have - start))) {
+		struct arc_line l;
+
+		*nl = '\0';
+		for (char *c = start; a->check_bytes && c < nl; c++)
+			if ((unsigned char)*c < 0x20 ? *c != '\t' :
+			    (unsigned char)*c >= 0x7f)
+				a->unprintable++;
+		switch (arc_parse(start, &l)) {
+		case 0:
+			if (a->seq_known && l.seq != a->next_seq)
+				a->seq_breaks++;
+			a->seq_known = true;
+			a->next_seq = l.seq + 1;
+			a->lines++;
+			got++;
+			if (cb)
+				cb(ctx, &l);
+			break;
+		case 1:
+			a->lost_markers++;
+			a->seq_known = false;
+			break;
+		default:
+			a->malformed++;
+		}
+		start = nl + 1;
+	}
+	a->have -= start - a->buf;
+	memmove(a->buf, start, a->have);
+	return got;
+}
+
+static int ring_counters(int fd, unsigned int ring, struct mcr_counters *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->ring = ring;
+	return ioctl(fd, MCR_IOC_COUNTERS, c) ? -errno : 0;
+}
+
+/* --- self-checking records ------------------------------------------- */
+
+static uint64_t mix(uint64_t a, uint64_t b)
+{
+	uint64_t h = a * 0x9e3779b97f4a7c15ULL ^ (b + 0x632be59bd9b4e019ULL);
+
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return h ^ (h >> 29);
+}
+
+static char *put_u64(char *p, uint64_t v)
+{
+	char tmp[24];
+	int n = 0;
+
+	do {
+		tmp[n++] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/*
+ * The one text record @n of writer @id may have: "TAG ID N payload HASH",
+ * payload 0..96 letters drawn from the hash. Returns its length.
+ */
+static size_t make_msg(char *buf, const char *tag, unsigned int id,
+		       uint64_t n)
+{
+	uint64_t h = mix(id, n), x = h | 1;
+	unsigned int plen = h % 97;
+	char *p = buf;
+
+	while (*tag)
+		*p++ = *tag++;
+	*p++ = ' ';
+	p = put_u64(p, id);
+	*p++ = ' ';
+	p = put_u64(p, n);
+	*p++ = ' ';
+	for (unsigned int i = 0; i < plen; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		*p++ = 'a' + x % 26;
+	}
+	*p++ = ' ';
+	for (int i = 60; i >= 0; i -= 4)
+		*p++ = "0123456789abcdef"[(h >> i) & 15];
+	*p = '\0';
+	return p - buf;
+}
+
+/*
+ * Parse "TAG ID N ..." and check the whole text is what writer ID wrote
+ * as record N. Returns 1 for an intact record of @tag, 0 for another
+ * tag, -1 for a torn or forged one.
+ */
+static int check_msg(const char *msg, const char *tag, unsigned int *id,
+		     uint64_t *n)
+{
+	char want[256];
+	size_t tl = strlen(tag);
+	const char *p = msg + tl + 1;
+	uint64_t v;
+
+	if (strncmp(msg, tag, tl) || msg[tl] != ' ')
+		return 0;
+	if (!take_u64(&p, ' ', &v) || v > 1000000 || !take_u64(&p, ' ', n))
+		return -1;
+	*id = v;
+	make_msg(want, tag, *id, *n);
+	return strcmp(want, msg) ? -1 : 1;
+}
+
+
+#define LOAD(x)		__atomic_load_n(&(x), __ATOMIC_SEQ_CST)
+#define STORE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_SEQ_CST)
+
+/* What the writer tells the test. */
+struct hp {
+	uint32_t stop, state;		/* state: 1 running, 2 failed */
+	int32_t err;
+	uint32_t cpu;			/* where it last ran */
+	uint64_t committed[2];		/* 0: MPSC, 1: cpu1's SPSC ring */
+	uint64_t dropped[2];
+	uint64_t on_cpu[2];		/* records written on cpu0, cpu1 */
+	uint64_t repins;
+};
+
+static int pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
+static void hp_writer(struct hp *hp)
+{
+	struct mcr_writer w[2];
+	struct mcr_set *set;
+	char buf[256];
+	int ret;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	ret = pin_to(1);
+	if (!ret)
+		ret = mcr_open(NULL, &set);
+	if (!ret)
+		ret = mcr_writer_mpsc(set, &w[0]);
+	if (!ret)
+		ret = mcr_writer_spsc(set, 1, &w[1]);
+	if (ret) {
+		STORE(hp->err, ret);
+		STORE(hp->state, 2);
+		_exit(1);
+	}
+	STORE(hp->state, 1);
+	for (uint64_t i = 0; !LOAD(hp->stop); i++) {
+		int k = i % 2;
+		uint64_t n = hp->committed[k];
+		size_t len = make_msg(buf, k ? "hs" : "hm", 1, n);
+		int cpu;
+
+		ret = mcr_log(&w[k], PRI, buf, len);
+		if (ret == -ENOBUFS) {
+			STORE(hp->dropped[k], hp->dropped[k] + 1);
+			sleep_us(1000);
+			continue;
+		}
+		if (ret) {
+			STORE(hp->err, ret);
+			STORE(hp->state, 2);
+			_exit(1);
+		}
+		STORE(hp->committed[k], n + 1);
+		cpu = sched_getcpu();
+		if (cpu == 0 || cpu == 1)
+			STORE(hp->on_cpu[cpu], hp->on_cpu[cpu] + 1);
+		STORE(hp->cpu, cpu);
+		/* Offlining CPU 1 broke the affinity: pin again. */
+		if (cpu != 1 && i % 64 == 0 && !pin_to(1))
+			STORE(hp->repins, hp->repins + 1);
+		if (i % 16 == 15)
+			sleep_us(500);
+	}
+	mcr_set_close(set);
+	_exit(0);
+}
+
+struct hpseen {
+	uint64_t next[2], dup, lost, torn, spsc_cpu[2];
+};
+
+static void on_hp(void *ctx, const struct arc_line *l)
+{
+	struct hpseen *s = ctx;
+	unsigned int id;
+	uint64_t n;
+	int k = l->ring == MCR_RING_SPSC(1), r;
+
+	r = check_msg(l->msg, k ? "hs" : "hm", &id, &n);
+	if (r != 1 || id != 1 || (l->ring != 0 && l->ring != MCR_RING_SPSC(1))) {
+		s->torn++;
+		return;
+	}
+	if (k && l->cpu < 2)
+		s->spsc_cpu[l->cpu]++;
+	if (n < s->next[k]) {
+		s->dup++;
+		return;
+	}
+	s->lost += n - s->next[k];
+	s->next[k] = n + 1;
+}
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static long long sysfs_num(const char *path)
+{
+	char buf[64];
+	long long v = -1;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	if (read(fd, buf, sizeof(buf) - 1) > 0)
+		v = strtoll(buf, NULL, 10);
+	close(fd);
+	return v;
+}
+
+FIXTURE(hotplug) {
+	struct hp *hp;
+	pid_t writer;
+	struct arc arc;
+	bool loaded, touched;
+};
+
+FIXTURE_SETUP(hotplug)
+{
+	self->hp = mmap(NULL, sizeof(*self->hp), PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->hp);
+	self->arc.fd = -1;
+}
+
+FIXTURE_TEARDOWN(hotplug)
+{
+	if (self->touched) {
+		EXPECT_EQ(0, write_str(CPU1_ONLINE, "1"));
+	}
+	if (self->writer > 0) {
+		kill(self->writer, SIGKILL);
+		waitpid(self->writer, NULL, 0);
+	}
+	arc_close(&self->arc);
+	munmap(self->hp, sizeof(*self->hp));
+	if (self->loaded) {
+		EXPECT_EQ(0, mcr_reload(NULL));
+	}
+}
+
+/* Pump the archive until @cond holds or @ms pass; false on timeout. */
+#define PUMP_UNTIL(cond, ms) ({						\
+	uint64_t __dl = now_ns() + (ms) * MS;				\
+	bool __ok;							\
+	while (!(__ok = (cond)) && now_ns() < __dl)			\
+		arc_pump(&self->arc, 5, on_hp, &seen);			\
+	__ok;								\
+})
+
+TEST_F_TIMEOUT(hotplug, cpu1_offline_online_under_load, 90)
+{
+	struct hp *hp = self->hp;
+	struct hpseen seen = { 0 };
+	struct mcr_counters c[3];
+	uint64_t off_ms = 0, on_ms = 0, t0;
+	int bad_before, status;
+	struct mcr_info info;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root");
+	if (!mcr_module_path())
+		SKIP(return, "MCR_MODULE does not name mcrring.ko");
+	if (access(CPU1_ONLINE, W_OK))
+		SKIP(return, "%s: %s (one CPU, or CPU 1 cannot go offline)",
+		     CPU1_ONLINE, strerror(errno));
+	bad_before = mcr_klog_bad_lines();
+	ASSERT_LE(0, bad_before);
+	ASSERT_EQ(1, sysfs_num(CPU1_ONLINE));
+	/* No abandoning: a writer in the middle of a migration is alive. */
+	ASSERT_EQ(0, mcr_reload("abandon_ms=10000 archive_kb=65536"));
+	self->loaded = true;
+	ASSERT_EQ(0, arc_open(&self->arc));
+	ASSERT_EQ(0, ioctl(self->arc.fd, MCR_IOC_INFO, &info));
+	ASSERT_LE(3, info.nr_rings);
+
+	self->writer = fork();
+	if (self->writer == 0)
+		hp_writer(hp);
+	ASSERT_LT(0, self->writer);
+	ASSERT_TRUE(PUMP_UNTIL(LOAD(hp->state), 5000));
+	ASSERT_EQ(1, hp->state) TH_LOG("writer: %d", hp->err);
+
+	for (int round = 0; round < ROUNDS; round++) {
+		uint64_t base = LOAD(hp->committed[1]);
+		long long drained;
+
+		/* Writing on CPU 1 ... */
+		ASSERT_TRUE(PUMP_UNTIL(LOAD(hp->cpu) == 1 &&
+				       LOAD(hp->committed[1]) > base + 50, 5000))
+			TH_LOG("round %d: writer on cpu %u", round, hp->cpu);
+		/* ... which goes away under it. */
+		self->touched = true;
+		t0 = now_ns();
+		ASSERT_EQ(0, write_str(CPU1_ONLINE, "0")) TH_LOG("round %d", round);
+		off_ms += (now_ns() - t0) / MS;
+		ASSERT_EQ(0, sysfs_num(CPU1_ONLINE));
+		/* The writer goes on, on CPU 0, into CPU 1's ring, drained. */
+		base = LOAD(hp->committed[1]);
+		drained = sysfs_num(CPU1_DRAINED);
+		ASSERT_TRUE(PUMP_UNTIL(LOAD(hp->cpu) == 0 &&
+				       LOAD(hp->committed[1]) > base + 100 &&
+				       sysfs_num(CPU1_DRAINED) > drained + 100,
+				       5000))
+			TH_LOG("round %d offline: cpu %u, %" PRIu64 " more records, drained %lld -> %lld",
+			       round, hp->cpu, hp->committed[1] - base, drained,
+			       sysfs_num(CPU1_DRAINED));
+		t0 = now_ns();
+		ASSERT_EQ(0, write_str(CPU1_ONLINE, "1")) TH_LOG("round %d", round);
+		on_ms += (now_ns() - t0) / MS;
+		ASSERT_EQ(1, sysfs_num(CPU1_ONLINE));
+	}
+	ASSERT_TRUE(PUMP_UNTIL(LOAD(hp->cpu) == 1, 5000));
+
+	STORE(hp->stop, 1);
+	ASSERT_EQ(self->writer, waitpid(self->writer, &status, 0));
+	self->writer = 0;
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+		TH_LOG("writer: %d", hp->err);
+	ASSERT_TRUE(PUMP_UNTIL(seen.next[0] >= hp->committed[0] &&
+			       seen.next[1] >= hp->committed[1],
+			       5000))
+		TH_LOG("delivered %" PRIu64 "/%" PRIu64 " mpsc, %" PRIu64 "/%" PRIu64 " spsc",
+		       seen.next[0], hp->committed[0], seen.next[1],
+		       hp->committed[1]);
+	while (arc_pump(&self->arc, 100, on_hp, &seen) > 0)
+		;
+	ASSERT_EQ(0, ring_counters(self->arc.fd, 0, &c[0]));
+	ASSERT_EQ(0, ring_counters(self->arc.fd, MCR_RING_SPSC(1), &c[2]));
+
+	TH_LOG("%d rounds: offline took %" PRIu64 " ms, online %" PRIu64 " ms in all; writer re-pinned %" PRIu64 " times, wrote %" PRIu64 " records on cpu0 and %" PRIu64 " on cpu1",
+	       ROUNDS, off_ms, on_ms, hp->repins, hp->on_cpu[0], hp->on_cpu[1]);
+	TH_LOG("mpsc: committed %" PRIu64 " delivered %" PRIu64 " dropped_full %llu (writer saw %" PRIu64 "); cpu1 ring: committed %" PRIu64 " delivered %" PRIu64 " (%" PRIu64 " from cpu0, %" PRIu64 " from cpu1) dropped_full %llu (writer saw %" PRIu64 ")",
+	       hp->committed[0], seen.next[0], c[0].dropped_full, hp->dropped[0],
+	       hp->committed[1], seen.next[1], seen.spsc_cpu[0],
+	       seen.spsc_cpu[1], c[2].dropped_full, hp->dropped[1]);
+	EXPECT_EQ(hp->committed[0], seen.next[0]);
+	EXPECT_EQ(hp->committed[1], seen.next[1]);
+	EXPECT_EQ(0, seen.lost);
+	EXPECT_EQ(0, seen.dup);
+	EXPECT_EQ(0, seen.torn);
+	EXPECT_EQ(hp->committed[0], c[0].drained);
+	EXPECT_EQ(hp->committed[1], c[2].drained);
+	EXPECT_EQ(hp->dropped[0], c[0].dropped_full);
+	EXPECT_EQ(hp->dropped[1], c[2].dropped_full);
+	for (int i = 0; i < 3; i += 2) {
+		EXPECT_EQ(0, c[i].abandoned);
+		EXPECT_EQ(0, c[i].invalid);
+	}
+	/* It really ran on both CPUs, into the same ring. */
+	EXPECT_LT(0, seen.spsc_cpu[0]);
+	EXPECT_LT(0, seen.spsc_cpu[1]);
+	EXPECT_EQ(0, self->arc.lost_markers);
+	EXPECT_EQ(0, self->arc.seq_breaks);
+	EXPECT_EQ(bad_before, mcr_klog_bad_lines());
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,1325 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Writers killed at any instruction (invariant 6): SIGKILL writers of a
+ * claimed SPSC ring and of the MPSC ring at random moments, and check
+ * that each death costs at most its own in-flight record, counted as
+ * abandoned; that the claim comes back; that nothing committed is lost,
+ * duplicated or torn; and that survivors are stalled no longer than the
+ * abandon bound. Also: deaths in flight counted exactly, and writers
+ * stopped (not killed) in the middle of a record.
+ */
+#include <inttypes.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "mcrring.h"
+#include "kselftest_harness.h"
+#include "mcr_vm.h"
+
+#define PRI		MCR_PRI(1, 6)
+#define MS		1000000ULL
+#define ABANDON_MS	20
+#define RECLAIM_MS	200
+#define KILL_PARAMS	"abandon_ms=20 reclaim_ms=200 archive_kb=131072"
+/* A survivor's record must reach the archive this long after a kill. */
+#define STALL_BOUND_MS	(ABANDON_MS + 1500)
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static uint64_t rnd_state;
+
+static uint64_t rnd(void)
+{
+	uint64_t x = rnd_state;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	rnd_state = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+static void sleep_us(uint64_t us)
+{
+	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* --- the archive as text ---------------------------------------------- */
+
+struct arc_line {
+	uint64_t seq, ts;
+	unsigned int ring, cpu, pid, tid, fac, sev;
+	int owner_pid;			/* 0 for "-" */
+	unsigned int owner_uid;
+	const char *msg;
+};
+
+typedef void (*arc_cb)(void *ctx, const struct arc_line *l);
+
+#define ARC_BUF (1 << 20)
+
+struct arc {
+	int fd;
+	char *buf;
+	size_t have;
+	uint64_t lines, lost_markers, malformed, unprintable, seq_breaks;
+	uint64_t next_seq;
+	bool seq_known;
+	bool check_bytes;		/* count unescaped bytes (invariant 8) */
+};
+
+static int arc_open(struct arc *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->buf = malloc(ARC_BUF);
+	if (!a->buf)
+		return -ENOMEM;
+	a->fd = open(MCR_DEV_PATH, O_RDONLY | O_CLOEXEC);	/* blocking */
+	return a->fd < 0 ? -errno : 0;
+}
+
+static void arc_close(struct arc *a)
+{
+	if (a->fd > 0)
+		close(a->fd);
+	free(a->buf);
+	a->buf = NULL;
+	a->fd = -1;
+}
+
+/* Parse a decimal number ending at @end; advance *s past it. */
+static bool take_u64(const char **s, char end, uint64_t *v)
+{
+	const char *p = *s;
+
+	*v = 0;
+	if (*p < '0' || *p > '9')
+		return false;
+	while (*p >= '0' && *p <= '9')
+		*v = *v * 10 + (*p++ - '0');
+	if (*p != end)
+		return false;
+	*s = p + 1;
+	return true;
+}
+
+/* 0: a record line, 1: a lost marker, -1: malformed. */
+static int arc_parse(const char *s, struct arc_line *l)
+{
+	uint64_t v[8], pid, uid;
+
+	if (!strncmp(s, "# mcrring: ", 11))
+		return 1;
+	for (int i = 0; i < 8; i++)
+		if (!take_u64(&s, ',', &v[i]))
+			return -1;
+	l->seq = v[0];
+	l->ts = v[1];
+	l->ring = v[2];
+	l->cpu = v[3];
+	l->pid = v[4];
+	l->tid = v[5];
+	l->fac = v[6];
+	l->sev = v[7];
+	if (s[0] == '-' && s[1] == ';') {
+		l->owner_pid = 0;
+		l->owner_uid = 0;
+		l->msg = s + 2;
+		return 0;
+	}
+	if (!take_u64(&s, '/', &pid) || !take_u64(&s, ';', &uid))
+		return -1;
+	l->owner_pid = pid;
+	l->owner_uid = uid;
+	l->msg = s;
+	return 0;
+}
+
+/*
+ * Wait up to @timeout_ms for the archive to become readable (poll, like a
+ * `cat` that must not hang), read, and hand every whole line to @cb.
+ * Returns the number of lines, 0 when nothing came, or -errno.
+ */
+static int arc_pump(struct arc *a, int timeout_ms, arc_cb cb, void *ctx)
+{
+	struct pollfd p = { .fd = a->fd, .events = POLLIN };
+	char *start, *nl;
+	int got = 0, r;
+	ssize_t n;
+
+	r = poll(&p, 1, timeout_ms);
+	if (r < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (!r)
+		return 0;
+	n = read(a->fd, a->buf + a->have, ARC_BUF - 1 - a->have);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (!n)
+		return -EIO;		/* never EOF */
+	a->have += n;
+	start = a->buf;
+	while ((nl = memchr(start, '\n', a->buf + a->have - start))) {
+		struct arc_line l;
+
+		*nl = '\0';
+		for (char *c = start; a->check_bytes && c < nl; c++)
+			if ((unsigned char)*c < 0x20 ? *c != '\t' :
+			    (unsigned char)*c >= 0x7f)
+				a->unprintable++;
+		switch (arc_parse(start, &l)) {
+		case 0:
+			if (a->seq_known && l.seq != a->next_seq)
+				a->seq_breaks++;
+			a->seq_known = true;
+			a->next_seq = l.seq + 1;
+			a->lines++;
+			got++;
+			if (cb)
+				cb(ctx, &l);
+			break;
+		case 1:
+			a->lost_markers++;
+			a->seq_known = false;
+			break;
+		default:
+			a->malformed++;
+		}
+		start = nl + 1;
+	}
+	a->have -= start - a->buf;
+	memmove(a->buf, start, a->have);
+	return got;
+}
+
+static int ring_counters(int fd, unsigned int ring, struct mcr_counters *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->ring = ring;
+	return ioctl(fd, MCR_IOC_COUNTERS, c) ? -errno : 0;
+}
+
+/* --- self-checking records ------------------------------------------- */
+
+static uint64_t mix(uint64_t a, uint64_t b)
+{
+	uint64_t h = a * 0x9e3779b97f4a7c15ULL ^ (b + 0x632be59bd9b4e019ULL);
+
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return h ^ (h >> 29);
+}
+
+static char *put_u64(char *p, uint64_t v)
+{
+	char tmp[24];
+	int n = 0;
+
+	do {
+		tmp[n++] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/*
+ * The one text record @n of writer @id may have: "TAG ID N payload HASH",
+ * payload 0..96 letters drawn from the hash. Returns its length.
+ */
+static size_t make_msg(char *buf, const char *tag, unsigned int id,
+		       uint64_t n)
+{
+	uint64_t h = mix(id, n), x = h | 1;
+	unsigned int plen = h % 97;
+	char *p = buf;
+
+	while (*tag)
+		*p++ = *tag++;
+	*p++ = ' ';
+	p = put_u64(p, id);
+	*p++ = ' ';
+	p = put_u64(p, n);
+	*p++ = ' ';
+	for (unsigned int i = 0; i < plen; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		*p++ = 'a' + x % 26;
+	}
+	*p++ = ' ';
+	for (int i = 60; i >= 0; i -= 4)
+		*p++ = "0123456789abcdef"[(h >> i) & 15];
+	*p = '\0';
+	return p - buf;
+}
+
+/*
+ * Parse "TAG ID N ..." and check the whole text is what writer ID wrote
+ * as record N. Returns 1 for an intact record of @tag, 0 for another
+ * tag, -1 for a torn or forged one.
+ */
+static int check_msg(const char *msg, const char *tag, unsigned int *id,
+		     uint64_t *n)
+{
+	char want[256];
+	size_t tl = strlen(tag);
+	const char *p = msg + tl + 1;
+	uint64_t v;
+
+	if (strncmp(msg, tag, tl) || msg[tl] != ' ')
+		return 0;
+	if (!take_u64(&p, ' ', &v) || v > 1000000 || !take_u64(&p, ' ', n))
+		return -1;
+	*id = v;
+	make_msg(want, tag, *id, *n);
+	return strcmp(want, msg) ? -1 : 1;
+}
+
+/* --- the drain thread's CPU time ----------------------------------- */
+
+static pid_t drain_pid(void)
+{
+	char path[64], comm[64];
+
+	for (pid_t p = 2; p < 4096; p++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/comm", p);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) &&
+		    !strncmp(comm, "mcrring-drain", 13)) {
+			fclose(f);
+			return p;
+		}
+		fclose(f);
+	}
+	return -1;
+}
+
+/* utime + stime of @pid in clock ticks, or -1. */
+static long long cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut, st;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (p)
+		p = strrchr(buf, ')');
+	if (!p)
+		return -1;
+	/*
+	 * After ")": state ppid pgrp session tty tpgid flags minflt cminflt
+	 * majflt cmajflt utime stime.
+	 */
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+		   &ut, &st) != 2)
+		return -1;
+	return ut + st;
+}
+
+/* Percent of one CPU @pid used over @ms of wall time. */
+static int cpu_percent(pid_t pid, unsigned int ms)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+	long long t0 = cpu_ticks(pid), t1;
+	uint64_t w0 = now_ns(), w1;
+
+	sleep_us(ms * 1000ULL);
+	t1 = cpu_ticks(pid);
+	w1 = now_ns();
+	if (t0 < 0 || t1 < 0)
+		return -1;
+	return (int)((t1 - t0) * 100 * 1000000000LL / hz / (int64_t)(w1 - w0));
+}
+
+/* --- writers killed at random ---------------------------------------- */
+
+#define NKILL		200
+#define SURV_MPSC	0		/* writer ids 0, 1: never killed */
+#define SURV_SPSC	1
+#define FIRST_KILLED	2
+#define NWRITERS	(FIRST_KILLED + NKILL)
+#define MAX_SLOW	14
+
+enum { K_MPSC, K_SPSC0, K_SPSC1 };
+enum { PH_IDLE, PH_RESERVING, PH_RESERVED };
+enum { ST_INIT, ST_RUNNING, ST_FAILED, ST_DONE };
+
+/* What a writer tells the test, in memory shared across fork. */
+struct slot {
+	/*
+	 * Records committed << 2 | PH_*, in one word so that a kill sees
+	 * both from the same moment.
+	 */
+	uint64_t prog;
+	uint32_t state;			/* ST_* */
+	uint32_t pad;
+	int32_t err;
+	uint32_t claim_tries;
+	uint64_t dropped;		/* -ENOBUFS seen */
+	uint32_t nslow;			/* MPSC records slower than abandon */
+	uint32_t slow[MAX_SLOW];
+};
+
+struct shared {
+	uint32_t stop;
+	uint32_t pad;
+	uint64_t reader_lines;
+	struct slot slot[NWRITERS];
+};
+
+#define LOAD(x)		__atomic_load_n(&(x), __ATOMIC_SEQ_CST)
+#define STORE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_SEQ_CST)
+
+static void writer_fail(struct slot *s, int err)
+{
+	STORE(s->err, err);
+	STORE(s->state, ST_FAILED);
+	_exit(1);
+}
+
+/*
+ * A writer: numbered, self-checking records in a loop (paced for the
+ * survivors, flat out for the ones to be killed). The phase in @s->prog
+ * says where a kill found it: IDLE, no reservation outstanding;
+ * RESERVING, maybe one; RESERVED, one (record number committed),
+ * committed or not. The count moves in the same store as IDLE.
+ */
+static void writer_main(struct shared *sh, unsigned int id, int kind,
+			bool paced)
+{
+	struct slot *s = &sh->slot[id];
+	struct mcr_writer w;
+	struct mcr_set *set;
+	char buf[256];
+	uint64_t deadline;
+	int ret;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	ret = mcr_open(NULL, &set);
+	if (ret)
+		writer_fail(s, ret);
+	if (kind == K_MPSC) {
+		ret = mcr_writer_mpsc(set, &w);
+	} else {
+		/* The previous owner's release may still be in progress. */
+		deadline = now_ns() + 2000 * MS;
+		while ((ret = mcr_writer_spsc(set, kind == K_SPSC0 ? 0 : 1,
+					      &w)) == -EBUSY &&
+		       now_ns() < deadline) {
+			s->claim_tries++;
+			sleep_us(1000);
+		}
+	}
+	if (ret)
+		writer_fail(s, ret);
+	STORE(s->state, ST_RUNNING);
+	for (uint64_t n = 0; !(paced && LOAD(sh->stop)); n++) {
+		size_t len = make_msg(buf, "kt", id, n);
+		struct mcr_resv resv;
+		uint64_t t0;
+
+		for (;;) {
+			STORE(s->prog, n << 2 | PH_RESERVING);
+			t0 = now_ns();
+			ret = mcr_reserve(&w, len, &resv);
+			if (!ret)
+				break;
+			if (ret != -ENOBUFS)
+				writer_fail(s, ret);
+			STORE(s->dropped, s->dropped + 1);
+			STORE(s->prog, n << 2 | PH_IDLE);
+			sleep_us(200);
+		}
+		STORE(s->prog, n << 2 | PH_RESERVED);
+		memcpy(resv.text, buf, len);
+		ret = mcr_commit(&w, &resv, len, PRI, 0);
+		if (ret)
+			writer_fail(s, ret);
+		/* The drainer may have skipped an MPSC record this slow. */
+		if (kind == K_MPSC && now_ns() - t0 >= (ABANDON_MS - 1) * MS) {
+			if (s->nslow < MAX_SLOW)
+				s->slow[s->nslow] = n;
+			STORE(s->nslow, s->nslow + 1);
+		}
+		STORE(s->prog, (n + 1) << 2 | PH_IDLE);
+		if (paced && n % 4 == 3)
+			sleep_us(1000);
+	}
+	mcr_set_close(set);
+	STORE(s->state, ST_DONE);
+	_exit(0);
+}
+
+/* A `cat`: blocking reads, counting lines, until killed. */
+static void cat_main(struct shared *sh)
+{
+	static char buf[1 << 16];
+	int fd;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	fd = open(MCR_DEV_PATH, O_RDONLY);
+	if (fd < 0)
+		_exit(1);
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n <= 0)
+			_exit(2);
+		for (char *p = buf; (p = memchr(p, '\n', buf + n - p)); p++)
+			__atomic_fetch_add(&sh->reader_lines, 1,
+					   __ATOMIC_SEQ_CST);
+	}
+}
+
+/* The test's view of each writer, from the archive. */
+struct seen {
+	pid_t pid;
+	int kind;
+	uint64_t next;			/* next record number expected */
+	uint64_t delivered;
+	uint64_t missing_slow;		/* skipped, and known to be slow */
+	uint64_t lost, dup, torn_owner;
+	/* at the kill */
+	bool killed, early;
+	uint32_t phase;
+	uint64_t committed;
+};
+
+struct ktest {
+	struct seen w[NWRITERS];
+	struct shared *sh;
+	uint64_t per_ring[8];
+	uint64_t torn, foreign;
+};
+
+static bool is_slow(const struct slot *s, uint64_t n)
+{
+	uint32_t k = LOAD(s->nslow);
+
+	if (k > MAX_SLOW)
+		return true;	/* list overflowed: cannot tell */
+	for (uint32_t i = 0; i < k; i++)
+		if (s->slow[i] == n)
+			return true;
+	return false;
+}
+
+static void on_line(void *ctx, const struct arc_line *l)
+{
+	struct ktest *t = ctx;
+	unsigned int id;
+	uint64_t n;
+	struct seen *w;
+	int r = check_msg(l->msg, "kt", &id, &n);
+
+	if (l->ring < 8)
+		t->per_ring[l->ring]++;
+	if (r == 0) {
+		t->foreign++;
+		return;
+	}
+	if (r < 0 || id >= NWRITERS) {
+		t->torn++;
+		return;
+	}
+	w = &t->w[id];
+	/* The kernel attests the SPSC owner: it must be the writer itself. */
+	if ((unsigned int)w->pid != l->pid ||
+	    (w->kind == K_MPSC ? l->ring != 0 || l->owner_pid :
+	     l->owner_pid != w->pid))
+		w->torn_owner++;
+	if (n < w->next) {
+		w->dup++;
+		return;
+	}
+	for (uint64_t m = w->next; m < n; m++) {
+		if (w->kind == K_MPSC && is_slow(&t->sh->slot[id], m))
+			w->missing_slow++;
+		else
+			w->lost++;
+	}
+	w->next = n + 1;
+	w->delivered++;
+}
+
+FIXTURE(kill) {
+	struct shared *sh;
+	pid_t pids[NWRITERS];
+	pid_t cat;
+	struct arc arc;
+	bool loaded;
+};
+
+FIXTURE_SETUP(kill)
+{
+	self->sh = mmap(NULL, sizeof(*self->sh), PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->sh);
+	self->arc.fd = -1;
+	self->cat = -1;
+}
+
+FIXTURE_TEARDOWN(kill)
+{
+	for (int i = 0; i < NWRITERS; i++)
+		if (self->pids[i] > 0) {
+			kill(self->pids[i], SIGKILL);
+			waitpid(self->pids[i], NULL, 0);
+		}
+	if (self->cat > 0) {
+		kill(self->cat, SIGKILL);
+		waitpid(self->cat, NULL, 0);
+	}
+	arc_close(&self->arc);
+	munmap(self->sh, sizeof(*self->sh));
+	if (self->loaded) {
+		EXPECT_EQ(0, mcr_reload(NULL));
+	}
+}
+
+#define REQUIRE_MODULE() do {						\
+	if (geteuid() != 0)						\
+		SKIP(return, "needs root to load modules");		\
+	if (!mcr_module_path())						\
+		SKIP(return, "MCR_MODULE does not name mcrring.ko");	\
+} while (0)
+
+static pid_t spawn_writer(struct shared *sh, unsigned int id, int kind,
+			  bool paced)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		writer_main(sh, id, kind, paced);
+	return pid;
+}
+
+/* Wait for writer @id to start; false when it failed or took too long. */
+static bool wait_running(struct shared *sh, unsigned int id)
+{
+	uint64_t deadline = now_ns() + 5000 * MS;
+
+	while (LOAD(sh->slot[id].state) == ST_INIT && now_ns() < deadline)
+		sleep_us(200);
+	return LOAD(sh->slot[id].state) == ST_RUNNING;
+}
+
+/* Claim SPSC ring @ring with a fresh file, retrying for a bounded time. */
+static int claim_once(unsigned int ring, unsigned int *tries)
+{
+	struct mcr_claim c = { .ring = ring };
+	uint64_t deadline = now_ns() + 2000 * MS;
+	int fd = open(MCR_DEV_PATH, O_RDWR | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -errno;
+	*tries = 0;
+	while ((ret = ioctl(fd, MCR_IOC_CLAIM, &c) ? -errno : 0) == -EBUSY &&
+	       now_ns() < deadline) {
+		(*tries)++;
+		sleep_us(1000);
+	}
+	close(fd);
+	return ret;
+}
+
+TEST_F_TIMEOUT(kill, sigkill_writers_200_times, 150)
+{
+	struct ktest *t = calloc(1, sizeof(*t));
+	struct shared *sh = self->sh;
+	struct mcr_counters c[3];
+	uint64_t committed = 0, delivered = 0, kills_of[3] = { 0 };
+	uint64_t ab_lo[3] = { 0 }, ab_hi[3] = { 0 }, dropped[3] = { 0 };
+	uint64_t max_stall = 0, early = 0, extra = 0, slow = 0, t_start;
+	uint64_t unborn = 0;
+	char path[64];
+	int afd;
+	unsigned int nrings, max_tries = 0, tries;
+	int bad_before, nspsc_surv;
+	struct mcr_info info;
+	uint64_t seed;
+
+	REQUIRE_MODULE();
+	ASSERT_NE(NULL, t);
+	t->sh = sh;
+	seed = getenv("MCR_SEED") ? strtoull(getenv("MCR_SEED"), NULL, 0) :
+				    now_ns() ^ getpid();
+	rnd_state = seed | 1;
+	TH_LOG("seed %#" PRIx64 " (MCR_SEED to repeat)", seed);
+	bad_before = mcr_klog_bad_lines();
+	ASSERT_LE(0, bad_before);
+	ASSERT_EQ(0, mcr_reload(KILL_PARAMS));
+	self->loaded = true;
+	ASSERT_EQ(0, arc_open(&self->arc));
+	ASSERT_EQ(0, ioctl(self->arc.fd, MCR_IOC_INFO, &info));
+	nrings = info.nr_rings;
+	ASSERT_LE(2, nrings);
+	nspsc_surv = nrings >= 3;	/* cpu1's ring for a survivor */
+
+	self->cat = fork();
+	if (self->cat == 0)
+		cat_main(sh);
+	ASSERT_LT(0, self->cat);
+
+	t->w[SURV_MPSC].kind = K_MPSC;
+	self->pids[SURV_MPSC] = spawn_writer(sh, SURV_MPSC, K_MPSC, true);
+	ASSERT_LT(0, self->pids[SURV_MPSC]);
+	t->w[SURV_MPSC].pid = self->pids[SURV_MPSC];
+	ASSERT_TRUE(wait_running(sh, SURV_MPSC));
+	if (nspsc_surv) {
+		t->w[SURV_SPSC].kind = K_SPSC1;
+		self->pids[SURV_SPSC] = spawn_writer(sh, SURV_SPSC, K_SPSC1,
+						     true);
+		ASSERT_LT(0, self->pids[SURV_SPSC]);
+		t->w[SURV_SPSC].pid = self->pids[SURV_SPSC];
+		ASSERT_TRUE(wait_running(sh, SURV_SPSC));
+	}
+
+	t_start = now_ns();
+	for (unsigned int k = 0; k < NKILL; k++) {
+		unsigned int id = FIRST_KILLED + k;
+		struct seen *w = &t->w[id];
+		struct slot *s = &sh->slot[id];
+		int kind = rnd() % 2 ? K_MPSC : K_SPSC0;
+		uint64_t t_kill, want_m, want_s;
+		pid_t pid;
+
+		w->kind = kind;
+		w->early = rnd() % 10 == 0;
+		pid = spawn_writer(sh, id, kind, false);
+		ASSERT_LT(0, pid);
+		self->pids[id] = w->pid = pid;
+		if (w->early) {
+			early++;
+			sleep_us(rnd() % 3000);
+		} else {
+			ASSERT_TRUE(wait_running(sh, id)) {
+				TH_LOG("writer %u (kind %d): state %u err %d after %u claim tries",
+				       id, kind, s->state, s->err,
+				       s->claim_tries);
+			}
+			sleep_us(rnd() % 20001);
+		}
+		ASSERT_EQ(0, kill(pid, SIGKILL));
+		ASSERT_EQ(pid, waitpid(pid, NULL, 0));
+		self->pids[id] = 0;
+		w->killed = true;
+		w->phase = LOAD(s->prog) & 3;
+		w->committed = s->prog >> 2;
+		if (!w->committed)
+			unborn++;
+		if (LOAD(s->state) == ST_FAILED) {
+			ASSERT_TRUE(w->early) TH_LOG("writer %u failed: %d",
+						     id, s->err);
+		}
+		if (s->claim_tries > max_tries)
+			max_tries = s->claim_tries;
+		kills_of[kind]++;
+
+		/*
+		 * No stall beyond the bound: everything the survivors had
+		 * committed at the kill reaches the archive within it.
+		 */
+		t_kill = now_ns();
+		want_m = LOAD(sh->slot[SURV_MPSC].prog) >> 2;
+		want_s = LOAD(sh->slot[SURV_SPSC].prog) >> 2;
+		while (t->w[SURV_MPSC].next < want_m ||
+		       t->w[SURV_SPSC].next < want_s) {
+			ASSERT_LE(0, arc_pump(&self->arc, 5, on_line, t));
+			ASSERT_GT(t_kill + STALL_BOUND_MS * MS, now_ns()) {
+				TH_LOG("kill %u: survivors at %" PRIu64 "/%" PRIu64 " and %" PRIu64 "/%" PRIu64 " after %u ms",
+				       k, t->w[SURV_MPSC].next, want_m,
+				       t->w[SURV_SPSC].next, want_s,
+				       STALL_BOUND_MS);
+			}
+		}
+		if (now_ns() - t_kill > max_stall)
+			max_stall = now_ns() - t_kill;
+		while (arc_pump(&self->arc, 0, on_line, t) > 0)
+			;
+	}
+	TH_LOG("%u kills in %" PRIu64 " ms", NKILL, (now_ns() - t_start) / MS);
+
+	/* The last SPSC owner's claim was released too. */
+	EXPECT_EQ(0, claim_once(MCR_RING_SPSC(0), &tries));
+	if (tries > max_tries)
+		max_tries = tries;
+
+	/* Survivors finish cleanly: nothing of theirs is in flight. */
+	STORE(sh->stop, 1);
+	for (int i = SURV_MPSC; i <= SURV_SPSC; i++) {
+		int status;
+
+		if (self->pids[i] <= 0)
+			continue;
+		ASSERT_EQ(self->pids[i], waitpid(self->pids[i], &status, 0));
+		self->pids[i] = 0;
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	}
+
+	/* Everything committed arrives, within a deadline. */
+	for (uint64_t deadline = now_ns() + 10000 * MS;;) {
+		bool all = true;
+
+		for (unsigned int i = 0; i < NWRITERS; i++)
+			if (t->w[i].next < LOAD(sh->slot[i].prog) >> 2)
+				all = false;
+		if (all)
+			break;
+		ASSERT_GT(deadline, now_ns()) TH_LOG("records missing after 10 s");
+		ASSERT_LE(0, arc_pump(&self->arc, 20, on_line, t));
+	}
+	/* Let anything late (a duplicate, a stray) show up. */
+	for (uint64_t until = now_ns() + 2 * (ABANDON_MS + RECLAIM_MS) * MS;
+	     now_ns() < until;)
+		ASSERT_LE(0, arc_pump(&self->arc, 20, on_line, t));
+
+	for (unsigned int i = 0; i < nrings && i < 3; i++) {
+		ASSERT_EQ(0, ring_counters(self->arc.fd, i, &c[i]));
+	}
+
+	for (unsigned int i = 0; i < NWRITERS; i++) {
+		struct seen *w = &t->w[i];
+		struct slot *s = &sh->slot[i];
+		uint64_t com = w->killed ? w->committed : LOAD(s->prog) >> 2;
+		int ring = w->kind == K_MPSC ? 0 : w->kind == K_SPSC0 ? 1 : 2;
+
+		if (!w->pid)
+			continue;
+		committed += com;
+		delivered += w->delivered;
+		dropped[ring] += LOAD(s->dropped);
+		slow += w->missing_slow;
+		EXPECT_EQ(0, w->lost) TH_LOG("writer %u lost records", i);
+		EXPECT_EQ(0, w->dup) TH_LOG("writer %u: duplicates", i);
+		EXPECT_EQ(0, w->torn_owner)
+			TH_LOG("writer %u: wrong pid/ring/owner", i);
+		/* Committed records missing at the end: only slow ones. */
+		for (uint64_t m = w->next; m < com; m++) {
+			EXPECT_TRUE(w->kind == K_MPSC && is_slow(s, m))
+				TH_LOG("writer %u record %" PRIu64 " lost", i, m);
+		}
+		if (w->next < com)
+			slow += com - w->next;
+		ab_lo[ring] += w->missing_slow + (w->next < com ? com - w->next : 0);
+		ab_hi[ring] += w->missing_slow + (w->next < com ? com - w->next : 0);
+		if (!w->killed) {
+			EXPECT_EQ(com, w->next) TH_LOG("survivor %u", i);
+			continue;
+		}
+		/* The one record in flight at the kill, if any. */
+		if (w->next == com + 1) {
+			EXPECT_EQ(PH_RESERVED, w->phase)
+				TH_LOG("writer %u: record %" PRIu64 " appeared though never reserved",
+				       i, com);
+			extra++;
+		} else {
+			EXPECT_GE(com, w->next) TH_LOG("writer %u: %" PRIu64 " records, %" PRIu64 " committed",
+						       i, w->next, com);
+			if (w->phase == PH_RESERVED)
+				ab_lo[ring]++, ab_hi[ring]++;
+			else if (w->phase == PH_RESERVING)
+				ab_hi[ring]++;
+		}
+	}
+
+	EXPECT_EQ(0, t->torn);
+	EXPECT_EQ(0, t->foreign);
+	EXPECT_EQ(0, self->arc.lost_markers);
+	EXPECT_EQ(0, self->arc.malformed);
+	EXPECT_EQ(0, self->arc.seq_breaks);
+	for (unsigned int i = 0; i < nrings && i < 3; i++) {
+		TH_LOG("ring %u: drained %llu abandoned %llu (expected %" PRIu64 "..%" PRIu64 ") invalid %llu discarded %llu dropped_full %llu",
+		       i, c[i].drained, c[i].abandoned, ab_lo[i], ab_hi[i],
+		       c[i].invalid, c[i].discarded, c[i].dropped_full);
+		EXPECT_EQ(t->per_ring[i], c[i].drained);
+		EXPECT_LE(ab_lo[i], c[i].abandoned);
+		EXPECT_GE(ab_hi[i], c[i].abandoned);
+		EXPECT_EQ(0, c[i].invalid);
+		EXPECT_EQ(0, c[i].discarded);
+		EXPECT_LE(dropped[i], c[i].dropped_full);
+		EXPECT_GE(dropped[i] + kills_of[i], c[i].dropped_full);
+	}
+	/* No abandoned record on the survivor's SPSC ring. */
+	if (nrings >= 3) {
+		EXPECT_EQ(0, c[2].abandoned);
+	}
+
+	/* The blocking reader saw every line and did not hang. */
+	for (uint64_t deadline = now_ns() + 5000 * MS;
+	     LOAD(sh->reader_lines) < self->arc.lines;) {
+		ASSERT_GT(deadline, now_ns()) TH_LOG("cat read %" PRIu64 " of %" PRIu64 " lines",
+						     LOAD(sh->reader_lines),
+						     self->arc.lines);
+		sleep_us(10000);
+	}
+	EXPECT_EQ(self->arc.lines, LOAD(sh->reader_lines));
+	ASSERT_EQ(0, kill(self->cat, SIGKILL));
+	ASSERT_EQ(self->cat, waitpid(self->cat, NULL, 0));
+	self->cat = -1;
+
+	TH_LOG("kills %u (spsc %" PRIu64 ", mpsc %" PRIu64 "; %" PRIu64 " within 3 ms of fork, %" PRIu64 " before any commit), committed %" PRIu64 ", delivered %" PRIu64 " (%" PRIu64 " committed as they died), abandoned %llu (mpsc %llu, spsc %llu), slow-and-skipped %" PRIu64,
+	       NKILL, kills_of[K_SPSC0], kills_of[K_MPSC], early, unborn,
+	       committed,
+	       delivered, extra,
+	       c[0].abandoned + c[1].abandoned + (nrings >= 3 ? c[2].abandoned : 0),
+	       c[0].abandoned, c[1].abandoned, slow);
+	/*
+	 * Whether the archive wrapped (archive_first_seq > 0) does not
+	 * matter: both readers kept up, and a lost marker fails above.
+	 */
+	afd = open("/sys/kernel/mcrring/archive_first_seq", O_RDONLY);
+	ASSERT_LE(0, afd);
+	memset(path, 0, sizeof(path));
+	ASSERT_LT(0, read(afd, path, sizeof(path) - 1));
+	close(afd);
+	TH_LOG("longest survivor stall %" PRIu64 " ms (bound %u ms), most claim retries %u, dropped_full %" PRIu64 ", archive lines %" PRIu64 ", first archived seq %lld",
+	       max_stall / MS, STALL_BOUND_MS, max_tries,
+	       dropped[0] + dropped[1] + dropped[2], self->arc.lines,
+	       atoll(path));
+	EXPECT_EQ(bad_before, mcr_klog_bad_lines());
+	free(t);
+}
+
+/* --- deaths in flight, exactly --------------------------------------- */
+
+#define NFLIGHT		16
+#define FLIGHT_DONE	3	/* records each victim commits first */
+
+/* Commit FLIGHT_DONE records, reserve one more and die holding it. */
+static void flight_main(unsigned int id, int kind, bool fill)
+{
+	struct mcr_writer w;
+	struct mcr_set *set;
+	struct mcr_resv resv;
+	char buf[256];
+	size_t len;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (mcr_open(NULL, &set))
+		_exit(1);
+	if (kind == K_MPSC ? mcr_writer_mpsc(set, &w) :
+			     mcr_writer_spsc(set, 0, &w))
+		_exit(2);
+	for (unsigned int n = 0; n < FLIGHT_DONE; n++) {
+		len = make_msg(buf, "fl", id, n);
+		if (mcr_log(&w, PRI, buf, len))
+			_exit(3);
+	}
+	len = make_msg(buf, "fl", id, FLIGHT_DONE);
+	if (mcr_reserve(&w, len, &resv))
+		_exit(4);
+	if (fill)
+		memcpy(resv.text, buf, len);
+	raise(SIGKILL);
+	_exit(5);
+}
+
+struct fl {
+	uint64_t got[NFLIGHT];
+	uint64_t bad, mine;
+};
+
+static void on_flight(void *ctx, const struct arc_line *l)
+{
+	struct fl *f = ctx;
+	unsigned int id;
+	uint64_t n;
+	int r = check_msg(l->msg, "fl", &id, &n);
+
+	if (r == 1 && id < NFLIGHT && n == f->got[id])
+		f->got[id]++;
+	else if (r == 1 && id == NFLIGHT)
+		f->mine++;
+	else
+		f->bad++;
+}
+
+TEST_F_TIMEOUT(kill, deaths_in_flight_are_abandoned_exactly, 60)
+{
+	struct mcr_counters c0, c1, c;
+	struct mcr_writer me;
+	struct mcr_set *set;
+	struct fl f = { 0 };
+	uint64_t worst = 0;
+	char buf[256];
+	int bad_before = mcr_klog_bad_lines();
+
+	REQUIRE_MODULE();
+	ASSERT_LE(0, bad_before);
+	ASSERT_EQ(0, mcr_reload(KILL_PARAMS));
+	self->loaded = true;
+	ASSERT_EQ(0, arc_open(&self->arc));
+	ASSERT_EQ(0, mcr_open(NULL, &set));
+	ASSERT_EQ(0, mcr_writer_mpsc(set, &me));
+	ASSERT_EQ(0, ring_counters(self->arc.fd, 0, &c0));
+	ASSERT_EQ(0, ring_counters(self->arc.fd, 1, &c1));
+
+	for (unsigned int i = 0; i < NFLIGHT; i++) {
+		int kind = i % 2 ? K_MPSC : K_SPSC0, status;
+		unsigned int ring = kind == K_MPSC ? 0 : 1;
+		uint64_t t0, want = (kind == K_MPSC ? c0.abandoned :
+				     c1.abandoned) + i / 2 + 1;
+		size_t len;
+		pid_t pid = fork();
+
+		if (pid == 0)
+			flight_main(i, kind, i % 4 < 2);
+		ASSERT_LT(0, pid);
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+			TH_LOG("victim %u exited with %d", i, WEXITSTATUS(status));
+		t0 = now_ns();
+		/* Its in-flight record is abandoned within the bound ... */
+		do {
+			ASSERT_EQ(0, ring_counters(self->arc.fd, ring, &c));
+			if (c.abandoned >= want)
+				break;
+			ASSERT_GT(t0 + STALL_BOUND_MS * MS, now_ns())
+				TH_LOG("victim %u: ring %u abandoned %llu, want %" PRIu64,
+				       i, ring, c.abandoned, want);
+			sleep_us(1000);
+		} while (1);
+		EXPECT_EQ(want, c.abandoned);
+		if (now_ns() - t0 > worst)
+			worst = now_ns() - t0;
+		/* ... and a record written after the death gets through. */
+		len = make_msg(buf, "fl", NFLIGHT, i);
+		ASSERT_EQ(0, mcr_log(&me, PRI, buf, len));
+		for (t0 = now_ns(); f.mine < i + 1;) {
+			ASSERT_LE(0, arc_pump(&self->arc, 10, on_flight, &f));
+			ASSERT_GT(t0 + STALL_BOUND_MS * MS, now_ns());
+		}
+	}
+	while (arc_pump(&self->arc, 50, on_flight, &f) > 0)
+		;
+	ASSERT_EQ(0, ring_counters(self->arc.fd, 0, &c));
+	EXPECT_EQ(c0.abandoned + NFLIGHT / 2, c.abandoned);
+	EXPECT_EQ(0, c.invalid);
+	ASSERT_EQ(0, ring_counters(self->arc.fd, 1, &c));
+	EXPECT_EQ(c1.abandoned + NFLIGHT / 2, c.abandoned);
+	EXPECT_EQ(0, c.invalid);
+	for (unsigned int i = 0; i < NFLIGHT; i++) {
+		EXPECT_EQ(FLIGHT_DONE, f.got[i]) TH_LOG("victim %u", i);
+	}
+	EXPECT_EQ(0, f.bad);
+	TH_LOG("%u deaths in flight, %u abandoned per ring, slowest abandon %" PRIu64 " ms",
+	       NFLIGHT, NFLIGHT / 2, worst / MS);
+	mcr_set_close(set);
+	EXPECT_EQ(bad_before, mcr_klog_bad_lines());
+}
+
+/* --- writers stopped in the middle of a record ------------------------ */
+
+#ifndef NSTOP
+#define NSTOP		5
+#endif
+#define STOP_LEN	1000
+
+struct stopped {
+	uint32_t ready;
+	uint32_t off;			/* data offset of its text */
+	uint64_t seq;
+};
+
+/* Reserve, stop, and on SIGCONT fill the reservation and commit it. */
+static void stopper_main(struct stopped *st, int kind)
+{
+	struct mcr_writer w;
+	struct mcr_set *set;
+	struct mcr_resv resv;
+	const struct mcr_ring *r;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (mcr_open(NULL, &set))
+		_exit(1);
+	if (kind == K_MPSC ? mcr_writer_mpsc(set, &w) :
+			     mcr_writer_spsc(set, 0, &w))
+		_exit(2);
+	if (mcr_reserve(&w, STOP_LEN, &resv))
+		_exit(3);
+	r = mcr_set_ring(set, kind == K_MPSC ? 0 : 1);
+	st->off = resv.text - (char *)r->data;
+	st->seq = resv.seq;
+	STORE(st->ready, 1);
+	raise(SIGSTOP);
+	memset(resv.text, 'X', STOP_LEN);
+	mcr_commit(&w, &resv, STOP_LEN, PRI, 0);
+	mcr_set_close(set);
+	_exit(0);
+}
+
+/* Start a stopper and wait until it is stopped holding its reservation. */
+static pid_t start_stopper(struct stopped *st, int kind)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		stopper_main(st, kind);
+	if (pid < 0)
+		return -1;
+	if (waitpid(pid, &status, WUNTRACED) != pid || !WIFSTOPPED(status) ||
+	    !LOAD(st->ready)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	return pid;
+}
+
+/* Honest records of STOP_LEN bytes: "hs N " then 'h' to the end. */
+static size_t honest_msg(char *buf, uint64_t n)
+{
+	int o = sprintf(buf, "hs %" PRIu64 " ", n);
+
+	memset(buf + o, 'h', STOP_LEN - o);
+	buf[STOP_LEN] = '\0';
+	return STOP_LEN;
+}
+
+struct hs {
+	unsigned int me;		/* the honest writer's pid */
+	uint64_t ok, damaged, theirs;
+};
+
+static void on_honest(void *ctx, const struct arc_line *l)
+{
+	struct hs *h = ctx;
+	char want[STOP_LEN + 1];
+	const char *p = l->msg + 3;
+	uint64_t n;
+
+	if (l->pid != h->me) {
+		h->theirs++;	/* a stopped writer's own record, committed */
+		return;
+	}
+	if (!strncmp(l->msg, "hs ", 3) && take_u64(&p, ' ', &n)) {
+		honest_msg(want, n);
+		if (!strcmp(want, l->msg)) {
+			h->ok++;
+			return;
+		}
+	}
+	/* An honest record written over ("XXX...": by a stopped writer). */
+	h->damaged++;
+}
+
+/* Write honest record @n, retrying while the ring is full. */
+static int honest_log(struct mcr_writer *w, struct arc *a, struct hs *h,
+		      uint64_t n)
+{
+	char buf[STOP_LEN + 1];
+	uint64_t deadline = now_ns() + 3000 * MS;
+	int ret;
+
+	honest_msg(buf, n);
+	while ((ret = mcr_log(w, PRI, buf, STOP_LEN)) == -ENOBUFS &&
+	       now_ns() < deadline)
+		arc_pump(a, 10, on_honest, h);
+	return ret;
+}
+
+/*
+ * DOC (lib/mcr_ring.h): an abandoned record's "descriptor and text stay
+ * pinned, not freed, until its writer commits or discards late or
+ * @reclaim_ns passes, so a writer that was only slow cannot write into
+ * memory handed to another record". Stop NSTOP MPSC writers in the middle
+ * of a record, each after the previous one was abandoned and honest
+ * records were drained behind it, for far less than reclaim_ms; then
+ * write honest records until the ring refuses (memory pinned: right) or
+ * one is handed the first stopped writer's text (wrong). The stopped
+ * writer then finishes its record, and the honest record must still
+ * arrive intact.
+ */
+TEST_F_TIMEOUT(kill, stopped_writers_never_write_over_others, 60)
+{
+	struct stopped *st = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct mcr_counters c;
+	struct mcr_writer me;
+	struct mcr_set *set;
+	const struct mcr_ring *r;
+	struct hs h = { 0 };
+	uint64_t honest = 0, t0;
+	bool overlap = false;
+	char buf[STOP_LEN + 1];
+	int bad_before = mcr_klog_bad_lines();
+
+	REQUIRE_MODULE();
+	ASSERT_NE(MAP_FAILED, st);
+	ASSERT_LE(0, bad_before);
+	/* Small rings wrap quickly; reclaim_ms far beyond the test. */
+	ASSERT_EQ(0, mcr_reload("abandon_ms=300 reclaim_ms=60000 ring_ndesc=256 ring_data_kb=64"));
+	self->loaded = true;
+	ASSERT_EQ(0, arc_open(&self->arc));
+	ASSERT_EQ(0, mcr_open(NULL, &set));
+	ASSERT_EQ(0, mcr_writer_mpsc(set, &me));
+	r = mcr_set_ring(set, 0);
+	ASSERT_NE(NULL, r);
+	h.me = getpid();
+
+	for (unsigned int i = 0; i < NSTOP; i++) {
+		bool abandoned = false;
+
+		self->pids[i] = start_stopper(&st[i], K_MPSC);
+		ASSERT_LT(0, self->pids[i]);
+		/*
+		 * The drainer gives up on it (or, a valid choice, keeps
+		 * waiting because it cannot pin one more record) ...
+		 */
+		for (t0 = now_ns(); now_ns() < t0 + 1500 * MS;) {
+			ASSERT_EQ(0, ring_counters(self->arc.fd, 0, &c));
+			abandoned = c.abandoned == i + 1;
+			if (abandoned)
+				break;
+			sleep_us(1000);
+		}
+		if (!abandoned) {
+			TH_LOG("stopped writer %u is not abandoned: the ring waits", i);
+			break;
+		}
+		/* ... and drains honest records past it. */
+		for (int k = 0; k < 3; k++) {
+			ASSERT_EQ(0, honest_log(&me, &self->arc, &h, honest++));
+		}
+		for (t0 = now_ns(); h.ok < honest;) {
+			ASSERT_LE(0, arc_pump(&self->arc, 10, on_honest, &h));
+			ASSERT_GT(t0 + STALL_BOUND_MS * MS, now_ns());
+		}
+	}
+	/*
+	 * Honest records until one is handed the first stopper's text, or
+	 * the ring has refused them for a second (memory pinned: right).
+	 */
+	for (uint64_t refused = 0; !overlap && refused < 50;) {
+		struct mcr_resv resv;
+		uint32_t off;
+		int ret;
+
+		honest_msg(buf, honest);
+		ret = mcr_reserve(&me, STOP_LEN, &resv);
+		if (ret == -ENOBUFS) {
+			refused++;
+			arc_pump(&self->arc, 20, on_honest, &h);
+			continue;
+		}
+		ASSERT_EQ(0, ret);
+		refused = 0;
+		memcpy(resv.text, buf, STOP_LEN);
+		off = resv.text - (char *)r->data;
+		if (off < st[0].off + STOP_LEN && st[0].off < off + STOP_LEN) {
+			int status;
+
+			/* Hold it while the stopped writer finishes. */
+			overlap = true;
+			ASSERT_EQ(0, kill(self->pids[0], SIGCONT));
+			ASSERT_EQ(self->pids[0],
+				  waitpid(self->pids[0], &status, 0));
+			self->pids[0] = 0;
+		}
+		ASSERT_EQ(0, mcr_commit(&me, &resv, STOP_LEN, PRI, 0));
+		honest++;
+		arc_pump(&self->arc, 0, on_honest, &h);
+	}
+	for (unsigned int i = 0; i < NSTOP; i++)
+		if (self->pids[i] > 0) {
+			kill(self->pids[i], SIGCONT);
+			waitpid(self->pids[i], NULL, 0);
+			self->pids[i] = 0;
+		}
+	for (t0 = now_ns(); h.ok + h.damaged < honest &&
+	     now_ns() < t0 + 3000 * MS;)
+		ASSERT_LE(0, arc_pump(&self->arc, 20, on_honest, &h));
+	ASSERT_EQ(0, ring_counters(self->arc.fd, 0, &c));
+	TH_LOG("%u writers stopped mid-record, %llu abandoned; honest records: %" PRIu64 " written, %" PRIu64 " intact, %" PRIu64 " damaged; an honest record was handed a stopped writer's text: %s",
+	       NSTOP, c.abandoned, honest, h.ok, h.damaged,
+	       overlap ? "yes" : "no");
+	EXPECT_FALSE(overlap) TH_LOG("memory of a writer stopped for far less than reclaim_ms was handed to another record");
+	EXPECT_EQ(0, h.damaged);
+	EXPECT_EQ(honest, h.ok + h.damaged);
+	mcr_set_close(set);
+	munmap(st, 4096);
+	EXPECT_EQ(bad_before, mcr_klog_bad_lines());
+}
+
+/*
+ * A writer stopped in the middle of a record on its own SPSC ring holds up
+ * only that ring (the kernel waits for a live owner), and the drain thread
+ * "sleeps when idle" meanwhile: it must not spin on the one record that
+ * cannot move.
+ */
+TEST_F_TIMEOUT(kill, stopped_spsc_writer_leaves_drainer_idle, 40)
+{
+	struct stopped *st = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct mcr_writer me;
+	struct mcr_set *set;
+	struct fl f = { 0 };
+	int idle, busy;
+	char buf[256];
+	uint64_t t0;
+	pid_t drainer;
+
+	REQUIRE_MODULE();
+	ASSERT_NE(MAP_FAILED, st);
+	ASSERT_EQ(0, mcr_reload(NULL));
+	self->loaded = true;
+	drainer = drain_pid();
+	ASSERT_LT(0, drainer);
+	ASSERT_EQ(0, arc_open(&self->arc));
+	ASSERT_EQ(0, mcr_open(NULL, &set));
+	ASSERT_EQ(0, mcr_writer_mpsc(set, &me));
+	sleep_us(300000);		/* let the drainer settle */
+	idle = cpu_percent(drainer, 1000);
+	ASSERT_LE(0, idle);
+
+	self->pids[0] = start_stopper(&st[0], K_SPSC0);
+	ASSERT_LT(0, self->pids[0]);
+	sleep_us(300000);
+	busy = cpu_percent(drainer, 1000);
+	/* Other rings still flow meanwhile. */
+	ASSERT_LT(0, make_msg(buf, "fl", NFLIGHT, 0));
+	ASSERT_EQ(0, mcr_log(&me, PRI, buf, strlen(buf)));
+	for (t0 = now_ns(); f.mine < 1;) {
+		ASSERT_LE(0, arc_pump(&self->arc, 10, on_flight, &f));
+		ASSERT_GT(t0 + 2000 * MS, now_ns());
+	}
+	TH_LOG("drain thread CPU: %d%% idle, %d%% while an SPSC writer is stopped mid-record",
+	       idle, busy);
+	EXPECT_GT(50, busy) TH_LOG("the drain thread spins while a record is in flight");
+	kill(self->pids[0], SIGCONT);
+	waitpid(self->pids[0], NULL, 0);
+	self->pids[0] = 0;
+	mcr_set_close(set);
+	munmap(st, 4096);
+}
+
+TEST_HARNESS_MAIN
