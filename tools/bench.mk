@@ -1,1 +1,40 @@
 # mcrbench: benchmark build and run rules. Included from the top-level Makefile.
+#
+#   make bench         full run on the host (~4 min): build/bench/results.md,
+#                      results.json, latency.png, throughput.png; prints the table
+#   make bench-smoke   seconds: every scenario and peer once, tiny; one TAP line
+#                      in build/results/bench.tap, no timing asserted
+#
+# Peers come from Debian: libck-dev (Concurrency Kit, header-only ring) and
+# dpdk-dev (librte_ring + librte_eal, linked dynamically: a host-only tool).
+# The plots need gnuplot-nox.
+
+HOST_ONLY_TOOLS += mcrbench
+
+# DPDK's include directories as -isystem: its headers are not -Wextra clean.
+BENCH_DPDK_INC := $(patsubst -I%,-isystem %,$(filter -I%dpdk,$(shell pkg-config --cflags-only-I libdpdk 2>/dev/null)))
+LDLIBS_mcrbench := -lrte_ring -lrte_eal -lm
+
+$(BUILD)/tools/mcrbench: private CPPFLAGS += $(if $(BENCH_DPDK_INC),$(BENCH_DPDK_INC),-isystem /usr/include/dpdk -isystem /usr/include/x86_64-linux-gnu/dpdk)
+
+BENCH_DIR    := $(BUILD)/bench
+BENCH_ROUNDS ?= 5
+BENCH_REV     = $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+.PHONY: bench bench-smoke
+
+bench: $(BUILD)/tools/mcrbench
+	@mkdir -p $(BENCH_DIR)
+	$(BUILD)/tools/mcrbench --rounds $(BENCH_ROUNDS) --out $(BENCH_DIR) \
+		--rev "$(BENCH_REV)"
+	gnuplot -e "dir='$(BENCH_DIR)'" tools/mcrbench.gp
+	@echo "mcrbench: $(BENCH_DIR)/results.md results.json latency.png throughput.png"
+
+bench-smoke: $(BUILD)/tools/mcrbench
+	@mkdir -p $(BUILD)/results $(BUILD)/bench-smoke
+	@$(BUILD)/tools/mcrbench --smoke --quiet --out $(BUILD)/bench-smoke \
+		>$(BUILD)/results/bench.tap 2>$(BUILD)/bench-smoke/stderr.log || \
+	{ rc=$$?; grep -q '^not ok' $(BUILD)/results/bench.tap 2>/dev/null || \
+	  echo "not ok - bench: smoke: mcrbench exited with status $$rc" \
+		>>$(BUILD)/results/bench.tap; }
+	@scripts/tap-count.sh -l bench $(BUILD)/results/bench.tap

@@ -1,0 +1,2602 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mcrbench: latency and throughput of mcrring's write path, side by side
+ * with Concurrency Kit's typed ring, DPDK's rte_ring (element size) and the
+ * proof of concept's own design (512-byte slots, EMPTY/WRITING/READY), in
+ * one run, on the host.
+ *
+ * Every run has its writers pinned to one core and the consumer draining
+ * concurrently on another; every ring carries the same payload by value
+ * with the same record capacity. Per-write latency comes from sampled
+ * writes timed with lfence;rdtsc ... rdtscp (the timer's own cost is
+ * measured and reported), end-to-end latency from the same samples' TSC
+ * carried in the payload, read back by the consumer. The consumer checks
+ * every record of every ring for loss, duplicates, order and torn text.
+ * A round whose threads lost CPU time to anybody else is flagged.
+ *
+ *   mcrbench [--rounds N] [--out DIR]      full run: results.md/.json, plots' data
+ *   mcrbench --smoke [--out DIR]           tiny run; prints one TAP line
+ *
+ * x86-64 only (rdtsc). See tools/bench.mk for `make bench`.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#if !defined(__x86_64__)
+#error "mcrbench times with rdtsc: x86-64 only"
+#endif
+#include <x86intrin.h>
+
+#include <ck_ring.h>
+#include <rte_config.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "mcrring.h"
+
+#define MAXW		8		/* writers per run */
+#define MAXROUNDS	32
+#define RING_NDESC	16384		/* kmod defaults: ring_ndesc */
+#define RING_DATA	(2048u * 1024)	/* ... and ring_data_kb */
+#define BENCH_PRI	MCR_PRI(1, 6)
+#define RUN_TIMEOUT_S	4		/* a run still going after this is stopped */
+#define SMOKE_TIMEOUT_S	30
+#define SEQ_BITS	48
+#define SEQ_MASK	((1ULL << SEQ_BITS) - 1)
+#define ALWAYS_INLINE	__attribute__((always_inline)) inline
+#define MIB_PER(b)	(1048576.0 / (double)(b))
+
+/* ------------------------------------------------------------------ */
+/* Time                                                                */
+/* ------------------------------------------------------------------ */
+
+static double tsc_ghz;			/* TSC ticks per ns */
+static uint64_t tsc_origin;
+
+/* The sampling timer: serialised so the timed call stays inside. */
+static ALWAYS_INLINE uint64_t t_start(void)
+{
+	uint64_t t;
+
+	_mm_lfence();
+	t = __rdtsc();
+	_mm_lfence();
+	return t;
+}
+
+static ALWAYS_INLINE uint64_t t_end(void)
+{
+	unsigned int aux;
+	uint64_t t = __rdtscp(&aux);
+
+	_mm_lfence();
+	return t;
+}
+
+static double cyc2ns(double c)
+{
+	return c / tsc_ghz;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static long thread_nivcsw(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return ru.ru_nivcsw;
+}
+
+/* TSC ticks per ns against CLOCK_MONOTONIC, best of a few windows. */
+static void calibrate_tsc(unsigned int ms)
+{
+	double best = 0, spread_lo = 1e9, spread_hi = 0;
+
+	for (int i = 0; i < 3; i++) {
+		uint64_t m0 = mono_ns(), c0 = __rdtsc(), m1, c1;
+
+		do {
+			m1 = mono_ns();
+		} while (m1 - m0 < ms * 1000000ULL / 3);
+		c1 = __rdtsc();
+		double g = (double)(c1 - c0) / (double)(m1 - m0);
+
+		spread_lo = g < spread_lo ? g : spread_lo;
+		spread_hi = g > spread_hi ? g : spread_hi;
+		best += g;
+	}
+	tsc_ghz = best / 3;
+	tsc_origin = __rdtsc();
+	(void)spread_lo;
+	(void)spread_hi;
+}
+
+/* ------------------------------------------------------------------ */
+/* Histograms: log-linear, 64 sub-buckets per power of two (< 1.6 %)   */
+/* ------------------------------------------------------------------ */
+
+#define H_SUB_BITS	6
+#define H_SUB		(1u << H_SUB_BITS)
+#define H_BUCKETS	((64 - H_SUB_BITS + 1) * H_SUB)
+
+struct hist {
+	uint64_t n;
+	uint64_t max;
+	uint64_t b[H_BUCKETS];
+};
+
+static unsigned int hist_idx(uint64_t v)
+{
+	int e;
+
+	if (v < H_SUB)
+		return (unsigned int)v;
+	e = 63 - __builtin_clzll(v);
+	return (unsigned int)((e - H_SUB_BITS + 1) << H_SUB_BITS) |
+	       (unsigned int)((v >> (e - H_SUB_BITS)) & (H_SUB - 1));
+}
+
+/* Lower bound and width of bucket @i. */
+static uint64_t hist_lo(unsigned int i, uint64_t *width)
+{
+	unsigned int e = (i >> H_SUB_BITS), sub = i & (H_SUB - 1);
+
+	if (e == 0) {
+		*width = 1;
+		return i;
+	}
+	e += H_SUB_BITS - 1;
+	*width = 1ULL << (e - H_SUB_BITS);
+	return (uint64_t)(H_SUB | sub) << (e - H_SUB_BITS);
+}
+
+static void hist_add(struct hist *h, uint64_t v)
+{
+	h->b[hist_idx(v)]++;
+	h->n++;
+	if (v > h->max)
+		h->max = v;
+}
+
+static void hist_merge(struct hist *d, const struct hist *s)
+{
+	for (unsigned int i = 0; i < H_BUCKETS; i++)
+		d->b[i] += s->b[i];
+	d->n += s->n;
+	if (s->max > d->max)
+		d->max = s->max;
+}
+
+/* Value at quantile @q (0..1), in TSC ticks; NaN when empty. */
+static double hist_q(const struct hist *h, double q)
+{
+	uint64_t rank, seen = 0, w;
+
+	if (!h || !h->n)
+		return NAN;
+	if (q >= 1)
+		return (double)h->max;
+	rank = (uint64_t)ceil(q * (double)h->n);
+	if (rank < 1)
+		rank = 1;
+	for (unsigned int i = 0; i < H_BUCKETS; i++) {
+		seen += h->b[i];
+		if (seen >= rank) {
+			uint64_t lo = hist_lo(i, &w);
+			double mid = (double)lo + (double)(w - 1) / 2;
+
+			return mid > (double)h->max ? (double)h->max : mid;
+		}
+	}
+	return (double)h->max;
+}
+
+/* ------------------------------------------------------------------ */
+/* Payload and the peers' element                                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Every ring carries the same message of `size` bytes, copied by value:
+ * bytes 0..7 hold (writer << 48 | sequence), 8..15 the writer's TSC for
+ * sampled writes (0 otherwise), and, from 24 bytes up, the last 8 bytes
+ * repeat the first 8 so the consumer notices a torn copy. The peers carry
+ * it in an element with the metadata a log record needs (timestamp,
+ * thread, length, priority), as mcrring's descriptor does.
+ */
+struct elem_hdr {
+	uint64_t ts_ns;
+	uint32_t tid;
+	uint16_t len;
+	uint8_t pri;
+	uint8_t flags;
+};
+
+#define DEFINE_ELEM(n)						\
+	struct elem##n {					\
+		struct elem_hdr h;				\
+		unsigned char msg[n];				\
+	};							\
+	CK_RING_PROTOTYPE(e##n, elem##n)
+
+DEFINE_ELEM(16)
+DEFINE_ELEM(128)
+DEFINE_ELEM(1024)
+DEFINE_ELEM(4096)
+
+#define ELEM_MAX	(sizeof(struct elem_hdr) + MCR_TEXT_MAX)
+
+/* ------------------------------------------------------------------ */
+/* The seed's design, rebuilt: fixed 512-byte slots with a state word  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * As the proof of concept describes it: write_seq and read_seq free
+ * running on their own cache lines, pos = seq & (capacity - 1), each
+ * 512-byte, cache-aligned entry holding state, timestamp, sequence,
+ * core id and a 256-byte message. SPSC: the writer checks its slot is
+ * EMPTY, fills it and marks it READY (release). MPSC: a writer takes a
+ * sequence with fetch_add and claims the slot with a CAS EMPTY ->
+ * WRITING; a slot that is not EMPTY is an overrun: counted, the record
+ * dropped -- and the sequence it took is gone. The reader takes the slot
+ * at read_seq when it is READY (acquire) and marks it EMPTY (release).
+ */
+enum { SEED_EMPTY, SEED_WRITING, SEED_READY };
+#define SEED_MSG_MAX	256
+
+struct seed_slot {
+	uint32_t state;
+	uint32_t core_id;
+	uint64_t timestamp;
+	uint64_t sequence;
+	uint32_t len;
+	uint32_t pad0;
+	unsigned char message[SEED_MSG_MAX];
+	unsigned char pad[512 - 32 - SEED_MSG_MAX];
+} __attribute__((aligned(64)));
+
+_Static_assert(sizeof(struct seed_slot) == 512, "seed slot is 512 bytes");
+
+struct seed_ring {
+	struct seed_slot *slots;
+	uint64_t mask;
+	uint32_t core_id;
+	uint64_t write_seq __attribute__((aligned(64)));
+	uint64_t read_seq __attribute__((aligned(64)));
+	uint64_t overruns __attribute__((aligned(64)));
+} __attribute__((aligned(64)));
+
+static ALWAYS_INLINE int seed_write(struct seed_ring *r, bool mp,
+				    const unsigned char *msg, uint32_t len)
+{
+	struct seed_slot *sl;
+	uint64_t seq;
+
+	if (mp) {
+		uint32_t empty = SEED_EMPTY;
+
+		seq = __atomic_fetch_add(&r->write_seq, 1, __ATOMIC_ACQ_REL);
+		sl = &r->slots[seq & r->mask];
+		if (!__atomic_compare_exchange_n(&sl->state, &empty,
+						 SEED_WRITING, false,
+						 __ATOMIC_ACQ_REL,
+						 __ATOMIC_RELAXED)) {
+			__atomic_fetch_add(&r->overruns, 1, __ATOMIC_RELAXED);
+			return -ENOBUFS;
+		}
+	} else {
+		seq = __atomic_load_n(&r->write_seq, __ATOMIC_RELAXED);
+		sl = &r->slots[seq & r->mask];
+		if (__atomic_load_n(&sl->state, __ATOMIC_ACQUIRE) !=
+		    SEED_EMPTY) {
+			__atomic_store_n(&r->overruns, r->overruns + 1,
+					 __ATOMIC_RELAXED);
+			return -ENOBUFS;
+		}
+		__atomic_store_n(&sl->state, SEED_WRITING, __ATOMIC_RELAXED);
+		__atomic_store_n(&r->write_seq, seq + 1, __ATOMIC_RELAXED);
+	}
+	sl->timestamp = mcr_now_ns();
+	sl->core_id = r->core_id;
+	sl->sequence = seq;
+	sl->len = len;
+	memcpy(sl->message, msg, len);
+	__atomic_store_n(&sl->state, SEED_READY, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* Copy the record at read_seq out by value; 0 when it is not READY. */
+static ALWAYS_INLINE int seed_read(struct seed_ring *r, unsigned char *elem)
+{
+	uint64_t seq = __atomic_load_n(&r->read_seq, __ATOMIC_RELAXED);
+	struct seed_slot *sl = &r->slots[seq & r->mask];
+	struct elem_hdr *h = (struct elem_hdr *)elem;
+	uint32_t len;
+
+	if (__atomic_load_n(&sl->state, __ATOMIC_ACQUIRE) != SEED_READY)
+		return 0;
+	len = sl->len > SEED_MSG_MAX ? SEED_MSG_MAX : sl->len;
+	h->ts_ns = sl->timestamp;
+	h->len = (uint16_t)len;
+	memcpy(elem + sizeof(*h), sl->message, len);
+	__atomic_store_n(&sl->state, SEED_EMPTY, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->read_seq, seq + 1, __ATOMIC_RELAXED);
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Scenarios                                                           */
+/* ------------------------------------------------------------------ */
+
+enum ring_kind { R_MCR, R_CK, R_DPDK, R_SEED, NR_KINDS };
+static const char *const kind_name[NR_KINDS] = {
+	"mcrring", "ck", "dpdk", "seed",
+};
+static const char *const kind_title[NR_KINDS] = {
+	"mcrring", "Concurrency Kit ck_ring (typed)",
+	"DPDK rte_ring (elem)", "seed design (512 B slots)",
+};
+
+/*
+ * FLAT: writers run flat out and retry a refused write (lossless);
+ *       records/s = records consumed / (first write .. last consumed).
+ * FLAT_DROP: flat out, a refused write is dropped (the seed's own
+ *       benchmarks); rate = write calls / writer time, as the seed's ops/s.
+ * PACED: writers offer `rate` records/s on a fixed schedule, a refused
+ *       write is dropped (a log call never blocks).
+ */
+enum mode { M_FLAT, M_FLAT_DROP, M_PACED };
+static const char *const mode_name[] = { "flat", "flat-drop", "paced" };
+
+struct scenario {
+	const char *id;
+	const char *title;
+	bool mpsc;
+	unsigned int nw;
+	unsigned int size;
+	int mode;
+	double rate;		/* offered records/s, all writers (PACED) */
+	uint64_t n;		/* writes per writer */
+	uint64_t n_smoke;
+	unsigned int stride;	/* sample one write in `stride` */
+	bool plot_lat;		/* in latency.png */
+	bool plot_thr;		/* in throughput.png */
+};
+
+#define SPSC_FLAT(sz, n)						\
+	{ "spsc-flat-" #sz, "SPSC flat out, " #sz " B", false, 1, sz,	\
+	  M_FLAT, 0, n, 4000, 15, sz == 128, true }
+#define SPSC_PACED(r, sz, n)						\
+	{ "spsc-" #r "M-" #sz, "SPSC paced " #r " M/s, " #sz " B", false, \
+	  1, sz, M_PACED, r * 1e6, n, 2000, 3, sz == 128, false }
+
+static const struct scenario scenarios[] = {
+	{ "seed-spsc", "seed benchmark: SPSC 1 M writes, 128 B", false, 1,
+	  128, M_FLAT_DROP, 0, 1000000, 20000, 15, false, true },
+	{ "seed-mpsc", "seed benchmark: MPSC 4 writers x 250 K, 128 B", true,
+	  4, 128, M_FLAT_DROP, 0, 250000, 5000, 15, false, true },
+	SPSC_FLAT(16, 1000000),
+	SPSC_FLAT(128, 1000000),
+	SPSC_FLAT(1024, 250000),
+	SPSC_FLAT(4096, 100000),
+	SPSC_PACED(1, 16, 100000),
+	SPSC_PACED(1, 128, 100000),
+	SPSC_PACED(1, 1024, 100000),
+	SPSC_PACED(1, 4096, 100000),
+	SPSC_PACED(2, 16, 200000),
+	SPSC_PACED(2, 128, 200000),
+	SPSC_PACED(2, 1024, 200000),
+	SPSC_PACED(2, 4096, 200000),
+	{ "mpsc-flat-1w", "MPSC 1 writer flat out, 128 B", true, 1, 128,
+	  M_FLAT, 0, 600000, 4000, 15, false, true },
+	{ "mpsc-flat-2w", "MPSC 2 writers flat out, 128 B", true, 2, 128,
+	  M_FLAT, 0, 300000, 2000, 15, true, true },
+	{ "mpsc-flat-4w", "MPSC 4 writers flat out, 128 B", true, 4, 128,
+	  M_FLAT, 0, 150000, 1000, 15, false, true },
+	{ "overrun-spsc-2M", "overruns: SPSC offered 2 M/s, 128 B", false, 1,
+	  128, M_PACED, 2e6, 400000, 2000, 15, false, false },
+	{ "overrun-spsc-5M", "overruns: SPSC offered 5 M/s, 128 B", false, 1,
+	  128, M_PACED, 5e6, 1000000, 2000, 15, false, false },
+	{ "overrun-spsc-10M", "overruns: SPSC offered 10 M/s, 128 B", false,
+	  1, 128, M_PACED, 10e6, 2000000, 2000, 15, false, false },
+	{ "overrun-mpsc-2M", "overruns: MPSC 2 writers offered 2 M/s, 128 B",
+	  true, 2, 128, M_PACED, 2e6, 200000, 1000, 15, false, false },
+	{ "overrun-mpsc-5M", "overruns: MPSC 2 writers offered 5 M/s, 128 B",
+	  true, 2, 128, M_PACED, 5e6, 500000, 1000, 15, false, false },
+};
+#define NR_SCEN (sizeof(scenarios) / sizeof(scenarios[0]))
+
+/* Records a ring holds with the default geometry at this size: every
+ * ring in a run gets this capacity. */
+static uint32_t capacity_for(unsigned int size)
+{
+	uint32_t by_data = RING_DATA / MCR_ALIGN_UP(size);
+	uint32_t cap = RING_NDESC;
+
+	while (cap > by_data)
+		cap >>= 1;
+	return cap;
+}
+
+/* ------------------------------------------------------------------ */
+/* One run                                                             */
+/* ------------------------------------------------------------------ */
+
+struct run;
+
+struct wctx {
+	struct run *run;
+	unsigned int idx;
+	int cpu;
+	pthread_t th;
+	uint64_t id_base;
+	uint32_t tid;
+	uint64_t attempts, accepted, refused, errors;
+	uint32_t *lat;
+	size_t nlat, maxlat;
+	uint64_t t0, t1, cpu_ns;
+	long nivcsw;
+	uint64_t progress __attribute__((aligned(64)));	/* for the watchdog */
+	struct mcr_writer mw;
+	unsigned char elem[ELEM_MAX] __attribute__((aligned(64)));
+};
+
+struct cctx {
+	struct run *run;
+	int cpu;
+	pthread_t th;
+	uint64_t received, reordered, dups, torn, skipped;
+	uint64_t next[MAXW];
+	uint64_t *seen[MAXW];		/* bitmaps of sequences received */
+	uint64_t maxseq;
+	uint32_t *e2e;
+	size_t ne2e, maxe2e;
+	uint64_t t0, t1, t_last, cpu_ns, now_ns;
+	long nivcsw;
+	struct mcr_cursor cur;
+	struct mcr_record rec;
+	unsigned char elem[ELEM_MAX] __attribute__((aligned(64)));
+};
+
+struct run {
+	const struct scenario *sc;
+	int kind;
+	bool mpsc;
+	unsigned int nw;
+	uint32_t size, cap, esize;
+	int mode;
+	uint64_t n;		/* writes per writer */
+	uint64_t period;	/* TSC ticks between one writer's writes */
+	unsigned int stride;
+	bool yield;		/* writer and consumer share a CPU */
+	uint64_t deadline;	/* TSC ticks a run may take */
+	/* the rings */
+	struct mcr_set *set;
+	const struct mcr_ring *mring;
+	__u64 abandon_ns;
+	struct ck_ring *ck;
+	void *ck_buf;
+	struct rte_ring *rte;
+	struct seed_ring *seed;
+	/* coordination, each on its own line */
+	int go __attribute__((aligned(64)));
+	int writers_done __attribute__((aligned(64)));
+	int stop __attribute__((aligned(64)));
+	struct wctx *w[MAXW];
+	struct cctx *c;
+};
+
+struct run_result {
+	bool ran, timeout, na;
+	uint64_t attempts, accepted, refused, errors;
+	uint64_t received, reordered, dups, torn, lost, skipped, stranded;
+	uint64_t ring_drops;	/* what the ring itself counted */
+	bool acct_ok;		/* the ring's own accounting balances */
+	double secs_write, secs_total;
+	double rate, wrate, drate;
+	double stolen_ms;
+	long nivcsw;
+	uint64_t steal_ticks;
+	bool disturbed;
+	struct hist *lat, *e2e;	/* this run's samples */
+};
+
+static int pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+static ALWAYS_INLINE void spin(bool yield)
+{
+	if (yield)
+		sched_yield();
+	else
+		_mm_pause();
+}
+
+static ALWAYS_INLINE bool ck_write(struct run *run, unsigned char *elem)
+{
+	struct ck_ring *r = run->ck;
+
+#define CK_CASE(n)							\
+	case n:								\
+		return run->mpsc ?					\
+			ck_ring_enqueue_mpsc_e##n(r, run->ck_buf,	\
+						  (struct elem##n *)elem) : \
+			ck_ring_enqueue_spsc_e##n(r, run->ck_buf,	\
+						  (struct elem##n *)elem)
+	switch (run->size) {
+	CK_CASE(16);
+	CK_CASE(128);
+	CK_CASE(1024);
+	CK_CASE(4096);
+	}
+#undef CK_CASE
+	return false;
+}
+
+static ALWAYS_INLINE bool ck_read(struct run *run, unsigned char *elem)
+{
+	struct ck_ring *r = run->ck;
+
+#define CK_CASE(n)							\
+	case n:								\
+		return ck_ring_dequeue_spsc_e##n(r, run->ck_buf,	\
+						 (struct elem##n *)elem)
+	switch (run->size) {
+	CK_CASE(16);
+	CK_CASE(128);
+	CK_CASE(1024);
+	CK_CASE(4096);
+	}
+#undef CK_CASE
+	return false;
+}
+
+/* The timed call: one log record of @len bytes, by value. */
+static ALWAYS_INLINE int ring_write(const int kind, struct run *run,
+				    struct wctx *w, uint32_t len)
+{
+	struct elem_hdr *h = (struct elem_hdr *)w->elem;
+	unsigned char *msg = w->elem + sizeof(*h);
+
+	switch (kind) {
+	case R_MCR:
+		return mcr_log(&w->mw, BENCH_PRI, (const char *)msg, len);
+	case R_CK:
+		h->ts_ns = mcr_now_ns();
+		h->tid = w->tid;
+		h->len = (uint16_t)len;
+		h->pri = BENCH_PRI;
+		return ck_write(run, w->elem) ? 0 : -ENOBUFS;
+	case R_DPDK:
+		h->ts_ns = mcr_now_ns();
+		h->tid = w->tid;
+		h->len = (uint16_t)len;
+		h->pri = BENCH_PRI;
+		return run->mpsc ?
+			rte_ring_mp_enqueue_elem(run->rte, w->elem, run->esize) :
+			rte_ring_sp_enqueue_elem(run->rte, w->elem, run->esize);
+	default:
+		return seed_write(run->seed, run->mpsc, msg, len);
+	}
+}
+
+/*
+ * Take one record: 1 with the message and its length set, 2 when the ring skipped a
+ * descriptor (progress, no record), 0 when there is nothing to take.
+ */
+static ALWAYS_INLINE int ring_read(const int kind, struct run *run,
+				   struct cctx *c, const unsigned char **msg,
+				   uint32_t *len)
+{
+	struct elem_hdr *h = (struct elem_hdr *)c->elem;
+	int res;
+
+	*msg = c->elem + sizeof(*h);
+	switch (kind) {
+	case R_MCR:
+		/* The clock decides abandonment: never older than 256 records. */
+		if (!(c->cur.drained & 255))
+			c->now_ns = 1 + (uint64_t)cyc2ns((double)(__rdtsc() -
+								   tsc_origin));
+		res = mcr_consume(run->mring, &c->cur, &c->rec,
+				  (char *)c->elem + sizeof(*h), c->now_ns,
+				  run->abandon_ns, MCR_RECLAIM_NS_DEFAULT);
+		if (res == MCR_RECORD) {
+			*len = c->rec.len;
+			return 1;
+		}
+		if (res == MCR_SKIPPED)
+			return 2;
+		c->now_ns = 1 + (uint64_t)cyc2ns((double)(__rdtsc() -
+							   tsc_origin));
+		return 0;
+	case R_CK:
+		if (!ck_read(run, c->elem))
+			return 0;
+		break;
+	case R_DPDK:
+		if (rte_ring_sc_dequeue_elem(run->rte, c->elem, run->esize))
+			return 0;
+		break;
+	default:
+		if (!seed_read(run->seed, c->elem))
+			return 0;
+		break;
+	}
+	*len = h->len;
+	return 1;
+}
+
+/* The consumer's checks: loss, duplicates, order, torn copies. */
+static ALWAYS_INLINE void check_record(struct cctx *c, const unsigned char *msg,
+				       uint32_t len, uint32_t want_len,
+				       unsigned int nw)
+{
+	uint64_t id, tsc, s, bit;
+	unsigned int wi;
+
+	if (len != want_len || len < 16) {
+		c->torn++;
+		return;
+	}
+	memcpy(&id, msg, 8);
+	wi = (unsigned int)(id >> SEQ_BITS);
+	s = id & SEQ_MASK;
+	if (wi >= nw || s >= c->maxseq ||
+	    (len >= 24 && memcmp(msg + len - 8, &id, 8))) {
+		c->torn++;
+		return;
+	}
+	c->received++;
+	bit = 1ULL << (s & 63);
+	if (c->seen[wi][s >> 6] & bit) {
+		c->dups++;
+		return;
+	}
+	c->seen[wi][s >> 6] |= bit;
+	if (s < c->next[wi])
+		c->reordered++;
+	else
+		c->next[wi] = s + 1;
+	memcpy(&tsc, msg + 8, 8);
+	if (tsc && c->ne2e < c->maxe2e) {
+		uint64_t d = __rdtsc() - tsc;
+
+		c->e2e[c->ne2e++] = d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+	}
+}
+
+static ALWAYS_INLINE void writer_body(const int kind, struct wctx *w)
+{
+	struct run *run = w->run;
+	const uint32_t len = run->size;
+	const uint64_t n = run->n, period = run->period;
+	const bool retry = run->mode == M_FLAT;
+	unsigned char *msg = w->elem + sizeof(struct elem_hdr);
+	uint64_t next, s, c0;
+	unsigned int cd = 1 + w->idx;	/* writers sample out of step */
+	long iv0;
+
+	pin_to(w->cpu);
+	w->tid = (uint32_t)mcr_gettid();
+	if (kind == R_MCR) {
+		int ret = run->mpsc ? mcr_writer_mpsc(run->set, &w->mw) :
+				      mcr_writer_spsc(run->set, 0, &w->mw);
+
+		if (ret) {
+			fprintf(stderr, "mcrbench: writer: %s\n",
+				strerror(-ret));
+			w->errors++;
+			__atomic_fetch_add(&run->writers_done, 1,
+					   __ATOMIC_RELEASE);
+			return;
+		}
+	}
+	memset(msg, 'x', len);
+	while (!__atomic_load_n(&run->go, __ATOMIC_ACQUIRE))
+		spin(run->yield);
+	iv0 = thread_nivcsw();
+	c0 = thread_cpu_ns();
+	w->t0 = next = __rdtsc();
+	for (s = 0; s < n; s++) {
+		uint64_t id = w->id_base | s, t0 = 0;
+		bool sample = --cd == 0;
+		int rc;
+
+		if (!(s & 255)) {
+			__atomic_store_n(&w->progress, s, __ATOMIC_RELAXED);
+			if (__atomic_load_n(&run->stop, __ATOMIC_RELAXED))
+				break;
+		}
+		if (period) {
+			next += period;
+			while ((int64_t)(__rdtsc() - next) < 0)
+				_mm_pause();
+		}
+		memcpy(msg, &id, 8);
+		if (len >= 24)
+			memcpy(msg + len - 8, &id, 8);
+		if (sample) {
+			cd = run->stride;
+			t0 = t_start();
+		}
+		memcpy(msg + 8, &t0, 8);
+		rc = ring_write(kind, run, w, len);
+		while (retry && rc == -ENOBUFS) {
+			w->refused++;
+			if (__atomic_load_n(&run->stop, __ATOMIC_RELAXED))
+				goto out;
+			spin(run->yield);
+			if (sample) {
+				t0 = t_start();
+				memcpy(msg + 8, &t0, 8);
+			}
+			rc = ring_write(kind, run, w, len);
+		}
+		if (sample) {
+			uint64_t d = t_end() - t0;
+
+			if (w->nlat < w->maxlat)
+				w->lat[w->nlat++] = d > UINT32_MAX ?
+						    UINT32_MAX : (uint32_t)d;
+		}
+		if (!rc)
+			w->accepted++;
+		else if (rc == -ENOBUFS)
+			w->refused++;
+		else
+			w->errors++;
+	}
+out:
+	w->t1 = __rdtsc();
+	w->cpu_ns = thread_cpu_ns() - c0;
+	w->nivcsw = thread_nivcsw() - iv0;
+	w->attempts = retry ? w->accepted + w->refused + w->errors : s;
+	__atomic_store_n(&w->progress, s, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&run->writers_done, 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * Run from the consumer's idle loop, so that nobody else wakes up on the
+ * benchmark's CPUs: stop a run that is past its deadline or, after a
+ * quarter of a second, one whose writers' pace says it would be. Writers
+ * on an oversubscribed core can convoy behind one another in a ring whose
+ * writers publish in ticket order; such a run is stopped and reported at
+ * the rate it managed.
+ */
+static void watchdog(struct run *run, uint64_t t0)
+{
+	uint64_t el = __rdtsc() - t0, done = 0, want = run->n * run->nw;
+
+	if (el > run->deadline)
+		goto stop;
+	if (el < (uint64_t)(tsc_ghz * 250e6))
+		return;
+	for (unsigned int i = 0; i < run->nw; i++)
+		done += __atomic_load_n(&run->w[i]->progress, __ATOMIC_RELAXED);
+	if ((double)el * (double)want / (double)(done + 1) <
+	    (double)run->deadline)
+		return;
+stop:
+	__atomic_store_n(&run->stop, 1, __ATOMIC_RELAXED);
+}
+
+static ALWAYS_INLINE void consumer_body(const int kind, struct cctx *c)
+{
+	struct run *run = c->run;
+	const uint32_t want = run->size;
+	const unsigned int nw = run->nw;
+	bool done = false, busy = false;
+	uint64_t c0, idle = 0;
+	long iv0;
+
+	pin_to(c->cpu);
+	while (!__atomic_load_n(&run->go, __ATOMIC_ACQUIRE))
+		spin(run->yield);
+	iv0 = thread_nivcsw();
+	c0 = thread_cpu_ns();
+	c->t0 = c->t_last = __rdtsc();
+	for (;;) {
+		const unsigned char *msg;
+		uint32_t len;
+		int r = ring_read(kind, run, c, &msg, &len);
+
+		if (r == 1) {
+			check_record(c, msg, len, want, nw);
+			busy = true;
+			continue;
+		}
+		if (r == 2) {
+			c->skipped++;
+			continue;
+		}
+		if (busy) {
+			c->t_last = __rdtsc();	/* drained up to here */
+			busy = false;
+		}
+		if (done)
+			break;
+		/* One more pass after the last writer is seen to finish. */
+		if (__atomic_load_n(&run->writers_done, __ATOMIC_ACQUIRE) ==
+		    (int)nw)
+			done = true;
+		else
+			spin(run->yield);
+		if (!(++idle & 4095) &&
+		    !__atomic_load_n(&run->stop, __ATOMIC_RELAXED))
+			watchdog(run, c->t0);
+	}
+	c->t1 = __rdtsc();
+	c->cpu_ns = thread_cpu_ns() - c0;
+	c->nivcsw = thread_nivcsw() - iv0;
+}
+
+#define THREADS(k)							\
+	static void *writer_##k(void *a)				\
+	{								\
+		writer_body(k, a);					\
+		return NULL;						\
+	}								\
+	static void *consumer_##k(void *a)				\
+	{								\
+		consumer_body(k, a);					\
+		return NULL;						\
+	}
+THREADS(R_MCR)
+THREADS(R_CK)
+THREADS(R_DPDK)
+THREADS(R_SEED)
+
+static void *(*const writer_fn[NR_KINDS])(void *) = {
+	writer_R_MCR, writer_R_CK, writer_R_DPDK, writer_R_SEED,
+};
+static void *(*const consumer_fn[NR_KINDS])(void *) = {
+	consumer_R_MCR, consumer_R_CK, consumer_R_DPDK, consumer_R_SEED,
+};
+
+/* ------------------------------------------------------------------ */
+/* Machine                                                             */
+/* ------------------------------------------------------------------ */
+
+static struct {
+	int wcpu, ccpu, ncpu_online, ncpu_allowed;
+	int cpus[256];
+	char model[128], kernel[160], clocksource[32], tsc_flags[96];
+	double load_start, load_end;
+	double timer_p50_ns, timer_min_ns, rdtsc_ns, clock_ns, getcpu_ns;
+	double tsc_step_ns;	/* the counter's granularity */
+	double tsc_ghz;
+	char date[40];
+	const char *rev;
+} mach;
+
+static double loadavg1(void)
+{
+	double l = -1;
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	if (f) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = -1;
+		fclose(f);
+	}
+	return l;
+}
+
+static uint64_t steal_ticks(void)
+{
+	unsigned long long v[8] = { 0 };
+	FILE *f = fopen("/proc/stat", "r");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+		   &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
+		v[7] = 0;
+	fclose(f);
+	return v[7];
+}
+
+static void read_line(const char *path, const char *key, char *out,
+		      size_t n)
+{
+	char buf[1024];
+	FILE *f = fopen(path, "r");
+
+	snprintf(out, n, "unknown");
+	if (!f)
+		return;
+	while (fgets(buf, sizeof(buf), f)) {
+		char *p = buf;
+
+		if (key) {
+			if (strncmp(buf, key, strlen(key)))
+				continue;
+			p = strchr(buf, ':');
+			if (!p)
+				continue;
+			p += 2;
+		}
+		p[strcspn(p, "\n")] = '\0';
+		snprintf(out, n, "%s", p);
+		break;
+	}
+	fclose(f);
+}
+
+static void machine_info(void)
+{
+	cpu_set_t set;
+	struct utsname u;
+	char flags[4096];
+	time_t now = time(NULL);
+	static const char *const want[] = {
+		"constant_tsc", "nonstop_tsc", "tsc_known_freq", "hypervisor",
+	};
+
+	sched_getaffinity(0, sizeof(set), &set);
+	for (int i = 0; i < CPU_SETSIZE && mach.ncpu_allowed < 256; i++)
+		if (CPU_ISSET(i, &set))
+			mach.cpus[mach.ncpu_allowed++] = i;
+	mach.ncpu_online = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	read_line("/proc/cpuinfo", "model name", mach.model,
+		  sizeof(mach.model));
+	read_line("/sys/devices/system/clocksource/clocksource0/current_clocksource",
+		  NULL, mach.clocksource, sizeof(mach.clocksource));
+	read_line("/proc/cpuinfo", "flags", flags, sizeof(flags));
+	mach.tsc_flags[0] = '\0';
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		char pat[40];
+
+		snprintf(pat, sizeof(pat), " %s ", want[i]);
+		strcat(flags, " ");
+		if (strstr(flags, pat)) {
+			if (mach.tsc_flags[0])
+				strcat(mach.tsc_flags, ", ");
+			strcat(mach.tsc_flags, want[i]);
+		}
+	}
+	uname(&u);
+	snprintf(mach.kernel, sizeof(mach.kernel), "%s %s", u.sysname,
+		 u.release);
+	strftime(mach.date, sizeof(mach.date), "%Y-%m-%d %H:%M UTC",
+		 gmtime(&now));
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* What the timer costs: empty sampled regions; and its neighbours. */
+static void timer_cost(unsigned int n)
+{
+	uint64_t *d = malloc(n * sizeof(*d)), t0, t1;
+	volatile uint64_t sink = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		t0 = t_start();
+		t1 = t_end();
+		d[i] = t1 - t0;
+	}
+	qsort(d, n, sizeof(*d), cmp_u64);
+	mach.timer_min_ns = cyc2ns((double)d[0]);
+	mach.timer_p50_ns = cyc2ns((double)d[n / 2]);
+
+	/* Granularity: the commonest step between distinct readings. Some
+	 * CPUs advance the TSC in steps (AMD: by the multiplier, at 100 MHz). */
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t a = __rdtsc(), b;
+
+		while ((b = __rdtsc()) == a)
+			;
+		d[i] = b - a;
+	}
+	qsort(d, n, sizeof(*d), cmp_u64);
+	mach.tsc_step_ns = cyc2ns((double)d[n / 2]);
+	free(d);
+
+	t0 = __rdtsc();
+	for (unsigned int i = 0; i < n; i++)
+		sink += __rdtsc();
+	mach.rdtsc_ns = cyc2ns((double)(__rdtsc() - t0) / n);
+	t0 = __rdtsc();
+	for (unsigned int i = 0; i < n; i++)
+		sink += mcr_now_ns();
+	mach.clock_ns = cyc2ns((double)(__rdtsc() - t0) / n);
+	t0 = __rdtsc();
+	for (unsigned int i = 0; i < n; i++)
+		sink += mcr_cpu();
+	mach.getcpu_ns = cyc2ns((double)(__rdtsc() - t0) / n);
+	(void)sink;
+}
+
+/* ------------------------------------------------------------------ */
+/* Setting a run up and tearing it down                                */
+/* ------------------------------------------------------------------ */
+
+static void *zalloc_aligned(size_t n)
+{
+	void *p = aligned_alloc(4096, (n + 4095) & ~(size_t)4095);
+
+	if (p)
+		memset(p, 0, n);	/* prefaulted, like every ring */
+	return p;
+}
+
+/* Touch every page of an mcrring ring so no write takes a fault. */
+static void prefault_ring(const struct mcr_ring *r)
+{
+	volatile unsigned char *p;
+
+	p = (volatile unsigned char *)r->desc;
+	for (size_t i = 0; i < (size_t)r->ndesc * sizeof(struct mcr_desc);
+	     i += 4096)
+		p[i] = p[i];
+	p = r->data;
+	for (size_t i = 0; i < r->data_size; i += 4096)
+		p[i] = p[i];
+}
+
+static int ring_setup(struct run *run)
+{
+	unsigned int cap = run->cap;
+
+	switch (run->kind) {
+	case R_MCR: {
+		int ret = mcr_shm_create(2, RING_NDESC, RING_DATA, &run->set);
+
+		if (ret)
+			return ret;
+		run->mring = mcr_set_ring(run->set, run->mpsc ? MCR_RING_MPSC :
+						    MCR_RING_SPSC(0));
+		prefault_ring(run->mring);
+		run->abandon_ns = run->mpsc ? MCR_ABANDON_NS_DEFAULT :
+					      (__u64)-1;
+		return 0;
+	}
+	case R_CK:
+		run->esize = (uint32_t)(sizeof(struct elem_hdr) + run->size);
+		run->ck = zalloc_aligned(sizeof(*run->ck));
+		run->ck_buf = zalloc_aligned((size_t)cap * run->esize);
+		if (!run->ck || !run->ck_buf)
+			return -ENOMEM;
+		ck_ring_init(run->ck, cap);
+		return 0;
+	case R_DPDK: {
+		ssize_t sz;
+
+		run->esize = (uint32_t)(sizeof(struct elem_hdr) + run->size);
+		sz = rte_ring_get_memsize_elem(run->esize, cap);
+		if (sz < 0)
+			return (int)sz;
+		run->rte = zalloc_aligned((size_t)sz);
+		if (!run->rte)
+			return -ENOMEM;
+		return rte_ring_init(run->rte, "mcrbench", cap,
+				     run->mpsc ? RING_F_SC_DEQ :
+						 RING_F_SP_ENQ | RING_F_SC_DEQ);
+	}
+	default:
+		run->seed = zalloc_aligned(sizeof(*run->seed));
+		if (!run->seed)
+			return -ENOMEM;
+		run->seed->slots = zalloc_aligned((size_t)cap *
+						  sizeof(struct seed_slot));
+		if (!run->seed->slots)
+			return -ENOMEM;
+		run->seed->mask = cap - 1;
+		return 0;
+	}
+}
+
+static void ring_teardown(struct run *run)
+{
+	if (run->set)
+		mcr_set_close(run->set);
+	free(run->ck);
+	free(run->ck_buf);
+	free(run->rte);
+	if (run->seed)
+		free(run->seed->slots);
+	free(run->seed);
+}
+
+/* Records the seed's reader never reached: READY slots left behind. */
+static uint64_t seed_stranded(const struct seed_ring *r)
+{
+	uint64_t n = 0;
+
+	for (uint64_t i = 0; i <= r->mask; i++)
+		n += r->slots[i].state == SEED_READY;
+	return n;
+}
+
+static bool kind_supports(int kind, const struct scenario *sc,
+			  const char **why)
+{
+	if (kind == R_SEED && sc->size > SEED_MSG_MAX) {
+		*why = "message does not fit the seed's 256-byte field";
+		return false;
+	}
+	return true;
+}
+
+static struct {
+	int wcpu, ccpu;
+	bool smoke;
+	int timeout_s;
+} cfg;
+
+static bool oversubscribed(const struct scenario *sc)
+{
+	return (int)sc->nw + 1 > mach.ncpu_allowed ||
+	       (mach.ncpu_allowed <= 2 && sc->nw > 1);
+}
+
+static int run_once(const struct scenario *sc, int kind,
+		    struct run_result *res, struct hist *lat, struct hist *e2e)
+{
+	struct run *run = aligned_alloc(64, (sizeof(struct run) + 63) & ~63ul);
+	struct cctx *c = NULL;
+	uint64_t st0, maxend = 0, minstart = UINT64_MAX, wcpu = 0;
+	struct timespec dl;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	res->lat = lat;
+	res->e2e = e2e;
+	if (!run)
+		return -ENOMEM;
+	memset(run, 0, sizeof(*run));
+	run->sc = sc;
+	run->kind = kind;
+	run->mpsc = sc->mpsc;
+	run->nw = sc->nw;
+	run->size = sc->size;
+	run->cap = capacity_for(sc->size);
+	run->mode = sc->mode;
+	run->n = cfg.smoke ? sc->n_smoke : sc->n;
+	run->stride = sc->stride;
+	run->yield = cfg.wcpu == cfg.ccpu;
+	run->deadline = (uint64_t)(tsc_ghz * 1e9 * cfg.timeout_s);
+	if (sc->mode == M_PACED)
+		run->period = (uint64_t)(tsc_ghz * 1e9 * sc->nw / sc->rate);
+	ret = ring_setup(run);
+	if (ret)
+		goto out;
+
+	c = aligned_alloc(64, (sizeof(*c) + 63) & ~63ul);
+	if (!c) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	memset(c, 0, sizeof(*c));
+	c->run = run;
+	c->cpu = cfg.ccpu;
+	c->maxseq = run->n;
+	c->maxe2e = (run->n * sc->nw) / sc->stride + sc->nw + 1;
+	c->e2e = malloc(c->maxe2e * sizeof(*c->e2e));
+	if (kind == R_MCR)
+		mcr_cursor_init(&c->cur, run->mring,
+				run->mpsc ? MCR_RING_MPSC : MCR_RING_SPSC(0));
+	run->c = c;
+	for (unsigned int i = 0; i < sc->nw; i++) {
+		struct wctx *w = aligned_alloc(64, (sizeof(*w) + 63) & ~63ul);
+
+		if (!w) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		memset(w, 0, sizeof(*w));
+		w->run = run;
+		w->idx = i;
+		/* Writers on every CPU but the consumer's, round robin. */
+		w->cpu = cfg.wcpu;
+		if (mach.ncpu_allowed > 2 && !cfg.smoke) {
+			int k = 0, j = 0;
+
+			for (; j < mach.ncpu_allowed; j++) {
+				if (mach.cpus[j] == cfg.ccpu)
+					continue;
+				if (k++ == (int)i % (mach.ncpu_allowed - 1))
+					break;
+			}
+			if (j < mach.ncpu_allowed)
+				w->cpu = mach.cpus[j];
+		}
+		w->id_base = (uint64_t)i << SEQ_BITS;
+		w->maxlat = run->n / sc->stride + 2;
+		w->lat = malloc(w->maxlat * sizeof(*w->lat));
+		c->seen[i] = calloc(run->n / 64 + 1, sizeof(uint64_t));
+		run->w[i] = w;
+		if (!w->lat || !c->seen[i] || !c->e2e) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+
+	st0 = steal_ticks();
+	if (pthread_create(&c->th, NULL, consumer_fn[kind], c)) {
+		ret = -EAGAIN;
+		goto out;
+	}
+	for (unsigned int i = 0; i < sc->nw; i++)
+		pthread_create(&run->w[i]->th, NULL, writer_fn[kind], run->w[i]);
+	usleep(2000);	/* let every thread reach the start line */
+	__atomic_store_n(&run->go, 1, __ATOMIC_RELEASE);
+
+	/* The consumer's watchdog stops a run that overstays; a last
+	 * resort here, in case the consumer itself cannot run. */
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += 4 * cfg.timeout_s;
+	for (unsigned int i = 0; i < sc->nw; i++)
+		if (pthread_timedjoin_np(run->w[i]->th, NULL, &dl) == ETIMEDOUT) {
+			__atomic_store_n(&run->stop, 1, __ATOMIC_RELAXED);
+			pthread_join(run->w[i]->th, NULL);
+		}
+	pthread_join(c->th, NULL);
+	res->timeout = __atomic_load_n(&run->stop, __ATOMIC_RELAXED);
+	res->steal_ticks = steal_ticks() - st0;
+
+	/* Tally. */
+	res->ran = true;
+	res->nivcsw = c->nivcsw;
+	for (unsigned int i = 0; i < sc->nw; i++) {
+		struct wctx *w = run->w[i];
+
+		res->attempts += w->attempts;
+		res->accepted += w->accepted;
+		res->refused += w->refused;
+		res->errors += w->errors;
+		if (w->t1 > maxend)
+			maxend = w->t1;
+		if (w->t0 < minstart)
+			minstart = w->t0;
+		wcpu += w->cpu_ns;
+		if (!oversubscribed(sc))
+			res->nivcsw += w->nivcsw;
+		for (size_t k = 0; k < w->nlat; k++)
+			hist_add(res->lat, w->lat[k]);
+	}
+	for (size_t k = 0; k < c->ne2e; k++)
+		hist_add(res->e2e, c->e2e[k]);
+	res->received = c->received;
+	res->reordered = c->reordered;
+	res->dups = c->dups;
+	res->torn = c->torn;
+	res->skipped = c->skipped;
+	{
+		uint64_t got = c->received - c->dups;
+		uint64_t owed = res->accepted;
+
+		if (kind == R_MCR)	/* counted by the ring, not silent */
+			owed -= c->cur.abandoned + c->cur.invalid +
+				c->cur.discarded;
+		res->lost = owed > got ? owed - got : 0;
+	}
+	res->acct_ok = true;
+	switch (kind) {
+	case R_MCR:
+		res->ring_drops = READ_ONCE(run->mring->prod->dropped_full);
+		res->acct_ok = res->ring_drops == res->refused &&
+			       c->cur.drained == c->received &&
+			       res->accepted == c->cur.drained +
+			       c->cur.abandoned + c->cur.invalid +
+			       c->cur.discarded;
+		res->skipped = c->cur.abandoned + c->cur.invalid +
+			       c->cur.discarded;
+		break;
+	case R_SEED:
+		res->ring_drops = run->seed->overruns;
+		res->stranded = seed_stranded(run->seed);
+		res->acct_ok = res->ring_drops == res->refused;
+		break;
+	default:
+		res->ring_drops = res->refused;
+	}
+
+	/* Rates and disturbance. */
+	{
+		double wall_w = cyc2ns((double)(maxend - minstart));
+		double wall_c = cyc2ns((double)(c->t1 - c->t0));
+		double lost_w = wall_w - (double)wcpu;
+		double lost_c = wall_c - (double)c->cpu_ns;
+
+		res->secs_write = wall_w / 1e9;
+		res->secs_total = cyc2ns((double)(c->t_last - minstart)) / 1e9;
+		res->wrate = (double)res->attempts / res->secs_write;
+		res->drate = (double)res->received / res->secs_total;
+		res->rate = sc->mode == M_FLAT_DROP ? res->wrate : res->drate;
+		if (lost_w < 0)
+			lost_w = 0;
+		if (lost_c < 0)
+			lost_c = 0;
+		res->stolen_ms = (lost_w > lost_c ? lost_w : lost_c) / 1e6;
+		res->disturbed = res->nivcsw > 0 || res->steal_ticks > 0 ||
+				 res->stolen_ms > 0.25 + 0.01 * wall_c / 1e6;
+	}
+	ret = 0;
+out:
+	for (unsigned int i = 0; i < MAXW; i++) {
+		if (run->w[i]) {
+			free(run->w[i]->lat);
+			free(run->w[i]);
+		}
+		if (c)
+			free(c->seen[i]);
+	}
+	if (c)
+		free(c->e2e);
+	free(c);
+	ring_teardown(run);
+	free(run);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Results                                                             */
+/* ------------------------------------------------------------------ */
+
+struct cell {
+	const struct scenario *sc;
+	int kind;
+	bool na;
+	const char *na_why;
+	int nr;
+	struct run_result rr[MAXROUNDS];
+	struct hist lat_all, lat_clean, e2e_all, e2e_clean;
+	/* summary */
+	int nclean;
+	bool used_all;		/* every round was disturbed */
+	double med, lo, hi;	/* rate over the rounds used */
+	double wmed, dmed;
+	uint64_t attempts, accepted, refused, received, reordered, dups,
+		 torn, lost, stranded, skipped, errors;
+	int timeouts;
+	bool acct_ok;
+	const struct hist *lat, *e2e;
+};
+
+static struct cell cells[NR_SCEN][NR_KINDS];
+
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void summarise(struct cell *ce)
+{
+	double v[MAXROUNDS], wv[MAXROUNDS], dv[MAXROUNDS];
+	int n = 0;
+
+	ce->nclean = 0;
+	for (int i = 0; i < ce->nr; i++)
+		ce->nclean += !ce->rr[i].disturbed;
+	ce->used_all = ce->nclean == 0;
+	ce->acct_ok = true;
+	for (int i = 0; i < ce->nr; i++) {
+		const struct run_result *r = &ce->rr[i];
+
+		ce->attempts += r->attempts;
+		ce->accepted += r->accepted;
+		ce->refused += r->refused;
+		ce->received += r->received;
+		ce->reordered += r->reordered;
+		ce->dups += r->dups;
+		ce->torn += r->torn;
+		ce->lost += r->lost;
+		ce->stranded += r->stranded;
+		ce->skipped += r->skipped;
+		ce->errors += r->errors;
+		ce->timeouts += r->timeout;
+		ce->acct_ok &= r->acct_ok;
+		if (!ce->used_all && r->disturbed)
+			continue;
+		v[n] = r->rate;
+		wv[n] = r->wrate;
+		dv[n] = r->drate;
+		n++;
+	}
+	if (!n) {
+		ce->med = ce->lo = ce->hi = ce->wmed = ce->dmed = NAN;
+	} else {
+		qsort(v, n, sizeof(v[0]), cmp_dbl);
+		qsort(wv, n, sizeof(wv[0]), cmp_dbl);
+		qsort(dv, n, sizeof(dv[0]), cmp_dbl);
+		ce->med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+		ce->wmed = n % 2 ? wv[n / 2] : (wv[n / 2 - 1] + wv[n / 2]) / 2;
+		ce->dmed = n % 2 ? dv[n / 2] : (dv[n / 2 - 1] + dv[n / 2]) / 2;
+		ce->lo = v[0];
+		ce->hi = v[n - 1];
+	}
+	ce->lat = ce->used_all ? &ce->lat_all : &ce->lat_clean;
+	ce->e2e = ce->used_all ? &ce->e2e_all : &ce->e2e_clean;
+}
+
+static double lat_ns(const struct hist *h, double q)
+{
+	return cyc2ns(hist_q(h, q));
+}
+
+/* Nothing lost silently, reordered, duplicated or torn; counters agree. */
+static bool cell_sound(const struct cell *ce)
+{
+	return !ce->lost && !ce->reordered && !ce->dups && !ce->torn &&
+	       !ce->errors && ce->acct_ok;
+}
+
+/* ... and nothing abandoned, no run stopped. */
+static bool cell_clean(const struct cell *ce)
+{
+	return cell_sound(ce) && !ce->skipped && !ce->timeouts;
+}
+
+/* "ok", or what the checks found. */
+static void check_text(const struct cell *ce, char *buf, size_t n)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+#define ADD(...) o += (size_t)snprintf(buf + o, o < n ? n - o : 0, __VA_ARGS__)
+	if (ce->lost)
+		ADD("%sLOST %" PRIu64, o ? ", " : "", ce->lost);
+	if (ce->stranded)
+		ADD(" (%" PRIu64 " stranded)", ce->stranded);
+	if (ce->reordered)
+		ADD("%sREORDERED %" PRIu64, o ? ", " : "", ce->reordered);
+	if (ce->dups)
+		ADD("%sDUPLICATED %" PRIu64, o ? ", " : "", ce->dups);
+	if (ce->torn)
+		ADD("%sTORN %" PRIu64, o ? ", " : "", ce->torn);
+	if (ce->skipped)
+		ADD("%sABANDONED %" PRIu64 " (counted)", o ? ", " : "",
+		    ce->skipped);
+	if (ce->errors)
+		ADD("%sERRORS %" PRIu64, o ? ", " : "", ce->errors);
+	if (!ce->acct_ok)
+		ADD("%scounters disagree", o ? ", " : "");
+	if (ce->timeouts)
+		ADD("%sSTOPPED by the watchdog %dx", o ? ", " : "",
+		    ce->timeouts);
+	if (!o)
+		ADD("ok");
+#undef ADD
+}
+
+static void fmt_rate(double r, char *buf, size_t n)
+{
+	if (isnan(r))
+		snprintf(buf, n, "-");
+	else if (r >= 1e6)
+		snprintf(buf, n, "%.2f M", r / 1e6);
+	else
+		snprintf(buf, n, "%.0f k", r / 1e3);
+}
+
+static void fmt_ns(double ns, char *buf, size_t n)
+{
+	if (isnan(ns))
+		snprintf(buf, n, "-");
+	else if (ns >= 1e6)
+		snprintf(buf, n, "%.1f ms", ns / 1e6);
+	else if (ns >= 1e4)
+		snprintf(buf, n, "%.1f µs", ns / 1e3);
+	else
+		snprintf(buf, n, "%.0f", ns);
+}
+
+static void fmt_pct(uint64_t part, uint64_t whole, char *buf, size_t n)
+{
+	double p = whole ? 100.0 * (double)part / (double)whole : 0;
+
+	if (!part)
+		snprintf(buf, n, "0");
+	else if (p < 0.01)
+		snprintf(buf, n, "%.4f %%", p);
+	else
+		snprintf(buf, n, "%.3g %%", p);
+}
+
+/* Is this scenario judged on latency (paced) or on rate? */
+static bool by_latency(const struct scenario *sc)
+{
+	return sc->mode == M_PACED;
+}
+
+/* mcrring's advantage over @peer: rate ratio, or p50 latency ratio. */
+static double ratio(const struct cell *m, const struct cell *p)
+{
+	if (m->na || p->na || !m->nr || !p->nr)
+		return NAN;
+	if (by_latency(m->sc))
+		return lat_ns(p->lat, 0.5) / lat_ns(m->lat, 0.5);
+	return m->med / p->med;
+}
+
+static double ratio_thr(const struct cell *m, const struct cell *p)
+{
+	if (m->na || p->na || !m->nr || !p->nr)
+		return NAN;
+	return m->med / p->med;
+}
+
+static double ratio_p50(const struct cell *m, const struct cell *p)
+{
+	if (m->na || p->na || !m->nr || !p->nr)
+		return NAN;
+	return lat_ns(p->lat, 0.5) / lat_ns(m->lat, 0.5);
+}
+
+static const struct scenario *scen(const char *id)
+{
+	for (size_t i = 0; i < NR_SCEN; i++)
+		if (!strcmp(scenarios[i].id, id))
+			return &scenarios[i];
+	return NULL;
+}
+
+static struct cell *cell_of(const char *id, int kind)
+{
+	const struct scenario *sc = scen(id);
+
+	return sc ? &cells[sc - scenarios][kind] : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Targets                                                             */
+/* ------------------------------------------------------------------ */
+
+struct target {
+	const char *what;
+	char goal[64];
+	char got[96];
+	int met;		/* 1, 0, or -1: not measured */
+};
+
+static struct target targets[32];
+static int ntargets;
+
+static void target(const char *what, const char *goal, double v, double lim,
+		   bool below, const char *fmt_unit)
+{
+	struct target *t = &targets[ntargets++];
+
+	t->what = what;
+	snprintf(t->goal, sizeof(t->goal), "%s", goal);
+	if (isnan(v)) {
+		snprintf(t->got, sizeof(t->got), "not measured");
+		t->met = -1;
+		return;
+	}
+	snprintf(t->got, sizeof(t->got), fmt_unit, v);
+	t->met = below ? v < lim : v >= lim;
+}
+
+static double drop_pct(const struct cell *c)
+{
+	if (!c || c->na || !c->nr || !c->attempts)
+		return NAN;
+	return 100.0 * (double)c->refused / (double)c->attempts;
+}
+
+static void eval_targets(void)
+{
+	struct cell *s = cell_of("seed-spsc", R_MCR);
+	struct cell *m = cell_of("seed-mpsc", R_MCR);
+	struct cell *p1 = cell_of("spsc-1M-128", R_MCR);
+	struct cell *p2 = cell_of("spsc-2M-128", R_MCR);
+	struct cell *f = cell_of("spsc-flat-128", R_MCR);
+	struct cell *m1 = cell_of("mpsc-flat-1w", R_MCR);
+	struct cell *m2 = cell_of("mpsc-flat-2w", R_MCR);
+	struct cell *o2 = cell_of("overrun-spsc-2M", R_MCR);
+	struct cell *om = cell_of("overrun-mpsc-2M", R_MCR);
+	char ns[] = "%.0f ns", mps[] = "%.2f M/s", x[] = "%.2fx", pc[] = "%.4f %%";
+
+	ntargets = 0;
+	target("seed floor: SPSC write p50 (seed-spsc)", "< 100 ns",
+	       lat_ns(s->lat, 0.5), 100, true, ns);
+	target("seed floor: SPSC write p99 (seed-spsc)", "< 500 ns",
+	       lat_ns(s->lat, 0.99), 500, true, ns);
+	target("seed floor: SPSC ops/s (seed-spsc)", "> 10 M/s", s->med / 1e6,
+	       10, false, mps);
+	target("seed floor: SPSC overruns (seed-spsc)", "< 0.01 %",
+	       drop_pct(s), 0.01, true, pc);
+	target("seed floor: MPSC write p50 (seed-mpsc, 4 writers)", "< 200 ns",
+	       lat_ns(m->lat, 0.5), 200, true, ns);
+	target("seed floor: MPSC write p99 (seed-mpsc)", "< 2 µs",
+	       lat_ns(m->lat, 0.99), 2000, true, ns);
+	target("seed floor: MPSC ops/s (seed-mpsc)", "> 5 M/s", m->med / 1e6, 5,
+	       false, mps);
+	target("seed floor: MPSC overruns (seed-mpsc)", "< 0.1 %", drop_pct(m),
+	       0.1, true, pc);
+	target("overruns at 2 M/s offered, SPSC (overrun-spsc-2M)", "< 0.01 %",
+	       drop_pct(o2), 0.01, true, pc);
+	target("overruns at 2 M/s offered, MPSC 2w (overrun-mpsc-2M)", "< 0.1 %",
+	       drop_pct(om), 0.1, true, pc);
+	target("goal: SPSC paced 1 M/s 128 B write p50", "<= 30 ns",
+	       lat_ns(p1->lat, 0.5), 30.5, true, ns);
+	target("goal: SPSC paced 1 M/s 128 B write p99", "<= 250 ns",
+	       lat_ns(p1->lat, 0.99), 250.5, true, ns);
+	target("goal: SPSC paced 2 M/s 128 B write p50", "<= 30 ns",
+	       lat_ns(p2->lat, 0.5), 30.5, true, ns);
+	target("goal: SPSC paced 2 M/s 128 B write p99", "<= 250 ns",
+	       lat_ns(p2->lat, 0.99), 250.5, true, ns);
+	target("goal: SPSC flat out 128 B", ">= 30 M/s", f->med / 1e6, 30,
+	       false, mps);
+	target("goal: SPSC flat out vs Concurrency Kit", ">= 4x",
+	       ratio_thr(f, cell_of("spsc-flat-128", R_CK)), 4, false, x);
+	target("goal: SPSC flat out vs DPDK", ">= 4x",
+	       ratio_thr(f, cell_of("spsc-flat-128", R_DPDK)), 4, false, x);
+	target("goal: SPSC flat out vs seed design", ">= 1.5x",
+	       ratio_thr(f, cell_of("spsc-flat-128", R_SEED)), 1.5, false, x);
+	target("goal: MPSC 1 writer flat out", ">= 15 M/s", m1->med / 1e6, 15,
+	       false, mps);
+	target("goal: MPSC 2 writers aggregate", ">= 12 M/s", m2->med / 1e6, 12,
+	       false, mps);
+	target("goal: MPSC 2 writers write p99", "<= 2 µs",
+	       lat_ns(m2->lat, 0.99), 2000.5, true, ns);
+	target("goal: MPSC 2 writers reordered records", "0",
+	       m2->nr ? (double)m2->reordered : NAN, 0.5, true, "%.0f");
+}
+
+/* ------------------------------------------------------------------ */
+/* Memory density                                                      */
+/* ------------------------------------------------------------------ */
+
+struct density {
+	const char *layout;
+	double bytes_per_rec;
+	double per_mib;
+	char how[120];
+};
+static struct density dens[6];
+static int ndens;
+
+static void measure_density(void)
+{
+	struct mcr_set *set;
+	struct mcr_writer w;
+	char msg[100];
+	uint64_t n = 0;
+	double ring_b = (double)mcr_ring_size(RING_NDESC, RING_DATA);
+	struct seed_ring *sr;
+	uint64_t sn = 0;
+
+	memset(msg, 'x', sizeof(msg));
+	ndens = 0;
+	if (!mcr_shm_create(2, RING_NDESC, RING_DATA, &set)) {
+		if (!mcr_writer_spsc(set, 0, &w))
+			while (!mcr_log(&w, BENCH_PRI, msg, sizeof(msg)))
+				n++;
+		mcr_set_close(set);
+	}
+	dens[ndens++] = (struct density){
+		"mcrring, per record (32 B descriptor + text padded to 8 B)",
+		32 + MCR_ALIGN_UP(100), MIB_PER(32 + MCR_ALIGN_UP(100)),
+		"geometry-independent: descriptor + text",
+	};
+	dens[ndens] = (struct density){
+		"mcrring, default ring (16384 descriptors, 2 MiB text), filled",
+		ring_b / (double)n, (double)n / (ring_b / 1048576.0), "",
+	};
+	snprintf(dens[ndens++].how, sizeof(dens[0].how),
+		 "measured: %" PRIu64 " records fit in %.2f MiB "
+		 "(descriptor-bound)", n, ring_b / 1048576.0);
+
+	sr = zalloc_aligned(sizeof(*sr));
+	sr->mask = RING_NDESC - 1;
+	sr->slots = zalloc_aligned(RING_NDESC * sizeof(struct seed_slot));
+	while (!seed_write(sr, false, (const unsigned char *)msg, sizeof(msg)))
+		sn++;
+	dens[ndens] = (struct density){
+		"seed design (fixed 512-byte slots)", 512,
+		(double)sn / (RING_NDESC * 512.0 / 1048576.0), "",
+	};
+	snprintf(dens[ndens++].how, sizeof(dens[0].how),
+		 "measured: %" PRIu64 " records fit in %.0f MiB", sn,
+		 RING_NDESC * 512.0 / 1048576.0);
+	free(sr->slots);
+	free(sr);
+	dens[ndens++] = (struct density){
+		"ck / dpdk by value, element sized for 4 KiB messages",
+		sizeof(struct elem4096), MIB_PER(sizeof(struct elem4096)),
+		"fixed elements must fit the largest message",
+	};
+	dens[ndens++] = (struct density){
+		"ck / dpdk by value, element sized for 128 B messages",
+		sizeof(struct elem128), MIB_PER(sizeof(struct elem128)),
+		"holds nothing longer than 128 B",
+	};
+}
+
+/* ------------------------------------------------------------------ */
+/* Output: markdown, JSON, gnuplot data                                */
+/* ------------------------------------------------------------------ */
+
+static int rounds = 5;
+
+static void scen_title(const struct scenario *sc, char *buf, size_t n)
+{
+	if (oversubscribed(sc) && sc->nw > 1)
+		snprintf(buf, n, "%s (oversubscribed: %u writers share %s)",
+			 sc->title, sc->nw,
+			 mach.ncpu_allowed <= 2 ? "one core" : "the cores");
+	else
+		snprintf(buf, n, "%s", sc->title);
+}
+
+static void rounds_text(const struct cell *ce, char *buf, size_t n)
+{
+	int dist = ce->nr - ce->nclean;
+
+	if (!dist)
+		snprintf(buf, n, "%d", ce->nr);
+	else if (ce->used_all)
+		snprintf(buf, n, "%d (all disturbed)", ce->nr);
+	else
+		snprintf(buf, n, "%d (%d disturbed, left out)", ce->nr, dist);
+}
+
+static void drops_text(const struct cell *ce, char *buf, size_t n)
+{
+	if (ce->sc->mode == M_FLAT) {
+		char p[32];
+
+		fmt_pct(ce->refused, ce->attempts, p, sizeof(p));
+		snprintf(buf, n, "0 (retried %s)", p);
+	} else {
+		fmt_pct(ce->refused, ce->attempts, buf, n);
+	}
+}
+
+static void write_markdown(FILE *f)
+{
+	char a[64], b[64], c[64], d[64], e[64], g[64], h[64], t[160];
+
+	fprintf(f, "## mcrbench results\n\n");
+	if (cfg.smoke)
+		fprintf(f, "**Smoke run**: a few thousand records per run, one "
+			"round. It proves that every scenario and ring runs and "
+			"that the checks work; its numbers mean nothing.\n\n");
+	fprintf(f, "- **Machine**: %s, %d CPUs online; writers pinned to CPU %d, "
+		"consumer to CPU %d; %s; TSC %.3f GHz (%s), clocksource %s.\n",
+		mach.model, mach.ncpu_online, cfg.wcpu, cfg.ccpu, mach.kernel,
+		tsc_ghz, mach.tsc_flags, mach.clocksource);
+	fprintf(f, "- **When**: %s, mcrring %s; 1-minute load average %.2f "
+		"at start, %.2f at end.\n", mach.date,
+		mach.rev ? mach.rev : "(rev unknown)", mach.load_start,
+		mach.load_end);
+	fprintf(f, "- **Timer**: a sampled write is bracketed by "
+		"`lfence; rdtsc` ... `rdtscp; lfence`; the bracket alone costs "
+		"%.1f ns (median; min %.1f ns) and is included in every write "
+		"latency below. The TSC moves in steps of %.1f ns here, so "
+		"latencies are quantised to that. For scale: `rdtsc` %.1f ns, "
+		"`clock_gettime(CLOCK_MONOTONIC)` %.1f ns, `sched_getcpu` "
+		"%.1f ns (back-to-back loops).\n", mach.timer_p50_ns,
+		mach.timer_min_ns, mach.tsc_step_ns, mach.rdtsc_ns,
+		mach.clock_ns, mach.getcpu_ns);
+	fprintf(f, "- **Method**: %d rounds, scenarios and rings interleaved. "
+		"Every ring holds as many records as mcrring's default ring "
+		"(16384 descriptors, 2 MiB text) holds at that size: 16384 up "
+		"to 128 B, 2048 at 1 KiB, 512 at 4 KiB. Same payload by value, "
+		"same placement; the consumer drains concurrently and checks "
+		"every record for loss, duplicates, order and torn text. Rates "
+		"are the median [min-max] of undisturbed rounds; latencies pool "
+		"the sampled writes (1 in 15 flat out, 1 in 3 paced) of those "
+		"rounds. A round is *disturbed* when one of its threads was "
+		"preempted, lost CPU time against the wall clock, or the "
+		"hypervisor reported steal.\n", rounds);
+	fprintf(f, "- **Rates**: *flat* = records consumed per second, writers "
+		"retry a full ring; *flat-drop* = write calls per second (the "
+		"seed's ops/s), a full ring drops; *paced* = offered on a fixed "
+		"schedule, a full ring drops. *e2e* = write call to consumer "
+		"seeing the record.\n\n");
+
+	fprintf(f, "### Targets\n\n| target | goal | mcrring | met |\n"
+		"| --- | --- | --- | --- |\n");
+	for (int i = 0; i < ntargets; i++)
+		fprintf(f, "| %s | %s | %s | %s |\n", targets[i].what,
+			targets[i].goal, targets[i].got,
+			targets[i].met < 0 ? "-" : targets[i].met ? "yes" :
+			"**no**");
+
+	fprintf(f, "\n### mcrring against its peers\n\n"
+		"Ratios are mcrring's advantage: rate ratio for flat "
+		"scenarios, peer p50 / mcrring p50 for paced ones (> 1: "
+		"mcrring is better).\n\n"
+		"| scenario | mcrring rate | write p50 ns | p99 ns | vs ck | "
+		"vs dpdk | vs seed | mcrring checks |\n"
+		"| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+	for (size_t i = 0; i < NR_SCEN; i++) {
+		struct cell *m = &cells[i][R_MCR];
+
+		if (!m->nr)
+			continue;
+		fmt_rate(m->med, a, sizeof(a));
+		fmt_ns(lat_ns(m->lat, 0.5), b, sizeof(b));
+		fmt_ns(lat_ns(m->lat, 0.99), c, sizeof(c));
+		check_text(m, t, sizeof(t));
+		fprintf(f, "| %s | %s/s | %s | %s |", scenarios[i].id, a, b, c);
+		for (int k = R_CK; k < NR_KINDS; k++) {
+			double r = ratio(m, &cells[i][k]);
+
+			if (isnan(r))
+				fprintf(f, " n/a |");
+			else
+				fprintf(f, " %.2fx%s |", r,
+					by_latency(&scenarios[i]) ? " p50" : "");
+		}
+		fprintf(f, " %s |\n", t);
+	}
+
+	fprintf(f, "\n### All rings\n\n"
+		"| scenario | ring | rate [min-max] | write p50 | p90 | p99 | "
+		"p99.9 | max | e2e p50 | e2e p99 | drops | checks | rounds |\n"
+		"| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | "
+		"--- | --- | --- |\n");
+	for (size_t i = 0; i < NR_SCEN; i++) {
+		char title[200];
+
+		if (!cells[i][R_MCR].nr && !cells[i][R_CK].nr)
+			continue;
+		scen_title(&scenarios[i], title, sizeof(title));
+		fprintf(f, "| **%s** — %s | | | | | | | | | | | | |\n",
+			scenarios[i].id, title);
+		for (int k = 0; k < NR_KINDS; k++) {
+			struct cell *ce = &cells[i][k];
+			char lo[32], hi[32], dr[48], rn[48];
+
+			if (ce->na) {
+				fprintf(f, "| | %s | n/a: %s | | | | | | | | | "
+					"| |\n", kind_name[k], ce->na_why);
+				continue;
+			}
+			if (!ce->nr)
+				continue;
+			fmt_rate(ce->med, a, sizeof(a));
+			fmt_rate(ce->lo, lo, sizeof(lo));
+			fmt_rate(ce->hi, hi, sizeof(hi));
+			fmt_ns(lat_ns(ce->lat, 0.5), b, sizeof(b));
+			fmt_ns(lat_ns(ce->lat, 0.9), c, sizeof(c));
+			fmt_ns(lat_ns(ce->lat, 0.99), d, sizeof(d));
+			fmt_ns(lat_ns(ce->lat, 0.999), e, sizeof(e));
+			fmt_ns(lat_ns(ce->lat, 1), g, sizeof(g));
+			fmt_ns(lat_ns(ce->e2e, 0.5), h, sizeof(h));
+			fmt_ns(lat_ns(ce->e2e, 0.99), t, sizeof(t));
+			drops_text(ce, dr, sizeof(dr));
+			rounds_text(ce, rn, sizeof(rn));
+			fprintf(f, "| | %s | %s/s [%s-%s] | %s | %s | %s | %s | "
+				"%s | %s | %s | %s |", kind_name[k], a, lo, hi,
+				b, c, d, e, g, h, t, dr);
+			check_text(ce, t, sizeof(t));
+			fprintf(f, " %s | %s |\n", t, rn);
+		}
+	}
+
+	fprintf(f, "\n### Memory density, 100-byte messages\n\n"
+		"| layout | bytes per record | records per MiB | how |\n"
+		"| --- | --- | --- | --- |\n");
+	for (int i = 0; i < ndens; i++)
+		fprintf(f, "| %s | %.0f | %.0f | %s |\n", dens[i].layout,
+			dens[i].bytes_per_rec, dens[i].per_mib, dens[i].how);
+
+	fprintf(f, "\n### Peers\n\n");
+	for (int k = R_CK; k < NR_KINDS; k++) {
+		uint64_t lost = 0, reo = 0, dup = 0, torn = 0, str = 0;
+		int bad = 0;
+
+		for (size_t i = 0; i < NR_SCEN; i++) {
+			struct cell *ce = &cells[i][k];
+
+			lost += ce->lost;
+			reo += ce->reordered;
+			dup += ce->dups;
+			torn += ce->torn;
+			str += ce->stranded;
+			bad += ce->nr && !cell_clean(ce);
+		}
+		fprintf(f, "- **%s**: ", kind_title[k]);
+		if (!bad)
+			fprintf(f, "no loss, duplicate, reordering or torn "
+				"record in any run.\n");
+		else
+			fprintf(f, "%d scenarios failed the checks: %" PRIu64
+				" records lost (%" PRIu64 " of them stranded "
+				"behind a hole), %" PRIu64 " reordered, %" PRIu64
+				" duplicated, %" PRIu64 " torn. See the checks "
+				"column.\n", bad, lost, str, reo, dup, torn);
+	}
+	fprintf(f, "\nck: `CK_RING_PROTOTYPE` typed ring, `ck_ring_enqueue_spsc/mpsc_<type>`, "
+		"`ck_ring_dequeue_spsc_<type>`. dpdk: `rte_ring_init` on plain "
+		"memory (no EAL), `rte_ring_sp/mp_enqueue_elem`, "
+		"`rte_ring_sc_dequeue_elem`. Both copy a fixed element (16-byte "
+		"header with timestamp, thread, length, priority + the "
+		"message); each peer write takes its timestamp with "
+		"`clock_gettime` as mcrring's does. seed: rebuilt from the "
+		"proof of concept's description (512-byte slots, "
+		"EMPTY/WRITING/READY, fetch_add + CAS for MPSC, an overrun "
+		"drops the record and its sequence).\n");
+}
+
+static void json_num(FILE *f, const char *key, double v, bool comma)
+{
+	if (isnan(v) || isinf(v))
+		fprintf(f, "\"%s\": null%s", key, comma ? ", " : "");
+	else
+		fprintf(f, "\"%s\": %.6g%s", key, v, comma ? ", " : "");
+}
+
+static void json_hist(FILE *f, const char *key, const struct hist *h)
+{
+	static const double qs[] = { 0.5, 0.9, 0.99, 0.999, 1 };
+	static const char *const qn[] = { "p50", "p90", "p99", "p99_9", "max" };
+
+	fprintf(f, "\"%s\": {\"samples\": %" PRIu64 ", ", key, h->n);
+	for (int i = 0; i < 5; i++)
+		json_num(f, qn[i], lat_ns(h, qs[i]), i < 4);
+	fprintf(f, "}");
+}
+
+static void write_json(FILE *f)
+{
+	fprintf(f, "{\n  \"machine\": {\"cpu\": \"%s\", \"cpus_online\": %d, "
+		"\"writer_cpu\": %d, \"consumer_cpu\": %d, \"kernel\": \"%s\", "
+		"\"clocksource\": \"%s\", \"tsc_flags\": \"%s\", ",
+		mach.model, mach.ncpu_online, cfg.wcpu, cfg.ccpu, mach.kernel,
+		mach.clocksource, mach.tsc_flags);
+	json_num(f, "tsc_ghz", tsc_ghz, true);
+	json_num(f, "load_start", mach.load_start, true);
+	json_num(f, "load_end", mach.load_end, false);
+	fprintf(f, "},\n  \"date\": \"%s\", \"rev\": \"%s\", \"rounds\": %d, "
+		"\"smoke\": %s,\n  \"timer_ns\": {", mach.date,
+		mach.rev ? mach.rev : "", rounds, cfg.smoke ? "true" : "false");
+	json_num(f, "sample_bracket_p50", mach.timer_p50_ns, true);
+	json_num(f, "sample_bracket_min", mach.timer_min_ns, true);
+	json_num(f, "rdtsc", mach.rdtsc_ns, true);
+	json_num(f, "clock_gettime", mach.clock_ns, true);
+	json_num(f, "sched_getcpu", mach.getcpu_ns, true);
+	json_num(f, "tsc_step", mach.tsc_step_ns, false);
+	fprintf(f, "},\n  \"targets\": [\n");
+	for (int i = 0; i < ntargets; i++)
+		fprintf(f, "    {\"target\": \"%s\", \"goal\": \"%s\", "
+			"\"measured\": \"%s\", \"met\": %s}%s\n",
+			targets[i].what, targets[i].goal, targets[i].got,
+			targets[i].met < 0 ? "null" : targets[i].met ? "true" :
+			"false", i + 1 < ntargets ? "," : "");
+	fprintf(f, "  ],\n  \"density_100B\": [\n");
+	for (int i = 0; i < ndens; i++) {
+		fprintf(f, "    {\"layout\": \"%s\", ", dens[i].layout);
+		json_num(f, "bytes_per_record", dens[i].bytes_per_rec, true);
+		json_num(f, "records_per_mib", dens[i].per_mib, false);
+		fprintf(f, "}%s\n", i + 1 < ndens ? "," : "");
+	}
+	fprintf(f, "  ],\n  \"results\": [\n");
+	bool first = true;
+
+	for (size_t i = 0; i < NR_SCEN; i++) {
+		const struct scenario *sc = &scenarios[i];
+
+		for (int k = 0; k < NR_KINDS; k++) {
+			struct cell *ce = &cells[i][k];
+
+			if (!ce->nr && !ce->na)
+				continue;
+			fprintf(f, "%s    {\"scenario\": \"%s\", \"ring\": \"%s\", "
+				"\"mode\": \"%s\", \"mpsc\": %s, \"writers\": %u, "
+				"\"oversubscribed\": %s, \"size\": %u, "
+				"\"capacity\": %u, ", first ? "" : ",\n", sc->id,
+				kind_name[k], mode_name[sc->mode],
+				sc->mpsc ? "true" : "false", sc->nw,
+				oversubscribed(sc) ? "true" : "false", sc->size,
+				capacity_for(sc->size));
+			first = false;
+			json_num(f, "offered_per_s", sc->mode == M_PACED ?
+				 sc->rate : NAN, true);
+			if (ce->na) {
+				fprintf(f, "\"na\": \"%s\"}", ce->na_why);
+				continue;
+			}
+			json_num(f, "rate_median", ce->med, true);
+			json_num(f, "rate_min", ce->lo, true);
+			json_num(f, "rate_max", ce->hi, true);
+			json_num(f, "write_calls_per_s", ce->wmed, true);
+			json_num(f, "consumed_per_s", ce->dmed, true);
+			json_hist(f, "write_ns", ce->lat);
+			fprintf(f, ", ");
+			json_hist(f, "e2e_ns", ce->e2e);
+			fprintf(f, ", \"attempts\": %" PRIu64 ", \"accepted\": %"
+				PRIu64 ", \"refused\": %" PRIu64 ", ",
+				ce->attempts, ce->accepted, ce->refused);
+			json_num(f, "drop_pct", sc->mode == M_FLAT ? 0 :
+				 drop_pct(ce), true);
+			fprintf(f, "\"checks\": {\"received\": %" PRIu64
+				", \"lost\": %" PRIu64 ", \"stranded\": %" PRIu64
+				", \"reordered\": %" PRIu64 ", \"duplicated\": %"
+				PRIu64 ", \"torn\": %" PRIu64 ", \"skipped\": %"
+				PRIu64 ", \"errors\": %" PRIu64
+				", \"counters_agree\": %s, \"timeouts\": %d, "
+				"\"clean\": %s}, ", ce->received, ce->lost,
+				ce->stranded, ce->reordered, ce->dups, ce->torn,
+				ce->skipped, ce->errors,
+				ce->acct_ok ? "true" : "false", ce->timeouts,
+				cell_clean(ce) ? "true" : "false");
+			if (k == R_MCR) {
+				fprintf(f, "\"vs\": {");
+				for (int p = R_CK; p < NR_KINDS; p++) {
+					fprintf(f, "\"%s\": {", kind_name[p]);
+					json_num(f, "rate_ratio",
+						 ratio_thr(ce, &cells[i][p]), true);
+					json_num(f, "p50_ratio",
+						 ratio_p50(ce, &cells[i][p]), false);
+					fprintf(f, "}%s", p + 1 < NR_KINDS ? ", " : "");
+				}
+				fprintf(f, "}, ");
+			}
+			fprintf(f, "\"rounds\": [");
+			for (int r = 0; r < ce->nr; r++) {
+				const struct run_result *rr = &ce->rr[r];
+
+				fprintf(f, "%s{", r ? ", " : "");
+				json_num(f, "rate", rr->rate, true);
+				json_num(f, "stolen_ms", rr->stolen_ms, true);
+				fprintf(f, "\"preempted\": %ld, \"steal_ticks\": %"
+					PRIu64 ", \"disturbed\": %s, "
+					"\"timeout\": %s}", rr->nivcsw,
+					rr->steal_ticks,
+					rr->disturbed ? "true" : "false",
+					rr->timeout ? "true" : "false");
+			}
+			fprintf(f, "]}");
+		}
+	}
+	fprintf(f, "\n  ]\n}\n");
+}
+
+/* Data for tools/mcrbench.gp. */
+static int write_plot_data(const char *dir)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/throughput.dat", dir);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "# scenario, then per ring (mcrring ck dpdk seed): "
+		"median min max, M records/s\n");
+	for (size_t i = 0; i < NR_SCEN; i++) {
+		if (!scenarios[i].plot_thr || !cells[i][R_MCR].nr)
+			continue;
+		fprintf(f, "\"%s\"", scenarios[i].id);
+		for (int k = 0; k < NR_KINDS; k++) {
+			struct cell *ce = &cells[i][k];
+
+			if (ce->na || !ce->nr)
+				fprintf(f, " NaN NaN NaN");
+			else
+				fprintf(f, " %.3f %.3f %.3f", ce->med / 1e6,
+					ce->lo / 1e6, ce->hi / 1e6);
+		}
+		fprintf(f, "\n");
+	}
+	fclose(f);
+
+	for (size_t i = 0; i < NR_SCEN; i++) {
+		if (!scenarios[i].plot_lat)
+			continue;
+		snprintf(path, sizeof(path), "%s/latency-%s.dat", dir,
+			 scenarios[i].id);
+		f = fopen(path, "w");
+		if (!f)
+			return -errno;
+		fprintf(f, "# %s: per ring (index 0..3 = mcrring ck dpdk "
+			"seed): write latency ns, fraction of writes at least "
+			"that slow\n", scenarios[i].title);
+		for (int k = 0; k < NR_KINDS; k++) {
+			const struct hist *h = cells[i][k].lat;
+			uint64_t cum = 0, w;
+
+			fprintf(f, "# %s\n", kind_name[k]);
+			if (!h || !h->n)
+				fprintf(f, "NaN NaN\n");
+			for (unsigned int b = 0; h && b < H_BUCKETS; b++) {
+				if (!h->b[b])
+					continue;
+				fprintf(f, "%.1f %.6g\n",
+					cyc2ns((double)hist_lo(b, &w)),
+					(double)(h->n - cum) / (double)h->n);
+				cum += h->b[b];
+			}
+			fprintf(f, "\n\n");
+		}
+		fclose(f);
+	}
+	return 0;
+}
+
+static int write_outputs(const char *dir, bool print)
+{
+	char path[4096];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/results.md", dir);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	write_markdown(f);
+	fclose(f);
+	if (print)
+		write_markdown(stdout);
+	snprintf(path, sizeof(path), "%s/results.json", dir);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	write_json(f);
+	fclose(f);
+	ret = write_plot_data(dir);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Smoke: prove every scenario and peer runs, and that the checks bite */
+/* ------------------------------------------------------------------ */
+
+static void feed(struct cctx *c, unsigned int wi, uint64_t s, uint32_t len,
+		 bool tear)
+{
+	unsigned char msg[64];
+	uint64_t id = (uint64_t)wi << SEQ_BITS | s, zero = 0;
+
+	memset(msg, 'x', sizeof(msg));
+	memcpy(msg, &id, 8);
+	memcpy(msg + 8, &zero, 8);
+	memcpy(msg + 32 - 8, &id, 8);
+	if (tear)
+		msg[30] ^= 0xff;
+	check_record(c, msg, len, 32, 2);
+}
+
+static struct cctx *checker(void)
+{
+	struct cctx *c = calloc(1, sizeof(*c));
+
+	c->maxseq = 64;
+	c->seen[0] = calloc(1, 8);
+	c->seen[1] = calloc(1, 8);
+	return c;
+}
+
+static void checker_free(struct cctx *c)
+{
+	free(c->seen[0]);
+	free(c->seen[1]);
+	free(c);
+}
+
+/* The validator against streams with known faults. */
+static bool selftest_checks(char *why, size_t n)
+{
+	struct cctx *c;
+	bool ok = true;
+
+#define EXPECT(cond, what) do { if (!(cond)) { ok = false; \
+	snprintf(why, n, "check did not catch %s", what); } } while (0)
+	c = checker();		/* clean, interleaved writers */
+	for (uint64_t s = 0; s < 8; s++) {
+		feed(c, 0, s, 32, false);
+		feed(c, 1, s, 32, false);
+	}
+	EXPECT(c->received == 16 && !c->reordered && !c->dups && !c->torn,
+	       "a clean stream (false alarm)");
+	checker_free(c);
+
+	c = checker();		/* one record accepted, never delivered */
+	for (uint64_t s = 0; s < 8; s++)
+		if (s != 5)
+			feed(c, 0, s, 32, false);
+	EXPECT(8 - (c->received - c->dups) == 1, "a lost record");
+	checker_free(c);
+
+	c = checker();		/* 0 2 1 3 */
+	feed(c, 1, 0, 32, false);
+	feed(c, 1, 2, 32, false);
+	feed(c, 1, 1, 32, false);
+	feed(c, 1, 3, 32, false);
+	EXPECT(c->reordered == 1, "a reordered record");
+	checker_free(c);
+
+	c = checker();		/* 0 1 1 2 */
+	feed(c, 0, 0, 32, false);
+	feed(c, 0, 1, 32, false);
+	feed(c, 0, 1, 32, false);
+	feed(c, 0, 2, 32, false);
+	EXPECT(c->dups == 1 && !c->reordered, "a duplicated record");
+	checker_free(c);
+
+	c = checker();		/* torn tail, short record */
+	feed(c, 0, 0, 32, true);
+	feed(c, 0, 1, 24, false);
+	EXPECT(c->torn == 2, "a torn record");
+	checker_free(c);
+#undef EXPECT
+	return ok;
+}
+
+/*
+ * The seed's MPSC design, driven by hand: fill a 4-slot ring, overrun
+ * once (the record and its sequence are dropped), drain, write four more.
+ * The reader waits on the dropped sequence's slot until the fourth new
+ * record laps into it, and delivers that one first.
+ */
+static bool selftest_seed_lap(char *why, size_t n)
+{
+	struct seed_ring *r = zalloc_aligned(sizeof(*r));
+	struct cctx *c = checker();
+	unsigned char msg[32], out[ELEM_MAX];
+	uint64_t accepted = 0;
+	bool ok;
+
+	r->slots = zalloc_aligned(4 * sizeof(struct seed_slot));
+	r->mask = 3;
+	memset(msg, 'x', sizeof(msg));
+	for (uint64_t s = 0; s < 9; s++) {
+		uint64_t id = s, zero = 0;
+
+		memcpy(msg, &id, 8);
+		memcpy(msg + 8, &zero, 8);
+		memcpy(msg + 24, &id, 8);
+		accepted += !seed_write(r, true, msg, 32);
+		if (s == 4)
+			while (seed_read(r, out))
+				check_record(c, out + sizeof(struct elem_hdr),
+					     ((struct elem_hdr *)out)->len, 32, 2);
+	}
+	while (seed_read(r, out))
+		check_record(c, out + sizeof(struct elem_hdr),
+			     ((struct elem_hdr *)out)->len, 32, 2);
+	ok = accepted == 8 && c->received == 8 && c->reordered == 3 &&
+	     r->overruns == 1;
+	if (!ok)
+		snprintf(why, n, "seed lapping: accepted %" PRIu64 ", received %"
+			 PRIu64 ", reordered %" PRIu64 " (want 8, 8, 3)",
+			 accepted, c->received, c->reordered);
+	checker_free(c);
+	free(r->slots);
+	free(r);
+	return ok;
+}
+
+/* mcrring's own counters against the bench's: a full ring refuses. */
+static bool selftest_mcr_full(char *why, size_t n)
+{
+	struct mcr_set *set;
+	struct mcr_writer w;
+	struct mcr_cursor cur;
+	struct mcr_record rec;
+	const struct mcr_ring *r;
+	char msg[128], text[MCR_TEXT_MAX];
+	uint64_t acc = 0, ref = 0, got = 0, inorder = 1;
+	bool ok;
+
+	if (mcr_shm_create(2, 8, 2 * MCR_TEXT_MAX, &set) ||
+	    mcr_writer_spsc(set, 0, &w)) {
+		snprintf(why, n, "mcr_shm_create failed");
+		return false;
+	}
+	r = mcr_set_ring(set, MCR_RING_SPSC(0));
+	mcr_cursor_init(&cur, r, MCR_RING_SPSC(0));
+	for (uint64_t s = 0; s < 20; s++) {
+		memcpy(msg, &s, 8);
+		if (mcr_log(&w, BENCH_PRI, msg, sizeof(msg)))
+			ref++;
+		else
+			acc++;
+	}
+	while (mcr_consume(r, &cur, &rec, text, 1, (__u64)-1, 1) ==
+	       MCR_RECORD) {
+		uint64_t s;
+
+		memcpy(&s, text, 8);
+		inorder &= s == got++;
+	}
+	ok = acc == 8 && ref == 12 && got == 8 && inorder &&
+	     READ_ONCE(r->prod->dropped_full) == 12;
+	if (!ok)
+		snprintf(why, n, "mcrring full ring: accepted %" PRIu64
+			 " refused %" PRIu64 " consumed %" PRIu64, acc, ref, got);
+	mcr_set_close(set);
+	return ok;
+}
+
+/* ------------------------------------------------------------------ */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: mcrbench [--smoke] [--rounds N] [--out DIR] [--only ID]\n"
+		"                [--writer-cpu N] [--consumer-cpu N] [--rev TEXT]\n"
+		"                [--quiet] [--list]\n"
+		"  full run: writes DIR/results.md, results.json and the plots'\n"
+		"  data (DIR defaults to build/bench) and prints the table.\n"
+		"  --smoke: tiny run of every scenario and ring plus self-tests\n"
+		"  of the checks; prints one TAP line, asserts no timing.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "smoke", no_argument, NULL, 's' },
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "only", required_argument, NULL, 'O' },
+		{ "writer-cpu", required_argument, NULL, 'w' },
+		{ "consumer-cpu", required_argument, NULL, 'c' },
+		{ "rev", required_argument, NULL, 'R' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "list", no_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *out = NULL, *only = NULL;
+	bool quiet = false, rounds_set = false;
+	int opt, ncells = 0, nna = 0;
+	char why[256] = "";
+
+	cfg.wcpu = cfg.ccpu = -1;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			cfg.smoke = true;
+			break;
+		case 'r':
+			rounds = atoi(optarg);
+			rounds_set = true;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'O':
+			only = optarg;
+			break;
+		case 'w':
+			cfg.wcpu = atoi(optarg);
+			break;
+		case 'c':
+			cfg.ccpu = atoi(optarg);
+			break;
+		case 'R':
+			mach.rev = optarg;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'l':
+			for (size_t i = 0; i < NR_SCEN; i++)
+				printf("%-18s %s\n", scenarios[i].id,
+				       scenarios[i].title);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc || rounds < 1 || rounds > MAXROUNDS) {
+		usage(stderr);
+		return 2;
+	}
+	if (cfg.smoke && !rounds_set)
+		rounds = 1;
+	if (!out)
+		out = cfg.smoke ? "build/bench-smoke" : "build/bench";
+	mkdir(out, 0755);
+	cfg.timeout_s = cfg.smoke ? SMOKE_TIMEOUT_S : RUN_TIMEOUT_S;
+
+	machine_info();
+	if (cfg.wcpu < 0)
+		cfg.wcpu = mach.cpus[0];
+	if (cfg.ccpu < 0)
+		cfg.ccpu = mach.ncpu_allowed > 1 ? mach.cpus[1] : mach.cpus[0];
+	mach.load_start = loadavg1();
+	calibrate_tsc(cfg.smoke ? 30 : 300);
+	timer_cost(cfg.smoke ? 20000 : 200000);
+	measure_density();
+	if (!quiet)
+		fprintf(stderr, "mcrbench: TSC %.3f GHz, timer bracket %.1f ns, "
+			"clock_gettime %.1f ns; writers on CPU %d, consumer on "
+			"CPU %d; load %.2f\n", tsc_ghz, mach.timer_p50_ns,
+			mach.clock_ns, cfg.wcpu, cfg.ccpu, mach.load_start);
+
+	for (int r = 0; r < rounds; r++) {
+		for (size_t i = 0; i < NR_SCEN; i++) {
+			const struct scenario *sc = &scenarios[i];
+
+			if (only && !strstr(sc->id, only))
+				continue;
+			for (int j = 0; j < NR_KINDS; j++) {
+				int k = (j + r) % NR_KINDS;
+				struct cell *ce = &cells[i][k];
+				struct run_result *res;
+				struct hist *hl, *he;
+				char rt[32], p50[32], p99[32], ck[160];
+				int ret;
+
+				ce->sc = sc;
+				ce->kind = k;
+				if (!kind_supports(k, sc, &ce->na_why)) {
+					ce->na = true;
+					continue;
+				}
+				res = &ce->rr[ce->nr];
+				hl = calloc(1, sizeof(*hl));
+				he = calloc(1, sizeof(*he));
+				if (!hl || !he)
+					return 1;
+				ret = run_once(sc, k, res, hl, he);
+				if (ret) {
+					fprintf(stderr, "mcrbench: %s %s: %s\n",
+						sc->id, kind_name[k],
+						strerror(-ret));
+					free(hl);
+					free(he);
+					continue;
+				}
+				hist_merge(&ce->lat_all, hl);
+				hist_merge(&ce->e2e_all, he);
+				if (!res->disturbed) {
+					hist_merge(&ce->lat_clean, hl);
+					hist_merge(&ce->e2e_clean, he);
+				}
+				ce->nr++;
+				if (!quiet) {
+					struct cell one = { .sc = sc, .nr = 1,
+						.acct_ok = res->acct_ok };
+
+					one.lost = res->lost;
+					one.reordered = res->reordered;
+					one.dups = res->dups;
+					one.torn = res->torn;
+					one.stranded = res->stranded;
+					one.skipped = res->skipped;
+					one.errors = res->errors;
+					one.timeouts = res->timeout;
+					check_text(&one, ck, sizeof(ck));
+					fmt_rate(res->rate, rt, sizeof(rt));
+					fmt_ns(lat_ns(hl, 0.5), p50, sizeof(p50));
+					fmt_ns(lat_ns(hl, 0.99), p99, sizeof(p99));
+					fprintf(stderr, "[%d/%d] %-16s %-7s %9s/s "
+						"p50 %6s p99 %8s drops %" PRIu64
+						" %s", r + 1, rounds, sc->id,
+						kind_name[k], rt, p50, p99,
+						sc->mode == M_FLAT ? 0 :
+						res->refused, ck);
+					if (res->disturbed)
+						fprintf(stderr, " (disturbed: "
+							"%.2f ms lost, %ld "
+							"preempted, %" PRIu64
+							" steal)", res->stolen_ms,
+							res->nivcsw,
+							res->steal_ticks);
+					fprintf(stderr, "\n");
+				}
+				free(hl);
+				free(he);
+				res->lat = res->e2e = NULL;
+			}
+		}
+	}
+	mach.load_end = loadavg1();
+	for (size_t i = 0; i < NR_SCEN; i++)
+		for (int k = 0; k < NR_KINDS; k++) {
+			if (cells[i][k].nr) {
+				summarise(&cells[i][k]);
+				ncells++;
+			} else {
+				cells[i][k].med = cells[i][k].lo = NAN;
+				cells[i][k].hi = cells[i][k].wmed = NAN;
+				cells[i][k].dmed = NAN;
+			}
+			nna += cells[i][k].na;
+		}
+	eval_targets();
+	if (write_outputs(out, !cfg.smoke && !quiet))
+		fprintf(stderr, "mcrbench: cannot write to %s\n", out);
+
+	if (cfg.smoke) {
+		bool ok = true;
+		int want = 0;
+
+		for (size_t i = 0; i < NR_SCEN; i++) {
+			if (only && !strstr(scenarios[i].id, only))
+				continue;
+			for (int k = 0; k < NR_KINDS; k++) {
+				struct cell *ce = &cells[i][k];
+				char t[160];
+
+				if (ce->na)
+					continue;
+				want++;
+				if (!ce->nr) {
+					ok = false;
+					snprintf(why, sizeof(why), "%s %s did "
+						 "not run", scenarios[i].id,
+						 kind_name[k]);
+					continue;
+				}
+				check_text(ce, t, sizeof(t));
+				if (!cell_clean(ce))
+					printf("# %s %s: %s\n", scenarios[i].id,
+					       kind_name[k], t);
+				/* mcrring must be sound and finish; peers
+				 * are reported, not judged. */
+				if (k == R_MCR && (!cell_sound(ce) ||
+						   ce->timeouts)) {
+					ok = false;
+					snprintf(why, sizeof(why), "%s %s: %s",
+						 scenarios[i].id, kind_name[k],
+						 t);
+				}
+			}
+		}
+		if (ok)
+			ok = selftest_checks(why, sizeof(why));
+		if (ok)
+			ok = selftest_seed_lap(why, sizeof(why));
+		if (ok)
+			ok = selftest_mcr_full(why, sizeof(why));
+		if (ok)
+			printf("ok - bench: smoke: %d runs of %zu scenarios x %d "
+			       "rings (%d n/a), every record checked; the "
+			       "checks catch injected loss, reordering, "
+			       "duplicates and torn records, the seed design's "
+			       "lapping reorder and a full mcrring ring\n",
+			       ncells, only ? (size_t)0 : NR_SCEN, NR_KINDS,
+			       nna);
+		else
+			printf("not ok - bench: smoke: %s\n", why);
+		return ok ? 0 : 1;
+	}
+	return 0;
+}
