@@ -73,8 +73,11 @@ static void mcr_fill(struct mcr_kring *kr, u64 now)
 				trace_mcrring_abandoned(kr->id, seq,
 							kr->owner_pid);
 		} else {
-			if (res == MCR_EMPTY && kr->writer_gone && !c->npins)
+			/* A dead owner's ring, drained: clean for the next. */
+			if (res == MCR_EMPTY && kr->writer_gone && !c->npins) {
+				mcr_ring_reset(&kr->ring, c);
 				kr->writer_gone = false;
+			}
 			break;
 		}
 	}
@@ -173,17 +176,25 @@ void mcr_drain_ring_locked(struct mcr_kring *kr)
 	}
 }
 
-/* Anything for the drainer to do? Reads only the rings' shared words. */
+/*
+ * Anything for the drainer to take now? Only a record it can take counts:
+ * a reservation still being written (or a head left by a hostile writer)
+ * must not keep it from sleeping; the next timed pass abandons what is due.
+ */
 static bool mcr_any_ready(void)
 {
 	unsigned int i;
 
 	for (i = 0; i < mcr_nr_rings; i++) {
 		struct mcr_kring *kr = mcr_rings[i];
-		u32 seq = (u32)kr->cur.seq;
+		const struct mcr_ring *r = &kr->ring;
+		u64 seq = kr->cur.seq;
+		u64 sv = READ_ONCE(r->desc[seq & (r->ndesc - 1)].state_var);
+		u32 st = MCR_SV_STATE(sv);
 
 		if (kr->have_pending ||
-		    mcr_packed_seq(READ_ONCE(kr->ring.prod->head)) != seq)
+		    (MCR_SV_SEQ(sv) == (u32)seq &&
+		     (st == MCR_DESC_COMMITTED || st == MCR_DESC_DISCARDED)))
 			return true;
 	}
 	return false;

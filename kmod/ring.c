@@ -164,7 +164,8 @@ static bool mcr_owns(struct mcr_kring *kr, struct file *file)
  * @file: the open /dev/mcrlog
  * @vma: offset MCR_MMAP_RING(r) + MCR_CONS_OFF or + MCR_PROD_OFF
  *
- * Shared mappings of these shapes are accepted, nothing else:
+ * Mappings of these shapes are accepted (writable ones MAP_SHARED),
+ * nothing else:
  *   - the whole ring, read-only (readers, stats);
  *   - the cons page alone, read-only;
  *   - everything from the prod page to the end, read-write: for the MPSC
@@ -189,7 +190,7 @@ int mcr_mmap(struct file *file, struct vm_area_struct *vma)
 	unsigned long npages;
 	int ret;
 
-	if (ring >= mcr_nr_rings || !(vma->vm_flags & VM_SHARED))
+	if (ring >= mcr_nr_rings)
 		return -EINVAL;
 	kr = mcr_rings[ring];
 	if (in == MCR_CONS_OFF && ro &&
@@ -198,11 +199,12 @@ int mcr_mmap(struct file *file, struct vm_area_struct *vma)
 	} else if (in == MCR_PROD_OFF && size == total - MCR_PROD_OFF) {
 		if (ring != MCR_RING_MPSC && !mcr_owns(kr, file))
 			return -EACCES;
-	} else if (in == MCR_CONS_OFF && size == total && mcr_user_drain) {
-		/* The userspace consumer: the kernel never reads this ring. */
-	} else {
+	} else if (!(in == MCR_CONS_OFF && size == total && mcr_user_drain)) {
 		return -EINVAL;
 	}
+	/* Writes to a private copy would never reach the consumer. */
+	if (!ro && !(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
 	vma->vm_flags |= VM_DONTCOPY | VM_DONTEXPAND | VM_DONTDUMP;
 	vma->vm_ops = &mcr_vm_ops;
 	npages = size >> PAGE_SHIFT;

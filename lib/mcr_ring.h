@@ -68,8 +68,11 @@ static inline void mcr_atomic_inc64(__u64 *p)
  * carries s itself with COMMITTED or DISCARDED. Anything else means EMPTY
  * (not yet reserved in this lap) or RESERVED (being written): RESERVED is
  * not stored, so a writer touches the descriptor's cache line once. The
- * consumer's verdicts, CONSUMED and ABANDONED, are kept in its counters;
- * the consumer never writes to writer memory.
+ * consumer's verdicts, CONSUMED and ABANDONED, are kept in its counters.
+ * The consumer writes to writer memory in two cases only: a head that no
+ * writer following the protocol can leave (more than a ring ahead of the
+ * cursor, or behind it) is put back at the cursor by compare-and-swap;
+ * and mcr_ring_reset() clears a ring nobody can write any more.
  *
  * Writers
  * -------
@@ -116,10 +119,12 @@ static inline void mcr_atomic_inc64(__u64 *p)
  * 0 for a released SPSC claim) it is skipped and counted ABANDONED. Its
  * descriptor and text stay pinned, not freed, until its writer commits or
  * discards late or @reclaim_ns passes, so a writer that was only slow
- * cannot write into memory handed to another record. A writer stopped in
- * the middle of a record for longer than @reclaim_ns is the one case left:
- * it may then damage the record that reused its space; the bound is a
- * module parameter and documented.
+ * cannot write into memory handed to another record. The consumer keeps
+ * MCR_PINS pins; with all of them taken it abandons nothing more until
+ * one goes, so the ring may then hold still for up to @reclaim_ns. A
+ * writer stopped in the middle of a record for longer than @reclaim_ns is
+ * the one case left: it may then damage the record that reused its space;
+ * the bound is a module parameter and documented.
  *
  * Sequence numbers, ABA
  * ---------------------
@@ -736,6 +741,7 @@ struct mcr_cursor {
 	__u64 invalid;
 	__u64 discarded;
 	__u64 reclaimed;	/* pins freed by @reclaim_ns, not by a writer */
+	__u64 resyncs;		/* impossible heads put back at the cursor */
 };
 
 /* Results of mcr_consume(). */
@@ -806,14 +812,43 @@ static inline void __mcr_unpin(const struct mcr_ring *r, struct mcr_cursor *c,
 	}
 }
 
+/* Point the writers back at the cursor; both words are theirs to race. */
+static inline void __mcr_resync_head(const struct mcr_ring *r,
+				     struct mcr_cursor *c, __u64 head)
+{
+	__u64 here = mcr_pack((__u32)c->seq, (__u32)c->pos);
+
+	if (mcr_cmpxchg64_relaxed(&r->prod->head, head, here) == head) {
+		smp_store_release(&r->prod->cached_tail, here);	/* [M6] */
+		c->resyncs++;
+	}
+}
+
+/**
+ * mcr_ring_reset() - start a ring afresh where the consumer stands
+ * @r: the ring
+ * @c: its consumer's cursor, at rest (nothing pending, no pin)
+ *
+ * Clears every descriptor and points head and the writers' cached tail at
+ * the cursor, so nothing a previous writer left behind can be taken for
+ * the next one's work.
+ *
+ * Context: the consumer, when no writer can write the ring (the kernel,
+ * after a dead SPSC owner's ring was drained and before the next claim).
+ */
+static inline void mcr_ring_reset(const struct mcr_ring *r,
+				  const struct mcr_cursor *c)
+{
+	__u64 here = mcr_pack((__u32)c->seq, (__u32)c->pos);
+
+	memset(r->desc, 0, (size_t)r->ndesc * sizeof(*r->desc));
+	WRITE_ONCE(r->prod->cached_tail, here);
+	WRITE_ONCE(r->prod->head, here);
+}
+
 /* Skip the in-flight descriptor at c->seq, keeping its memory pinned. */
 static inline void __mcr_abandon(struct mcr_cursor *c, __u64 now_ns)
 {
-	if (c->npins == MCR_PINS) {	/* no room: free the oldest now */
-		c->reclaimed++;
-		memmove(&c->pins[0], &c->pins[1],
-			--c->npins * sizeof(c->pins[0]));
-	}
 	c->pins[c->npins++] = (struct mcr_pin){
 		.seq = c->seq, .pos = c->pos, .since_ns = now_ns,
 	};
@@ -886,7 +921,7 @@ static inline int mcr_consume(const struct mcr_ring *r, struct mcr_cursor *c,
 	__u64 sv = smp_load_acquire(&d->state_var);			/* [M2] */
 	__u32 state = MCR_SV_STATE(sv);
 	__u32 inflight;
-	__u64 begin;
+	__u64 begin, head;
 	bool ok;
 
 	if (c->npins)
@@ -895,9 +930,17 @@ static inline int mcr_consume(const struct mcr_ring *r, struct mcr_cursor *c,
 	if (MCR_SV_SEQ(sv) != (__u32)c->seq ||
 	    (state != MCR_DESC_COMMITTED && state != MCR_DESC_DISCARDED)) {
 		/* Not ready. Reserved at all? The head is the writers' word. */
-		inflight = (__u32)(mcr_packed_seq(READ_ONCE(r->prod->head)) -
-				   (__u32)c->seq);
-		if (inflight == 0 || inflight > r->ndesc) {
+		head = READ_ONCE(r->prod->head);
+		inflight = (__u32)(mcr_packed_seq(head) - (__u32)c->seq);
+		if (inflight > r->ndesc ||
+		    (__u32)(mcr_packed_pos(head) - (__u32)c->pos) >
+		    r->data_size) {
+			/* No writer following the protocol leaves this. */
+			if (!c->npins)
+				__mcr_resync_head(r, c, head);
+			inflight = 0;
+		}
+		if (inflight == 0) {
 			c->wait_since_ns = 0;
 			__mcr_free(r, c);
 			return MCR_EMPTY;
@@ -906,7 +949,11 @@ static inline int mcr_consume(const struct mcr_ring *r, struct mcr_cursor *c,
 			c->wait_seq = c->seq;
 			c->wait_since_ns = now_ns ? now_ns : 1;
 		}
-		if (abandon_ns != (__u64)-1 &&
+		/*
+		 * With every pin taken, wait for one to go rather than free
+		 * memory a stopped writer may still write.
+		 */
+		if (abandon_ns != (__u64)-1 && c->npins < MCR_PINS &&
 		    now_ns - c->wait_since_ns >= abandon_ns) {
 			__mcr_abandon(c, now_ns);
 			__mcr_free(r, c);
