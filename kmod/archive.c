@@ -22,6 +22,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/atomic.h>
 #include <linux/log2.h>
 #include <linux/minmax.h>
 #include <linux/slab.h>
@@ -56,6 +57,7 @@ static u64 mcr_ar_head;		/* where the next record goes */
 static u64 mcr_ar_first_pos;	/* the oldest record */
 static u64 mcr_ar_first_seq;
 static u64 mcr_ar_next_seq;
+static atomic64_t mcr_ar_lost;	/* records readers were told they lost */
 DECLARE_WAIT_QUEUE_HEAD(mcr_archive_wait);
 
 static u32 mcr_arec_size(u32 len)
@@ -153,6 +155,12 @@ u64 mcr_archive_first_seq(void)
 	return READ_ONCE(mcr_ar_first_seq);
 }
 
+/* Records all readers together were told they lost to overwriting. */
+u64 mcr_archive_lost(void)
+{
+	return atomic64_read(&mcr_ar_lost);
+}
+
 /* Where a reader's cursor points: its sequence and byte position. */
 void mcr_archive_seek(struct mcr_file *mf, bool end)
 {
@@ -214,12 +222,13 @@ static size_t mcr_format(char *out, const struct mcr_arec *a)
  * the reader is at the end. Advances nothing: see mcr_archive_read().
  */
 static size_t mcr_next_line(struct mcr_file *mf, u64 *next_seq,
-			    u64 *next_pos)
+			    u64 *next_pos, u64 *lost_out)
 {
 	struct mcr_arec *a = (struct mcr_arec *)mf->rec;
 	size_t len;
 	u64 pos;
 
+	*lost_out = 0;
 	spin_lock(&mcr_ar_lock);
 	if (mf->seq == mcr_ar_next_seq) {
 		spin_unlock(&mcr_ar_lock);
@@ -228,6 +237,7 @@ static size_t mcr_next_line(struct mcr_file *mf, u64 *next_seq,
 	if (mf->seq < mcr_ar_first_seq) {
 		u64 lost = mcr_ar_first_seq - mf->seq;
 
+		*lost_out = lost;
 		*next_seq = mcr_ar_first_seq;
 		*next_pos = mcr_ar_first_pos;
 		spin_unlock(&mcr_ar_lock);
@@ -243,6 +253,7 @@ static size_t mcr_next_line(struct mcr_file *mf, u64 *next_seq,
 			 mcr_ar_at(pos)->seq != mf->seq)) {
 		u64 lost = mcr_ar_next_seq - mf->seq;
 
+		*lost_out = lost;
 		*next_seq = mcr_ar_next_seq;
 		*next_pos = mcr_ar_head;
 		spin_unlock(&mcr_ar_lock);
@@ -274,8 +285,8 @@ ssize_t mcr_archive_read(struct mcr_file *mf, char __user *buf, size_t len)
 	size_t done = 0;
 
 	for (;;) {
-		u64 next_seq, next_pos;
-		size_t n = mcr_next_line(mf, &next_seq, &next_pos);
+		u64 next_seq, next_pos, lost;
+		size_t n = mcr_next_line(mf, &next_seq, &next_pos, &lost);
 
 		if (!n)
 			return done ? done : -EAGAIN;
@@ -286,5 +297,7 @@ ssize_t mcr_archive_read(struct mcr_file *mf, char __user *buf, size_t len)
 		done += n;
 		mf->seq = next_seq;
 		mf->pos = next_pos;
+		if (lost)
+			atomic64_add(lost, &mcr_ar_lost);
 	}
 }

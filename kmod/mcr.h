@@ -92,6 +92,7 @@ bool mcr_archive_ready(const struct mcr_file *mf);
 ssize_t mcr_archive_read(struct mcr_file *mf, char __user *buf, size_t len);
 u64 mcr_archive_next_seq(void);
 u64 mcr_archive_first_seq(void);
+u64 mcr_archive_lost(void);
 
 /* sysfs.c */
 int mcr_sysfs_init(void);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Counters in sysfs, one value per file:
- *   /sys/kernel/mcrring/{archived,archive_first_seq}
+ *   /sys/kernel/mcrring/{archived,archive_first_seq,lost_by_readers}
  *   /sys/kernel/mcrring/<ring>/{written,drained,dropped_full,abandoned,
  *                               invalid,discarded,owner}
  * where <ring> is "mpsc" or "cpuN".
@@ -108,9 +108,19 @@ static ssize_t archive_first_seq_show(struct kobject *kobj,
 static struct kobj_attribute archive_first_seq_attr =
 	__ATTR_RO(archive_first_seq);
 
+static ssize_t lost_by_readers_show(struct kobject *kobj,
+				    struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", mcr_archive_lost());
+}
+
+static struct kobj_attribute lost_by_readers_attr =
+	__ATTR_RO(lost_by_readers);
+
 static struct attribute *mcr_top_attrs[] = {
 	&archived_attr.attr,
 	&archive_first_seq_attr.attr,
+	&lost_by_readers_attr.attr,
 	NULL,
 };
 

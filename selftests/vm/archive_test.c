@@ -515,6 +515,7 @@ static void lost_marker_run(struct __test_metadata *_metadata,
 			    unsigned int nrec)
 {
 	unsigned long long start, base, first, end, lost = 0, delivered = 0;
+	unsigned long long told_before, told_after;
 	unsigned long long next_seq = 0;
 	char buf[LOST_RBUF + 1], want[256], kb[32] = "";
 	struct mcr_writer w;
@@ -538,6 +539,7 @@ static void lost_marker_run(struct __test_metadata *_metadata,
 	self->fd = open(MCR_DEV_PATH, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, sysfs_u64("archive_first_seq", &start));
+	ASSERT_EQ(0, sysfs_u64("lost_by_readers", &told_before));
 	base = archived();
 	ASSERT_EQ(0, mcr_open(NULL, &self->set));
 	ASSERT_EQ(0, mcr_writer_mpsc(self->set, &w));
@@ -616,6 +618,9 @@ static void lost_marker_run(struct __test_metadata *_metadata,
 	       nrec, first, end, lost, delivered);
 	EXPECT_TRUE(marker);
 	EXPECT_EQ(first - start, lost);
+	/* The module's own count of what its readers were told. */
+	ASSERT_EQ(0, sysfs_u64("lost_by_readers", &told_after));
+	EXPECT_EQ(lost, told_after - told_before);
 	EXPECT_EQ(end - first, delivered);
 	EXPECT_EQ(end - start, delivered + lost);
 	/* The newest record is the last one delivered. */
