@@ -588,3 +588,162 @@ MCR_EXPORT int mcr_reader_stats(const struct mcr_reader *rd, unsigned int ring,
 	st->dropped_full = READ_ONCE(rd->rings[ring].ring.prod->dropped_full);
 	return 0;
 }
+
+/* --- the archive, read back ------------------------------------------ */
+
+struct mcr_archive {
+	int fd;
+	size_t have;		/* bytes in buf */
+	__u64 lost;		/* a marker seen, not yet given out */
+	char buf[1 << 16];	/* holds at least one whole line */
+};
+
+MCR_EXPORT int mcr_archive_open(const char *path, bool nonblock,
+				struct mcr_archive **out)
+{
+	struct mcr_archive *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	a->fd = open(path ? path : "/dev/" MCR_DEVICE_NAME,
+		     O_RDONLY | O_CLOEXEC | (nonblock ? O_NONBLOCK : 0));
+	if (a->fd < 0) {
+		int ret = -errno;
+
+		free(a);
+		return ret;
+	}
+	*out = a;
+	return 0;
+}
+
+MCR_EXPORT void mcr_archive_close(struct mcr_archive *a)
+{
+	if (!a)
+		return;
+	close(a->fd);
+	free(a);
+}
+
+MCR_EXPORT int mcr_archive_fd(const struct mcr_archive *a)
+{
+	return a->fd;
+}
+
+static int mcr_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Parse one line (no newline) as the module writes it; see kmod/archive.c. */
+static int mcr_parse_line(const char *line, size_t n, struct mcr_arecord *rec,
+			  char *text)
+{
+	unsigned long long seq, ts;
+	unsigned int ring, cpu, pid, tid, fac, sev, uid;
+	const char *p, *end = line + n;
+	int owner, used = 0;
+	size_t len = 0;
+
+	if (sscanf(line, "%llu,%llu,%u,%u,%u,%u,%u,%u,%n", &seq, &ts, &ring,
+		   &cpu, &pid, &tid, &fac, &sev, &used) != 8 || !used ||
+	    fac > MCR_FAC_MAX || sev > MCR_SEV_MAX)
+		return -EBADMSG;
+	p = line + used;
+	if (*p == '-' && p[1] == ';') {
+		owner = -1;
+		uid = 0;
+		p += 2;
+	} else if (sscanf(p, "%d/%u;%n", &owner, &uid, &used) == 2 && used &&
+		   owner > 0) {
+		p += used;
+	} else {
+		return -EBADMSG;
+	}
+	memset(rec, 0, sizeof(*rec));
+	for (; p < end; p++) {
+		int hi, lo;
+
+		if (len == MCR_TEXT_MAX)
+			return -EBADMSG;
+		if (*p == '\t') {
+			text[len++] = '\0';
+			rec->flags |= MCR_FLAG_FIELDS;
+		} else if (*p != '\\') {
+			text[len++] = *p;
+		} else if (end - p >= 4 && p[1] == 'x' &&
+			   (hi = mcr_hex(p[2])) >= 0 &&
+			   (lo = mcr_hex(p[3])) >= 0) {
+			text[len++] = (char)(hi << 4 | lo);
+			p += 3;
+		} else {
+			return -EBADMSG;
+		}
+	}
+	rec->seq = seq;
+	rec->ts_ns = ts;
+	rec->ring = ring;
+	rec->cpu = cpu;
+	rec->pid = pid;
+	rec->tid = tid;
+	rec->facility = (__u8)fac;
+	rec->severity = (__u8)sev;
+	rec->owner_pid = owner;
+	rec->owner_uid = uid;
+	rec->len = (__u32)len;
+	return 0;
+}
+
+#define MCR_LOST_PREFIX "# mcrring: "
+
+MCR_EXPORT int mcr_archive_next(struct mcr_archive *a, struct mcr_arecord *rec,
+				char *text)
+{
+	for (;;) {
+		char *nl = memchr(a->buf, '\n', a->have);
+		ssize_t n;
+
+		if (nl) {
+			size_t len = nl - a->buf;
+			unsigned long long lost;
+			int ret = 0, used = 0;
+
+			*nl = '\0';
+			if (!strncmp(a->buf, MCR_LOST_PREFIX,
+				     strlen(MCR_LOST_PREFIX))) {
+				if (sscanf(a->buf, MCR_LOST_PREFIX
+					   "%llu records lost%n", &lost,
+					   &used) == 1 && (size_t)used == len)
+					a->lost += lost;
+				else
+					ret = -EBADMSG;
+			} else {
+				ret = mcr_parse_line(a->buf, len, rec, text);
+				if (!ret) {
+					rec->lost = a->lost;
+					a->lost = 0;
+					ret = 1;
+				}
+			}
+			a->have -= len + 1;
+			memmove(a->buf, nl + 1, a->have);
+			if (ret)
+				return ret;
+			continue;
+		}
+		if (a->have == sizeof(a->buf)) {
+			a->have = 0;	/* longer than any line: drop it */
+			return -EBADMSG;
+		}
+		n = read(a->fd, a->buf + a->have, sizeof(a->buf) - a->have);
+		if (n < 0)
+			return errno == EAGAIN ? 0 : -errno;
+		if (n == 0)
+			return 0;
+		a->have += (size_t)n;
+	}
+}

@@ -19,6 +19,7 @@
 #define MCRRING_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <time.h>
@@ -360,6 +361,59 @@ int mcr_read(struct mcr_reader *rd, struct mcr_record *rec, char *text);
 /* mcr_reader_stats() - accounting of ring @ring; -EINVAL if none. */
 int mcr_reader_stats(const struct mcr_reader *rd, unsigned int ring,
 		     struct mcr_ring_stats *st);
+
+/* --- the archive, read back ------------------------------------------ */
+
+/* The kernel's archive as the text of /dev/mcrlog, parsed back to records. */
+struct mcr_archive;
+
+/* One archived record: see "Reading" in README.md for which are claims. */
+struct mcr_arecord {
+	__u64 seq;		/* archive sequence */
+	__u64 ts_ns;		/* writer's claim */
+	__u64 lost;		/* records lost to overwriting just before */
+	__u32 ring;		/* 0: MPSC, 1 + n: SPSC of cpu n */
+	__u32 cpu;		/* writer's claim */
+	__u32 pid;		/* writer's claim */
+	__u32 tid;		/* writer's claim */
+	__s32 owner_pid;	/* attested by the kernel; -1: none (MPSC) */
+	__u32 owner_uid;	/* attested, when owner_pid != -1 */
+	__u32 len;		/* bytes of text */
+	__u8 facility;
+	__u8 severity;
+	__u8 flags;		/* MCR_FLAG_FIELDS: text holds \0KEY=value */
+	__u8 pad;
+};
+
+/**
+ * mcr_archive_open() - read the archive from @path
+ * @path: NULL for /dev/mcrlog; any file holding its text works too
+ * @nonblock: when nothing is new, return 0 instead of waiting
+ * @out: the reader
+ *
+ * Each reader starts at the oldest record still archived.
+ *
+ * Return: 0, -ENOMEM, or what open(2) failed with.
+ */
+int mcr_archive_open(const char *path, bool nonblock,
+		     struct mcr_archive **out);
+void mcr_archive_close(struct mcr_archive *a);
+
+/* mcr_archive_fd() - for poll(2): readable when a record is there. */
+int mcr_archive_fd(const struct mcr_archive *a);
+
+/**
+ * mcr_archive_next() - the next record
+ * @a: the reader
+ * @rec: its fields; rec->lost counts records overwritten before it
+ * @text: MCR_TEXT_MAX bytes for its text, unescaped
+ *
+ * Return: 1, 0 when nothing is new (non-blocking) or at the end of a
+ * file, -EBADMSG for a line that is not in the archive's format, or what
+ * read(2) failed with.
+ */
+int mcr_archive_next(struct mcr_archive *a, struct mcr_arecord *rec,
+		     char *text);
 
 #ifdef __cplusplus
 }
