@@ -4,20 +4,7 @@
  * first, numbered by one global 64-bit sequence; and its text form, what
  * read(2) on /dev/mcrlog returns.
  *
- * Text format, one record per line:
- *
- *   SEQ,TS_NS,RING,CPU,PID,TID,FACILITY,SEVERITY,OWNER;MESSAGE[\tKEY=value]...
- *
- * SEQ is the archive's sequence; TS_NS, CPU, PID and TID are what the
- * writer claimed; OWNER is "pid/uid" of the process that held the ring's
- * claim, attested by the kernel, or "-" for the MPSC ring. In MESSAGE and
- * the fields, a backslash, a tab, any byte below 0x20 and any byte from
- * 0x7f up are written as \xNN, so a message cannot forge a line or a
- * field. A reader that fell behind the overwriting gets the line
- *
- *   # mcrring: N records lost
- *
- * where it lost them, N exact.
+ * Its text form is defined in lib/mcr_text.h, shared with userspace.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -32,6 +19,7 @@
 #include <linux/wait.h>
 
 #include "mcr.h"
+#include "mcr_text.h"
 
 /* One archived record; text follows, the whole padded to 8 bytes. */
 struct mcr_arec {
@@ -175,44 +163,21 @@ bool mcr_archive_ready(const struct mcr_file *mf)
 	return READ_ONCE(mf->seq) != READ_ONCE(mcr_ar_next_seq);
 }
 
-/* Append @n bytes of @s to @out, escaped; returns the new length. */
-static size_t mcr_escape(char *out, size_t o, const u8 *s, size_t n,
-			 bool fields)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		u8 b = s[i];
-
-		if (fields && !b) {
-			out[o++] = '\t';
-		} else if (b < 0x20 || b >= 0x7f || b == '\\') {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[b >> 4];
-			out[o++] = hex[b & 15];
-		} else {
-			out[o++] = b;
-		}
-	}
-	return o;
-}
-
 /* Format @a as one line into @out (MCR_LINE_MAX bytes); returns its length. */
 static size_t mcr_format(char *out, const struct mcr_arec *a)
 {
 	size_t o;
 
-	o = scnprintf(out, MCR_LINE_MAX, "%llu,%llu,%u,%u,%u,%u,%u,%u,",
+	o = scnprintf(out, MCR_LINE_MAX, MCR_TEXT_PREFIX,
 		      a->seq, a->ts_ns, a->ring, a->cpu, a->pid, a->tid,
 		      MCR_PRI_FAC(a->pri), MCR_PRI_SEV(a->pri));
 	if (a->owner_pid)
-		o += scnprintf(out + o, MCR_LINE_MAX - o, "%d/%u;",
+		o += scnprintf(out + o, MCR_LINE_MAX - o, MCR_TEXT_OWNER,
 			       a->owner_pid, a->owner_uid);
 	else
-		o += scnprintf(out + o, MCR_LINE_MAX - o, "-;");
-	o = mcr_escape(out, o, a->text, a->len, a->flags & MCR_FLAG_FIELDS);
+		o += scnprintf(out + o, MCR_LINE_MAX - o, MCR_TEXT_NOOWNER);
+	o = mcr_text_escape(out, o, (const unsigned char *)a->text, a->len,
+			    a->flags & MCR_FLAG_FIELDS);
 	out[o++] = '\n';
 	return o;
 }
@@ -241,8 +206,7 @@ static size_t mcr_next_line(struct mcr_file *mf, u64 *next_seq,
 		*next_seq = mcr_ar_first_seq;
 		*next_pos = mcr_ar_first_pos;
 		spin_unlock(&mcr_ar_lock);
-		return scnprintf(mf->line, MCR_LINE_MAX,
-				 "# mcrring: %llu records lost\n", lost);
+		return scnprintf(mf->line, MCR_LINE_MAX, MCR_TEXT_LOST, lost);
 	}
 	pos = mcr_ar_skip_marker(mf->pos);
 	/*
@@ -257,8 +221,7 @@ static size_t mcr_next_line(struct mcr_file *mf, u64 *next_seq,
 		*next_seq = mcr_ar_next_seq;
 		*next_pos = mcr_ar_head;
 		spin_unlock(&mcr_ar_lock);
-		return scnprintf(mf->line, MCR_LINE_MAX,
-				 "# mcrring: %llu records lost\n", lost);
+		return scnprintf(mf->line, MCR_LINE_MAX, MCR_TEXT_LOST, lost);
 	}
 	memcpy(a, mcr_ar_at(pos), mcr_arec_size(mcr_ar_at(pos)->len));
 	*next_seq = mf->seq + 1;

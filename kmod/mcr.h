@@ -17,6 +17,7 @@
 #include <linux/wait.h>
 
 #include "mcr_ring.h"
+#include "mcr_text.h"
 
 /* One ring as the module owns it. */
 struct mcr_kring {
@@ -81,7 +82,6 @@ void mcr_drain_ring_locked(struct mcr_kring *kr);
 void mcr_ring_counters(struct mcr_kring *kr, struct mcr_counters *c);
 
 /* archive.c */
-#define MCR_LINE_MAX	(256 + 4 * MCR_TEXT_MAX)
 #define MCR_AREC_MAX	(64 + MCR_TEXT_MAX)
 int mcr_archive_init(unsigned long bytes);
 void mcr_archive_free(void);

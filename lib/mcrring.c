@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "mcrring.h"
+#include "mcr_text.h"
 
 #define MCR_EXPORT __attribute__((visibility("default")))
 
@@ -639,7 +640,7 @@ static int mcr_hex(char c)
 	return -1;
 }
 
-/* Parse one line (no newline) as the module writes it; see kmod/archive.c. */
+/* Parse one line (no newline) as the module writes it: lib/mcr_text.h. */
 static int mcr_parse_line(const char *line, size_t n, struct mcr_arecord *rec,
 			  char *text)
 {
@@ -698,8 +699,6 @@ static int mcr_parse_line(const char *line, size_t n, struct mcr_arecord *rec,
 	return 0;
 }
 
-#define MCR_LOST_PREFIX "# mcrring: "
-
 MCR_EXPORT int mcr_archive_next(struct mcr_archive *a, struct mcr_arecord *rec,
 				char *text)
 {
@@ -713,9 +712,9 @@ MCR_EXPORT int mcr_archive_next(struct mcr_archive *a, struct mcr_arecord *rec,
 			int ret = 0, used = 0;
 
 			*nl = '\0';
-			if (!strncmp(a->buf, MCR_LOST_PREFIX,
-				     strlen(MCR_LOST_PREFIX))) {
-				if (sscanf(a->buf, MCR_LOST_PREFIX
+			if (!strncmp(a->buf, MCR_TEXT_LOST_HEAD,
+				     strlen(MCR_TEXT_LOST_HEAD))) {
+				if (sscanf(a->buf, MCR_TEXT_LOST_HEAD
 					   "%llu records lost%n", &lost,
 					   &used) == 1 && (size_t)used == len)
 					a->lost += lost;

@@ -33,7 +33,7 @@ grep -v 'Skipping BTF generation' "$log" | grep -E 'warning|error' >"$log.bad"
 report $? "sparse and W=1 on kmod/" "$log.bad"
 
 for f in "$top"/kmod/*.c "$top"/kmod/*.h "$top"/uapi/linux/*.h \
-	 "$top"/lib/mcr_ring.h "$top"/selftests/kmod/*.c; do
+	 "$top"/lib/mcr_ring.h "$top"/lib/mcr_text.h "$top"/selftests/kmod/*.c; do
 	[ -e "$f" ] || continue
 	# TRACE_EVENT() bodies cannot meet --strict's alignment rules (the
 	# kernel's own trace headers do not either): plain checkpatch there.

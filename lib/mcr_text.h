@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * The text form of an archived record, as read(2) on /dev/mcrlog gives
+ * it, written once for the kernel (which formats it) and userspace (which
+ * parses it back and re-formats it, e.g. mcrcat):
+ *
+ *   SEQ,TS_NS,RING,CPU,PID,TID,FACILITY,SEVERITY,OWNER;MESSAGE[\tKEY=value]...
+ *
+ * OWNER is "pid/uid" when the kernel attests it, "-" otherwise. In
+ * MESSAGE and the fields, a backslash, a tab, bytes below 0x20 and bytes
+ * from 0x7f up are written as \xNN, so a message cannot forge a line or a
+ * field; a real tab separates fields. A reader that fell behind is told
+ * with one MCR_TEXT_LOST line.
+ */
+#ifndef MCR_TEXT_H
+#define MCR_TEXT_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#else
+#include <stdbool.h>
+#include <stddef.h>
+#endif
+
+#include <linux/mcrring.h>
+
+#define MCR_TEXT_PREFIX	"%llu,%llu,%u,%u,%u,%u,%u,%u,"
+#define MCR_TEXT_OWNER	"%d/%u;"
+#define MCR_TEXT_NOOWNER	"-;"
+#define MCR_TEXT_LOST_HEAD	"# mcrring: "
+#define MCR_TEXT_LOST	MCR_TEXT_LOST_HEAD "%llu records lost\n"
+/* Longest line: the prefix, and every text byte escaped to four. */
+#define MCR_LINE_MAX	(256 + 4 * MCR_TEXT_MAX)
+
+/**
+ * mcr_text_escape() - append @n bytes of record text to @out, escaped
+ * @out: the line, with room for 4 * @n more bytes
+ * @o: its length so far
+ * @s: the text
+ * @n: its length
+ * @fields: the text holds \0-separated KEY=value fields (MCR_FLAG_FIELDS)
+ *
+ * Return: the new length.
+ */
+static inline size_t mcr_text_escape(char *out, size_t o,
+				     const unsigned char *s, size_t n,
+				     bool fields)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char b = s[i];
+
+		if (fields && !b) {
+			out[o++] = '\t';
+		} else if (b < 0x20 || b >= 0x7f || b == '\\') {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[b >> 4];
+			out[o++] = hex[b & 15];
+		} else {
+			out[o++] = b;
+		}
+	}
+	return o;
+}
+
+#endif /* MCR_TEXT_H */
