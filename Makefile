@@ -129,11 +129,13 @@ TOOLS      := $(basename $(notdir $(wildcard tools/*.c)))
 TOOL_BINS  := $(addprefix $(BUILD)/tools/,$(TOOLS))
 VM_TOOLS    = $(addprefix $(BUILD)/vm-bin/,$(filter-out $(HOST_ONLY_TOOLS),$(TOOLS)))
 
-$(BUILD)/tools/%: tools/%.c $(LIB_A) $(HDRS)
+TOOL_HDRS  := $(wildcard tools/*.h)
+
+$(BUILD)/tools/%: tools/%.c $(LIB_A) $(HDRS) $(TOOL_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB_A) -pthread $(LDLIBS_$*)
 
-$(BUILD)/vm-bin/%: tools/%.c $(LIB_SRCS) $(HDRS)
+$(BUILD)/vm-bin/%: tools/%.c $(LIB_SRCS) $(HDRS) $(TOOL_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -static -o $@ $< $(LIB_SRCS) -pthread
 
@@ -143,7 +145,7 @@ host-tests: $(HOST_BINS)
 selftests: host-tests $(VM_BINS) $(VM_TOOLS)
 
 # --- tests ------------------------------------------------------------
-check-host: host-tests
+check-host: host-tests tools
 	@mkdir -p $(BUILD)/results
 	@rm -f $(BUILD)/results/host.tap
 	@for v in $(VARIANTS); do \

@@ -11,31 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "mcrring.h"
-
-static const char *const facilities[] = {
-	"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news",
-	"uucp", "cron", "authpriv", "ftp", "ntp", "security", "console",
-	"solaris-cron", "local0", "local1", "local2", "local3", "local4",
-	"local5", "local6", "local7",
-};
-
-static const char *const severities[] = {
-	"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
-};
-
-static int lookup(const char *s, const char *const *names, int n, int max)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-
-	if (*s && !*end)
-		return v >= 0 && v <= max ? (int)v : -1;
-	for (int i = 0; i < n; i++)
-		if (!strcasecmp(s, names[i]))
-			return i;
-	return -1;
-}
+#include "mcr_tool.h"
 
 /* "facility.severity" or "severity", by name or number, as logger -p. */
 static int parse_pri(const char *arg)
@@ -47,12 +23,11 @@ static int parse_pri(const char *arg)
 	dot = strchr(buf, '.');
 	if (dot) {
 		*dot = '\0';
-		fac = lookup(buf, facilities, MCR_FAC_MAX + 1, MCR_FAC_MAX);
+		fac = mcr_facility(buf);
 		if (fac < 0)
 			return -1;
 	}
-	sev = lookup(dot ? dot + 1 : buf, severities, MCR_SEV_MAX + 1,
-		     MCR_SEV_MAX);
+	sev = mcr_severity(dot ? dot + 1 : buf);
 	return sev < 0 ? -1 : MCR_PRI(fac, sev);
 }
 
