@@ -1444,13 +1444,10 @@ static int run_once(const struct scenario *sc, int kind,
 			lost_c = 0;
 		res->stolen_ms = (lost_w > lost_c ? lost_w : lost_c) / 1e6;
 		/* Housekeeping preempts now and then; a round is disturbed
-		 * when it lost more than 2 % of its time, or saw steal. The
-		 * cross-core round trip is judged later, against the best. */
+		 * when it lost more than 2 % of its time, or saw steal. */
 		res->disturbed = res->steal_ticks > 0 ||
 				 res->stolen_ms > 0.25 + 0.02 * wall_c / 1e6;
 		res->rtt_ns = run->rtt ? cyc2ns((double)run->rtt) : NAN;
-		if (rtt_best_ns > 0 && res->rtt_ns > 2 * rtt_best_ns)
-			res->disturbed = true;
 	}
 	ret = 0;
 out:
@@ -1481,10 +1478,13 @@ struct cell {
 	const char *na_why;
 	int nr;
 	struct run_result rr[MAXROUNDS];
-	struct hist lat_all, lat_clean, e2e_all, e2e_clean;
+	struct hist lat_clean, e2e_clean;	/* of the rounds used */
 	/* summary */
-	int nclean;
-	bool used_all;		/* every round was disturbed */
+	int nclean;		/* undisturbed rounds in the primary placement */
+	int nused, nother;
+	int sel;		/* 0 clean, 1 all disturbed, 2 other placement */
+	double omed;		/* the other placement's undisturbed median */
+	bool used_all;
 	double med, lo, hi;	/* rate over the rounds used */
 	double wmed, dmed;
 	uint64_t attempts, accepted, refused, received, reordered, dups,
@@ -1503,18 +1503,63 @@ static int cmp_dbl(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * The host places the two vCPUs either close (a round trip of ~60 ns:
+ * one core's threads, or one L3) or apart (~300 ns), and moves them while
+ * we run. Every number depends on it, so rounds are classed by the round
+ * trip measured just before them, and the tables use one placement: the
+ * one with more undisturbed rounds; the other one's flat-out rates get a
+ * table of their own.
+ */
+static double rtt_split_ns;	/* near: round trip at most this */
+static bool primary_far;
+static int nplace[2], nplace_clean[2];
+
+static int placement(const struct run_result *r)
+{
+	return !isnan(r->rtt_ns) && r->rtt_ns > rtt_split_ns;
+}
+
+static void classify_runs(void)
+{
+	double best = INFINITY;
+
+	for (size_t i = 0; i < NR_SCEN; i++)
+		for (int k = 0; k < NR_KINDS; k++)
+			for (int r = 0; r < cells[i][k].nr; r++)
+				if (cells[i][k].rr[r].rtt_ns < best)
+					best = cells[i][k].rr[r].rtt_ns;
+	rtt_split_ns = isinf(best) ? INFINITY : 2 * best;
+	for (size_t i = 0; i < NR_SCEN; i++)
+		for (int k = 0; k < NR_KINDS; k++)
+			for (int r = 0; r < cells[i][k].nr; r++) {
+				const struct run_result *rr = &cells[i][k].rr[r];
+
+				nplace[placement(rr)]++;
+				nplace_clean[placement(rr)] += !rr->disturbed;
+			}
+	primary_far = nplace_clean[1] >= nplace_clean[0] && nplace[1];
+}
+
+static double median(double *v, int n)
+{
+	if (!n)
+		return NAN;
+	qsort(v, n, sizeof(v[0]), cmp_dbl);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 static void summarise(struct cell *ce)
 {
-	double v[MAXROUNDS], wv[MAXROUNDS], dv[MAXROUNDS];
-	int n = 0;
+	double v[MAXROUNDS], wv[MAXROUNDS], dv[MAXROUNDS], ov[MAXROUNDS];
+	int n = 0, no = 0;
 
-	ce->nclean = 0;
-	for (int i = 0; i < ce->nr; i++)
-		ce->nclean += !ce->rr[i].disturbed;
-	ce->used_all = ce->nclean == 0;
 	ce->acct_ok = true;
+	ce->nclean = 0;
+	ce->sel = 0;
 	for (int i = 0; i < ce->nr; i++) {
 		const struct run_result *r = &ce->rr[i];
+		bool mine = placement(r) == primary_far;
 
 		ce->attempts += r->attempts;
 		ce->accepted += r->accepted;
@@ -1529,27 +1574,49 @@ static void summarise(struct cell *ce)
 		ce->errors += r->errors;
 		ce->timeouts += r->timeout;
 		ce->acct_ok &= r->acct_ok;
-		if (!ce->used_all && r->disturbed)
+		ce->nclean += mine && !r->disturbed;
+		if (!mine && !r->disturbed)
+			ov[no++] = r->rate;
+	}
+	/* The primary placement's undisturbed rounds, else its disturbed
+	 * ones, else whatever there is. */
+	if (!ce->nclean) {
+		bool any = false;
+
+		for (int i = 0; i < ce->nr; i++)
+			any |= placement(&ce->rr[i]) == primary_far;
+		ce->sel = any ? 1 : 2;
+	}
+	memset(&ce->lat_clean, 0, sizeof(ce->lat_clean));
+	memset(&ce->e2e_clean, 0, sizeof(ce->e2e_clean));
+	ce->nused = 0;
+	for (int i = 0; i < ce->nr; i++) {
+		const struct run_result *r = &ce->rr[i];
+		bool mine = placement(r) == primary_far;
+
+		if ((ce->sel == 0 && (!mine || r->disturbed)) ||
+		    (ce->sel == 1 && !mine))
 			continue;
 		v[n] = r->rate;
 		wv[n] = r->wrate;
 		dv[n] = r->drate;
 		n++;
+		if (r->lat)
+			hist_merge(&ce->lat_clean, r->lat);
+		if (r->e2e)
+			hist_merge(&ce->e2e_clean, r->e2e);
 	}
-	if (!n) {
-		ce->med = ce->lo = ce->hi = ce->wmed = ce->dmed = NAN;
-	} else {
-		qsort(v, n, sizeof(v[0]), cmp_dbl);
-		qsort(wv, n, sizeof(wv[0]), cmp_dbl);
-		qsort(dv, n, sizeof(dv[0]), cmp_dbl);
-		ce->med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-		ce->wmed = n % 2 ? wv[n / 2] : (wv[n / 2 - 1] + wv[n / 2]) / 2;
-		ce->dmed = n % 2 ? dv[n / 2] : (dv[n / 2 - 1] + dv[n / 2]) / 2;
-		ce->lo = v[0];
-		ce->hi = v[n - 1];
-	}
-	ce->lat = ce->used_all ? &ce->lat_all : &ce->lat_clean;
-	ce->e2e = ce->used_all ? &ce->e2e_all : &ce->e2e_clean;
+	ce->nused = n;
+	ce->med = median(v, n);
+	ce->wmed = median(wv, n);
+	ce->dmed = median(dv, n);
+	ce->lo = n ? v[0] : NAN;
+	ce->hi = n ? v[n - 1] : NAN;
+	ce->omed = median(ov, no);
+	ce->nother = no;
+	ce->used_all = ce->sel != 0;
+	ce->lat = &ce->lat_clean;
+	ce->e2e = &ce->e2e_clean;
 }
 
 static double lat_ns(const struct hist *h, double q)
@@ -1866,14 +1933,23 @@ static void scen_title(const struct scenario *sc, char *buf, size_t n)
 
 static void rounds_text(const struct cell *ce, char *buf, size_t n)
 {
-	int dist = ce->nr - ce->nclean;
+	int dist = 0, other = 0;
 
-	if (!dist)
-		snprintf(buf, n, "%d", ce->nr);
-	else if (ce->used_all)
-		snprintf(buf, n, "%d (all disturbed)", ce->nr);
+	for (int i = 0; i < ce->nr; i++) {
+		if (placement(&ce->rr[i]) != primary_far)
+			other++;
+		else
+			dist += ce->rr[i].disturbed;
+	}
+	if (ce->sel == 2)
+		snprintf(buf, n, "%d, other placement only", ce->nr);
+	else if (ce->sel == 1)
+		snprintf(buf, n, "%d of %d, all disturbed", ce->nused, ce->nr);
+	else if (dist || other)
+		snprintf(buf, n, "%d of %d (%d disturbed, %d other placement)",
+			 ce->nused, ce->nr, dist, other);
 	else
-		snprintf(buf, n, "%d (%d disturbed, left out)", ce->nr, dist);
+		snprintf(buf, n, "%d", ce->nr);
 }
 
 static void drops_text(const struct cell *ce, char *buf, size_t n)
@@ -1929,10 +2005,17 @@ static void write_markdown(FILE *f)
 			med = v[n / 2];
 			hi = v[n - 1];
 		}
-		fprintf(f, "- **Cross-core round trip** (one cache line, CPU "
-			"%d to %d and back): %.0f ns at best before the runs; "
-			"%.0f ns median, %.0f-%.0f ns, just before each run.\n",
-			cfg.wcpu, cfg.ccpu, rtt_best_ns, med, lo, hi);
+		fprintf(f, "- **Placement**: the cross-core round trip (one "
+			"cache line, CPU %d to %d and back, measured just before "
+			"each run) was %.0f ns median, %.0f-%.0f ns. The host "
+			"moves the vCPUs: %d runs found them close (round trip "
+			"<= %.0f ns), %d apart. The tables use the runs %s "
+			"(%d of them undisturbed); the other placement's "
+			"flat-out rates are in their own table below.\n",
+			cfg.wcpu, cfg.ccpu, med, lo, hi, nplace[0],
+			rtt_split_ns, nplace[1],
+			primary_far ? "apart" : "close",
+			nplace_clean[primary_far]);
 	}
 	fprintf(f, "- **Method**: %d rounds, scenarios and rings interleaved. "
 		"Every ring holds as many records as mcrring's default ring "
@@ -1949,9 +2032,8 @@ static void write_markdown(FILE *f)
 		"rounds; latencies pool the sampled writes (1 in 15 flat out, "
 		"1 in 3 paced) of those rounds. A round is *disturbed* when "
 		"one of its threads lost more than 2 %% of the run to someone "
-		"else (its CPU time against the wall clock), the hypervisor "
-		"reported steal, or the round trip before it was more than "
-		"twice the best; disturbed rounds are left out when any other "
+		"else (its CPU time against the wall clock) or the hypervisor "
+		"reported steal; disturbed rounds are left out when any other "
 		"round is left.\n", rounds,
 		cfg.backoff_ns / 1000);
 	fprintf(f, "- **Rates**: *flat* = records consumed per second, writers "
@@ -2012,7 +2094,7 @@ static void write_markdown(FILE *f)
 			scenarios[i].id, title);
 		for (int k = 0; k < NR_KINDS; k++) {
 			struct cell *ce = &cells[i][k];
-			char lo[32], hi[32], dr[48], rn[48];
+			char lo[32], hi[32], dr[48], rn[96];
 
 			if (ce->na) {
 				fprintf(f, "| | %s | n/a: %s | | | | | | | | | "
@@ -2038,6 +2120,36 @@ static void write_markdown(FILE *f)
 				b, c, d, e, g, h, t, dr);
 			check_text(ce, t, sizeof(t));
 			fprintf(f, " %s | %s |\n", t, rn);
+		}
+	}
+
+	if (nplace_clean[!primary_far]) {
+		fprintf(f, "\n### Other placement: vCPUs %s\n\n"
+			"Median records/s of the undisturbed rounds that ran with "
+			"the vCPUs %s.\n\n| scenario |", primary_far ? "close" :
+			"apart", primary_far ? "close" : "apart");
+		for (int k = 0; k < NR_KINDS; k++)
+			fprintf(f, " %s |", kind_name[k]);
+		fprintf(f, "\n| --- |");
+		for (int k = 0; k < NR_KINDS; k++)
+			fprintf(f, " --- |");
+		fprintf(f, "\n");
+		for (size_t i = 0; i < NR_SCEN; i++) {
+			if (scenarios[i].mode == M_PACED || !cells[i][R_MCR].nr)
+				continue;
+			fprintf(f, "| %s |", scenarios[i].id);
+			for (int k = 0; k < NR_KINDS; k++) {
+				struct cell *ce = &cells[i][k];
+
+				if (ce->na) {
+					fprintf(f, " n/a |");
+					continue;
+				}
+				fmt_rate(ce->omed, a, sizeof(a));
+				fprintf(f, " %s%s (%d) |", a, isnan(ce->omed) ?
+					"" : "/s", ce->nother);
+			}
+			fprintf(f, "\n");
 		}
 	}
 
@@ -2125,7 +2237,11 @@ static void write_json(FILE *f)
 	json_num(f, "clock_gettime", mach.clock_ns, true);
 	json_num(f, "sched_getcpu", mach.getcpu_ns, true);
 	json_num(f, "tsc_step", mach.tsc_step_ns, true);
-	json_num(f, "cross_core_rtt_best", rtt_best_ns, false);
+	json_num(f, "cross_core_rtt_best", rtt_best_ns, true);
+	json_num(f, "placement_split_rtt", rtt_split_ns, true);
+	fprintf(f, "\"tables_use\": \"%s\", \"runs_close\": %d, "
+		"\"runs_apart\": %d", primary_far ? "apart" : "close",
+		nplace[0], nplace[1]);
 	fprintf(f, "},\n  \"targets\": [\n");
 	for (int i = 0; i < ntargets; i++)
 		fprintf(f, "    {\"target\": \"%s\", \"goal\": \"%s\", "
@@ -2171,6 +2287,7 @@ static void write_json(FILE *f)
 			json_num(f, "rate_max", ce->hi, true);
 			json_num(f, "write_calls_per_s", ce->wmed, true);
 			json_num(f, "consumed_per_s", ce->dmed, true);
+			json_num(f, "rate_median_other_placement", ce->omed, true);
 			json_hist(f, "write_ns", ce->lat);
 			fprintf(f, ", ");
 			json_hist(f, "e2e_ns", ce->e2e);
@@ -2210,6 +2327,8 @@ static void write_json(FILE *f)
 				json_num(f, "rate", rr->rate, true);
 				json_num(f, "stolen_ms", rr->stolen_ms, true);
 				json_num(f, "rtt_ns", rr->rtt_ns, true);
+				fprintf(f, "\"placement\": \"%s\", ",
+					placement(rr) ? "apart" : "close");
 				fprintf(f, "\"preempted\": %ld, \"steal_ticks\": %"
 					PRIu64 ", \"disturbed\": %s, "
 					"\"timeout\": %s}", rr->nivcsw,
@@ -2623,13 +2742,7 @@ int main(int argc, char **argv)
 					free(he);
 					continue;
 				}
-				hist_merge(&ce->lat_all, hl);
-				hist_merge(&ce->e2e_all, he);
-				if (!res->disturbed) {
-					hist_merge(&ce->lat_clean, hl);
-					hist_merge(&ce->e2e_clean, he);
-				}
-				ce->nr++;
+				ce->nr++;	/* its hists stay with it */
 				if (!quiet) {
 					struct cell one = { .sc = sc, .nr = 1,
 						.acct_ok = res->acct_ok };
@@ -2660,13 +2773,11 @@ int main(int argc, char **argv)
 						" DISTURBED" : "");
 					fprintf(stderr, "\n");
 				}
-				free(hl);
-				free(he);
-				res->lat = res->e2e = NULL;
 			}
 		}
 	}
 	mach.load_end = loadavg1();
+	classify_runs();
 	for (size_t i = 0; i < NR_SCEN; i++)
 		for (int k = 0; k < NR_KINDS; k++) {
 			if (cells[i][k].nr) {
