@@ -25,6 +25,9 @@ DEFINE_MUTEX(mcr_drain_lock);
 static struct task_struct *mcr_drainer;
 static DECLARE_WAIT_QUEUE_HEAD(mcr_drain_wq);
 static atomic_t mcr_drain_kicked = ATOMIC_INIT(0);
+/* Drain thread activity, for mcrstat: passes run, wake-ups asked for. */
+static atomic64_t mcr_drain_passes = ATOMIC64_INIT(0);
+static atomic64_t mcr_drain_wakeups = ATOMIC64_INIT(0);
 
 static unsigned int poll_max_ms = 100;
 module_param(poll_max_ms, uint, 0644);
@@ -236,6 +239,7 @@ static int mcr_drain_thread(void *unused)
 
 		mutex_lock(&mcr_drain_lock);
 		moved = mcr_drain_pass();
+		atomic64_inc(&mcr_drain_passes);
 		mutex_unlock(&mcr_drain_lock);
 		if (moved >= MCR_RING_PASS_BUDGET) {
 			sleep_ms = 1;
@@ -266,8 +270,32 @@ static int mcr_drain_thread(void *unused)
 
 void mcr_drain_wake(void)
 {
+	atomic64_inc(&mcr_drain_wakeups);
 	atomic_set(&mcr_drain_kicked, 1);
 	wake_up(&mcr_drain_wq);
+}
+
+void mcr_drain_activity(u64 *passes, u64 *wakeups)
+{
+	*passes = atomic64_read(&mcr_drain_passes);
+	*wakeups = atomic64_read(&mcr_drain_wakeups);
+}
+
+/**
+ * mcr_ring_fill() - records in a ring not drained yet
+ * @kr: the ring
+ *
+ * Reserved or committed and still in the ring, as far as the writers'
+ * head says, clamped to what the ring can hold.
+ *
+ * Context: any; reads the cursor without mcr_drain_lock (a snapshot).
+ */
+u32 mcr_ring_fill(struct mcr_kring *kr)
+{
+	u32 head = mcr_packed_seq(READ_ONCE(kr->ring.prod->head));
+	u32 fill = head - (u32)READ_ONCE(kr->cur.seq);
+
+	return min(fill, kr->ring.ndesc);
 }
 
 int mcr_drain_start(void)

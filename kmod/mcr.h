@@ -78,6 +78,8 @@ void mcr_release_claims(struct file *file);
 int mcr_drain_start(void);
 void mcr_drain_stop(void);
 void mcr_drain_wake(void);
+void mcr_drain_activity(u64 *passes, u64 *wakeups);
+u32 mcr_ring_fill(struct mcr_kring *kr);
 void mcr_drain_ring_locked(struct mcr_kring *kr);
 void mcr_ring_counters(struct mcr_kring *kr, struct mcr_counters *c);
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Counters in sysfs, one value per file:
- *   /sys/kernel/mcrring/{archived,archive_first_seq,lost_by_readers}
- *   /sys/kernel/mcrring/<ring>/{written,drained,dropped_full,abandoned,
- *                               invalid,discarded,owner}
+ *   /sys/kernel/mcrring/{archived,archive_first_seq,lost_by_readers,
+ *                        drain_passes,drain_wakeups}
+ *   /sys/kernel/mcrring/<ring>/{fill,written,drained,dropped_full,
+ *                               abandoned,invalid,discarded,owner}
  * where <ring> is "mpsc" or "cpuN".
  */
 
@@ -68,7 +69,17 @@ static ssize_t owner_show(struct kobject *kobj, struct kobj_attribute *attr,
 
 static struct kobj_attribute owner_attr = __ATTR_RO(owner);
 
+/* Records in the ring not drained yet. */
+static ssize_t fill_show(struct kobject *kobj, struct kobj_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%u\n", mcr_ring_fill(mcr_kobj_ring(kobj)));
+}
+
+static struct kobj_attribute fill_attr = __ATTR_RO(fill);
+
 static struct attribute *mcr_ring_attrs[] = {
+	&fill_attr.attr,
 	&mcr_counter_attrs[0].attr.attr,
 	&mcr_counter_attrs[1].attr.attr,
 	&mcr_counter_attrs[2].attr.attr,
@@ -117,7 +128,31 @@ static ssize_t lost_by_readers_show(struct kobject *kobj,
 static struct kobj_attribute lost_by_readers_attr =
 	__ATTR_RO(lost_by_readers);
 
+static ssize_t drain_passes_show(struct kobject *kobj,
+				 struct kobj_attribute *attr, char *buf)
+{
+	u64 passes, wakeups;
+
+	mcr_drain_activity(&passes, &wakeups);
+	return sysfs_emit(buf, "%llu\n", passes);
+}
+
+static struct kobj_attribute drain_passes_attr = __ATTR_RO(drain_passes);
+
+static ssize_t drain_wakeups_show(struct kobject *kobj,
+				  struct kobj_attribute *attr, char *buf)
+{
+	u64 passes, wakeups;
+
+	mcr_drain_activity(&passes, &wakeups);
+	return sysfs_emit(buf, "%llu\n", wakeups);
+}
+
+static struct kobj_attribute drain_wakeups_attr = __ATTR_RO(drain_wakeups);
+
 static struct attribute *mcr_top_attrs[] = {
+	&drain_passes_attr.attr,
+	&drain_wakeups_attr.attr,
 	&archived_attr.attr,
 	&archive_first_seq_attr.attr,
 	&lost_by_readers_attr.attr,

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mcrlog and mcrcat against the module: names and fields end to end,
- * mcrcat -f follows and stops cleanly on SIGINT, clear errors when the
- * module is missing or access is denied.
+ * mcrlog, mcrcat and mcrstat against the module: names and fields end to
+ * end, mcrcat -f follows and stops cleanly on SIGINT, clear errors when
+ * the module is missing or access is denied, mcrstat's table.
  */
 #include <poll.h>
 #include <signal.h>
@@ -28,8 +28,9 @@ static int sh(const char *cmd, char *out, size_t size)
 }
 
 #define REQUIRE_TOOLS() do {						\
-	if (access("/bin/mcrlog", X_OK) || access("/bin/mcrcat", X_OK))	\
-		SKIP(return, "mcrlog/mcrcat not in /bin");		\
+	if (access("/bin/mcrlog", X_OK) || access("/bin/mcrcat", X_OK) ||	\
+	    access("/bin/mcrstat", X_OK))				\
+		SKIP(return, "mcrlog/mcrcat/mcrstat not in /bin");	\
 	if (!mcr_loaded())						\
 		SKIP(return, "mcrring.ko is not loaded");		\
 } while (0)
@@ -123,6 +124,28 @@ TEST(clear_errors)
 		     out);
 	EXPECT_EQ(2, sh("mcrlog -p nosuch.info x 2>&1", out, sizeof(out)));
 	EXPECT_STREQ("mcrlog: bad priority 'nosuch.info'\n", out);
+}
+
+TEST(mcrstat_shows_the_rings)
+{
+	char out[8192], *mpsc;
+	long long fill, written, drained;
+
+	REQUIRE_TOOLS();
+	ASSERT_EQ(0, sh("mcrlog 'for mcrstat' && mcrstat -w 1 -n 2", out,
+			sizeof(out)));
+	TH_LOG("%s", out);
+	EXPECT_EQ(0, strncmp("ring     owner         fill", out, 26));
+	mpsc = strstr(out, "\nmpsc ");
+	ASSERT_NE(NULL, mpsc);
+	ASSERT_EQ(3, sscanf(mpsc, "\nmpsc - %lld %lld %lld", &fill, &written,
+			    &drained));
+	EXPECT_LE(1, written);
+	EXPECT_LE(drained, written);
+	EXPECT_NE(NULL, strstr(out, "\ncpu0 "));
+	/* Printed twice, a second apart. */
+	EXPECT_NE(NULL, strstr(strstr(out, "drain thread:") + 1,
+			       "drain thread:"));
 }
 
 TEST_HARNESS_MAIN

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+/* mcrstat on a made-up /sys/kernel/mcrring: layout, order, errors. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+
+static const char *tool(void)
+{
+	const char *dir = getenv("MCR_TOOLS");
+	static char path[512];
+
+	snprintf(path, sizeof(path), "%s/mcrstat", dir ? dir : "build/tools");
+	return path;
+}
+
+static void put(const char *dir, const char *name, long long v)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (f) {
+		fprintf(f, "%lld\n", v);
+		fclose(f);
+	}
+}
+
+static int run(const char *env, const char *args, char *out, size_t size)
+{
+	char cmd[1024];
+	FILE *p;
+	size_t n;
+	int status;
+
+	snprintf(cmd, sizeof(cmd), "MCRSTAT_SYSFS=%s %s %s 2>&1", env, tool(),
+		 args);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	n = fread(out, 1, size - 1, p);
+	out[n] = '\0';
+	status = pclose(p);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(table_of_rings)
+{
+	static const char *const rings[] = { "cpu10", "mpsc", "cpu2", "cpu0" };
+	static const char *const counters[] = {
+		"fill", "written", "drained", "dropped_full", "abandoned",
+		"invalid", "discarded",
+	};
+	char root[64], dir[128], out[4096];
+
+	if (access(tool(), X_OK))
+		SKIP(return, "%s not built (make tools)", tool());
+	snprintf(root, sizeof(root), "/tmp/mcrstat-%d", getpid());
+	ASSERT_EQ(0, mkdir(root, 0700));
+	for (int r = 0; r < 4; r++) {
+		snprintf(dir, sizeof(dir), "%s/%s", root, rings[r]);
+		ASSERT_EQ(0, mkdir(dir, 0700));
+		for (int c = 0; c < 7; c++)
+			put(dir, counters[c], r * 100 + c);
+		put(dir, "owner", r == 3 ? 4242 : -1);
+	}
+	put(root, "archived", 9);
+	put(root, "archive_first_seq", 3);
+	put(root, "lost_by_readers", 2);
+	put(root, "drain_passes", 71);
+	put(root, "drain_wakeups", 4);
+	ASSERT_EQ(0, run(root, "", out, sizeof(out)));
+	EXPECT_STREQ(
+"ring     owner         fill      written      drained dropped_full    abandoned      invalid    discarded\n"
+"mpsc         -          100          101          102          103          104          105          106\n"
+"cpu0      4242          300          301          302          303          304          305          306\n"
+"cpu2         -          200          201          202          203          204          205          206\n"
+"cpu10        -            0            1            2            3            4            5            6\n"
+"archive: 9 archived, oldest seq 3, 2 lost by readers\n"
+"drain thread: 71 passes, 4 wake-ups from writers\n", out);
+	snprintf(dir, sizeof(dir), "rm -rf %s", root);
+	ASSERT_EQ(0, system(dir));
+}
+
+TEST(errors)
+{
+	char out[1024];
+
+	if (access(tool(), X_OK))
+		SKIP(return, "%s not built (make tools)", tool());
+	EXPECT_EQ(1, run("/nonexistent", "", out, sizeof(out)));
+	EXPECT_STREQ("mcrstat: /nonexistent: No such file or directory (is mcrring.ko loaded?)\n",
+		     out);
+	EXPECT_EQ(2, run("/tmp", "-w 0", out, sizeof(out)));
+	EXPECT_EQ(2, run("/tmp", "-n x", out, sizeof(out)));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mcrstat: per-ring fill level, accounting and claims, the archive and
+ * the drain thread, from /sys/kernel/mcrring. Needs no access to the
+ * device.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SYSFS "/sys/kernel/mcrring"
+
+static const char *const ring_counters[] = {
+	"fill", "written", "drained", "dropped_full", "abandoned", "invalid",
+	"discarded",
+};
+#define NCOUNTERS (sizeof(ring_counters) / sizeof(ring_counters[0]))
+
+static const char *root = SYSFS;
+
+/* One number from sysfs; -1 when it cannot be read. */
+static long long value(const char *dir, const char *name)
+{
+	char path[512], buf[64];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s%s%s", root, dir, *dir ? "/" : "",
+		 name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		v = strtoll(buf, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+/* "mpsc" first, then cpu0, cpu1, ... in number order. */
+static int ring_order(const struct dirent **a, const struct dirent **b)
+{
+	const char *x = (*a)->d_name, *y = (*b)->d_name;
+
+	if (!strcmp(x, "mpsc") || !strcmp(y, "mpsc"))
+		return strcmp(y, "mpsc") ? -1 : (strcmp(x, "mpsc") ? 1 : 0);
+	return atoi(x + 3) - atoi(y + 3);
+}
+
+static int is_ring(const struct dirent *d)
+{
+	return !strcmp(d->d_name, "mpsc") ||
+	       (!strncmp(d->d_name, "cpu", 3) && d->d_name[3]);
+}
+
+static int show(void)
+{
+	struct dirent **rings;
+	int n = scandir(root, &rings, is_ring, ring_order);
+
+	if (n < 0) {
+		fprintf(stderr, "mcrstat: %s: %s%s\n", root, strerror(errno),
+			errno == ENOENT ? " (is mcrring.ko loaded?)" : "");
+		return 1;
+	}
+	printf("%-6s %7s", "ring", "owner");
+	for (size_t c = 0; c < NCOUNTERS; c++)
+		printf(" %12s", ring_counters[c]);
+	putchar('\n');
+	for (int i = 0; i < n; i++) {
+		const char *r = rings[i]->d_name;
+		long long owner = value(r, "owner");
+		char who[24] = "-";
+
+		if (owner >= 0)
+			snprintf(who, sizeof(who), "%lld", owner);
+		printf("%-6s %7s", r, who);
+		for (size_t c = 0; c < NCOUNTERS; c++)
+			printf(" %12lld", value(r, ring_counters[c]));
+		putchar('\n');
+		free(rings[i]);
+	}
+	free(rings);
+	printf("archive: %lld archived, oldest seq %lld, %lld lost by readers\n",
+	       value("", "archived"), value("", "archive_first_seq"),
+	       value("", "lost_by_readers"));
+	printf("drain thread: %lld passes, %lld wake-ups from writers\n",
+	       value("", "drain_passes"), value("", "drain_wakeups"));
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: mcrstat [-w SECONDS] [-n COUNT]\n"
+		"Shows mcrring's rings, archive and drain thread.\n"
+		"  -w  refresh every SECONDS (stop with Ctrl-C)\n"
+		"  -n  stop after COUNT refreshes\n");
+}
+
+int main(int argc, char **argv)
+{
+	long interval = 0, count = -1;
+	int opt, ret;
+
+	if (getenv("MCRSTAT_SYSFS"))	/* tests point it at a copy */
+		root = getenv("MCRSTAT_SYSFS");
+	while ((opt = getopt(argc, argv, "w:n:h")) != -1) {
+		char *end;
+
+		switch (opt) {
+		case 'w':
+		case 'n':
+			errno = 0;
+			*(opt == 'w' ? &interval : &count) =
+				strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg ||
+			    (opt == 'w' ? interval : count) <= 0) {
+				fprintf(stderr, "mcrstat: bad value '%s' for -%c\n",
+					optarg, opt);
+				return 2;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	signal(SIGPIPE, SIG_IGN);
+	for (;;) {
+		ret = show();
+		if (fflush(stdout) || ret || !interval || !--count)
+			return ret;
+		sleep((unsigned int)interval);
+		putchar('\n');
+	}
+}
