@@ -62,7 +62,8 @@ HOST_TESTS := $(basename $(notdir $(wildcard selftests/host/*_test.c)))
 VM_TESTS   := $(basename $(notdir $(wildcard selftests/vm/*_test.c)))
 VM_BINS    := $(addprefix $(BUILD)/vm-bin/,$(VM_TESTS))
 
-.PHONY: all module vm-module lib tools selftests host-tests deps check check-host check-vm \
+.PHONY: all module vm-module lib tools selftests install modules_install \
+	check-install FORCE host-tests deps check check-host check-vm \
 	demo vm-shell lint clean
 
 all: module lib tools selftests
@@ -98,11 +99,15 @@ $(LIB_SO): $(LIB_OBJS) lib/libmcrring.map
 	ln -sf $(notdir $@) $(LIB_DIR)/libmcrring.so.$(LIB_MAJOR)
 	ln -sf libmcrring.so.$(LIB_MAJOR) $(LIB_DIR)/libmcrring.so
 
-$(LIB_DIR)/mcrring.pc: lib/mcrring.pc.in
-	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIB_VERSION)|' $< >$@
-
 PREFIX ?= /usr/local
+
+# Rebuilt every time: it records PREFIX, which may differ between calls.
+$(LIB_DIR)/mcrring.pc: lib/mcrring.pc.in FORCE
+	@mkdir -p $(@D)
+	@sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIB_VERSION)|' $< >$@
+
+FORCE:
+
 lib: $(LIB_A) $(LIB_SO) $(LIB_DIR)/mcrring.pc
 
 define host_variant
@@ -172,11 +177,12 @@ check:
 	@-$(MAKE) --no-print-directory lint
 	@-$(MAKE) --no-print-directory check-host
 	@-$(MAKE) --no-print-directory fuzz-smoke
+	@-$(MAKE) --no-print-directory check-install
 	@for f in $(CHECK_FLAVOURS); do \
 		$(MAKE) --no-print-directory check-vm FLAVOUR=$$f; \
 	done; true
 	@scripts/tap-count.sh $(BUILD)/results/lint.tap $(BUILD)/results/host.tap \
-		$(BUILD)/results/fuzz.tap \
+		$(BUILD)/results/fuzz.tap $(BUILD)/results/install.tap \
 		$(addprefix $(BUILD)/results/vm-,$(addsuffix .tap,$(CHECK_FLAVOURS)))
 
 demo: vm-module $(VM_BINS) $(VM_TOOLS)
@@ -186,6 +192,48 @@ demo: vm-module $(VM_BINS) $(VM_TOOLS)
 vm-shell: vm-module $(VM_BINS) $(VM_TOOLS)
 	@scripts/vm.sh shell $(VM_KREL) \
 		$(call kbuild_dir,$(VM_KDIR))/kmod/mcrring.ko $(BUILD)/vm-bin
+
+# --- install ----------------------------------------------------------
+# make install [PREFIX=/usr/local] [DESTDIR=]: library, headers, pkg-config
+# file, tools, man pages, udev rule. make modules_install: the module, for
+# the kernel KDIR names (INSTALL_MOD_PATH=$(DESTDIR)).
+BINDIR   = $(PREFIX)/bin
+LIBDIR   = $(PREFIX)/lib
+INCDIR   = $(PREFIX)/include/mcrring
+MANDIR   = $(PREFIX)/share/man
+UDEVDIR ?= /lib/udev/rules.d
+USER_TOOLS = $(filter-out $(HOST_ONLY_TOOLS),$(TOOLS))
+MAN_PAGES  = $(wildcard man/*.[0-9])
+
+install: lib $(addprefix $(BUILD)/tools/,$(USER_TOOLS))
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(INCDIR)/linux $(DESTDIR)$(UDEVDIR)
+	install -m 755 $(addprefix $(BUILD)/tools/,$(USER_TOOLS)) $(DESTDIR)$(BINDIR)
+	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)
+	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)
+	ln -sf $(notdir $(LIB_SO)) $(DESTDIR)$(LIBDIR)/libmcrring.so.$(LIB_MAJOR)
+	ln -sf libmcrring.so.$(LIB_MAJOR) $(DESTDIR)$(LIBDIR)/libmcrring.so
+	install -m 644 $(LIB_DIR)/mcrring.pc $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 644 lib/mcrring.h lib/mcr_ring.h lib/mcr_compat.h \
+		lib/mcr_text.h $(DESTDIR)$(INCDIR)
+	install -m 644 uapi/linux/mcrring.h $(DESTDIR)$(INCDIR)/linux
+	install -m 644 packaging/60-mcrring.rules $(DESTDIR)$(UDEVDIR)
+	@for page in $(MAN_PAGES); do \
+		sec=$${page##*.}; \
+		install -d $(DESTDIR)$(MANDIR)/man$$sec; \
+		install -m 644 $$page $(DESTDIR)$(MANDIR)/man$$sec; \
+	done
+
+modules_install: module
+	$(MAKE) -C $(KDIR) M=$(call kbuild_dir,$(KDIR)) \
+		INSTALL_MOD_PATH=$(DESTDIR) modules_install
+
+# Installs into a scratch DESTDIR and builds a writer against it with
+# pkg-config, as a new user would; TAP in $(BUILD)/results/install.tap.
+check-install: lib tools
+	@mkdir -p $(BUILD)/results
+	@scripts/install-test.sh >$(BUILD)/results/install.tap; \
+	scripts/tap-count.sh -l install $(BUILD)/results/install.tap
 
 # --- static checks on the kernel code ---------------------------------
 # sparse (C=2), W=1, checkpatch --strict, shellcheck; TAP like the tests.

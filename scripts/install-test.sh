@@ -1,0 +1,84 @@
+#!/bin/sh
+# make install into a scratch DESTDIR, then build and run a small writer
+# against the installed copy with pkg-config, as a new user would. TAP on
+# stdout. Needs no module: the writer uses a shared-memory ring set.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+dest=$(mktemp -d "${TMPDIR:-/tmp}/mcr-install.XXXXXX")
+trap 'rm -rf "$dest"' EXIT
+log=$dest/log
+
+check() {	# check NAME COMMAND...
+	name=$1
+	shift
+	if "$@" >>"$log" 2>&1; then
+		echo "ok - install: $name"
+	else
+		echo "not ok - install: $name"
+		sed 's/^/#   /' "$log" | tail -n 20
+	fi
+	: >"$log"
+}
+
+check "make install DESTDIR=... PREFIX=/usr" \
+	make -s -C "$top" install DESTDIR="$dest/root" PREFIX=/usr \
+		UDEVDIR=/usr/lib/udev/rules.d
+
+root=$dest/root
+files="usr/bin/mcrlog usr/bin/mcrcat usr/bin/mcrstat
+       usr/lib/libmcrring.a usr/lib/libmcrring.so.1 usr/lib/libmcrring.so
+       usr/lib/pkgconfig/mcrring.pc usr/include/mcrring/mcrring.h
+       usr/include/mcrring/linux/mcrring.h
+       usr/lib/udev/rules.d/60-mcrring.rules"
+missing=""
+for f in $files; do
+	[ -e "$root/$f" ] || missing="$missing $f"
+done
+check "installed files are all there" test -z "$missing"
+[ -z "$missing" ] || echo "#   missing:$missing"
+
+cat >"$dest/writer.c" <<'CEOF'
+#include <stdio.h>
+#include <mcrring.h>
+
+int main(void)
+{
+	struct mcr_set *set;
+	struct mcr_reader *rd;
+	struct mcr_writer w;
+	struct mcr_record rec;
+	static char text[MCR_TEXT_MAX];
+
+	if (mcr_shm_create(2, 64, 16384, &set) || mcr_writer_mpsc(set, &w) ||
+	    mcr_logf(&w, MCR_PRI(1, 6), "installed %d", 42) < 0 ||
+	    mcr_reader_open(set, &rd) || mcr_read(rd, &rec, text) != 1)
+		return 1;
+	printf("%.*s\n", (int)rec.len, text);
+	mcr_reader_close(rd);
+	mcr_set_close(set);
+	return 0;
+}
+CEOF
+
+pc() {
+	PKG_CONFIG_PATH=$root/usr/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$root \
+		pkg-config "$@" mcrring
+}
+check "pkg-config knows mcrring $(pc --modversion 2>/dev/null)" pc --exists
+# shellcheck disable=SC2046 # pkg-config's output is meant to be split
+check "a writer builds against the installed shared library" \
+	cc -Wall -Wextra -Werror -o "$dest/writer" "$dest/writer.c" \
+		$(pc --cflags --libs)
+check "and runs" sh -c "LD_LIBRARY_PATH='$root/usr/lib' '$dest/writer' |
+	grep -qx 'installed 42'"
+# shellcheck disable=SC2046
+check "a writer links the static library" \
+	cc -static -o "$dest/writer-static" "$dest/writer.c" \
+		$(pc --static --cflags --libs)
+check "and runs" sh -c "'$dest/writer-static' | grep -qx 'installed 42'"
+for page in "$root"/usr/share/man/man*/*; do
+	[ -e "$page" ] || continue
+	check "man -l renders $(basename "$page") without warnings" \
+		sh -c "MANWIDTH=80 man --warnings -l '$page' 2>&1 >/dev/null |
+			(! grep .)"
+done
