@@ -8,6 +8,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 dir=$1
 
+mkdir -p "$dir"
 ln -sfn "$top/Kbuild" "$dir/Kbuild"
 ln -sfn "$top/uapi" "$dir/uapi"
 ln -sfn "$top/lib" "$dir/lib"
