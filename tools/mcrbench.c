@@ -1216,6 +1216,21 @@ static struct {
 	double backoff_ns;
 } cfg;
 
+/* --only: comma-separated substrings of scenario ids. */
+static bool selected(const char *only, const char *id)
+{
+	char buf[256], *save = NULL;
+
+	if (!only)
+		return true;
+	snprintf(buf, sizeof(buf), "%s", only);
+	for (char *t = strtok_r(buf, ",", &save); t;
+	     t = strtok_r(NULL, ",", &save))
+		if (strstr(id, t))
+			return true;
+	return false;
+}
+
 static bool oversubscribed(const struct scenario *sc)
 {
 	return (int)sc->nw + 1 > mach.ncpu_allowed ||
@@ -1482,6 +1497,7 @@ struct cell {
 	/* summary */
 	int nclean;		/* undisturbed rounds in the primary placement */
 	int nused, nother;
+	uint64_t uattempts, urefused;	/* of the rounds used */
 	int sel;		/* 0 clean, 1 all disturbed, 2 other placement */
 	double omed;		/* the other placement's undisturbed median */
 	bool used_all;
@@ -1601,6 +1617,8 @@ static void summarise(struct cell *ce)
 		wv[n] = r->wrate;
 		dv[n] = r->drate;
 		n++;
+		ce->uattempts += r->attempts;
+		ce->urefused += r->refused;
 		if (r->lat)
 			hist_merge(&ce->lat_clean, r->lat);
 		if (r->e2e)
@@ -1778,11 +1796,12 @@ static void target(const char *what, const char *goal, double v, double lim,
 	t->met = below ? v < lim : v >= lim;
 }
 
+/* Drops in the rounds the tables use. */
 static double drop_pct(const struct cell *c)
 {
-	if (!c || c->na || !c->nr || !c->attempts)
+	if (!c || c->na || !c->nr || !c->uattempts)
 		return NAN;
-	return 100.0 * (double)c->refused / (double)c->attempts;
+	return 100.0 * (double)c->urefused / (double)c->uattempts;
 }
 
 static void eval_targets(void)
@@ -1957,10 +1976,10 @@ static void drops_text(const struct cell *ce, char *buf, size_t n)
 	if (ce->sc->mode == M_FLAT) {
 		char p[32];
 
-		fmt_pct(ce->refused, ce->attempts, p, sizeof(p));
+		fmt_pct(ce->urefused, ce->uattempts, p, sizeof(p));
 		snprintf(buf, n, "0 (retried %s)", p);
 	} else {
-		fmt_pct(ce->refused, ce->attempts, buf, n);
+		fmt_pct(ce->urefused, ce->uattempts, buf, n);
 	}
 }
 
@@ -2712,7 +2731,7 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < NR_SCEN; i++) {
 			const struct scenario *sc = &scenarios[i];
 
-			if (only && !strstr(sc->id, only))
+			if (!selected(only, sc->id))
 				continue;
 			for (int j = 0; j < NR_KINDS; j++) {
 				int k = (j + r) % NR_KINDS;
@@ -2799,7 +2818,7 @@ int main(int argc, char **argv)
 		int want = 0;
 
 		for (size_t i = 0; i < NR_SCEN; i++) {
-			if (only && !strstr(scenarios[i].id, only))
+			if (!selected(only, scenarios[i].id))
 				continue;
 			for (int k = 0; k < NR_KINDS; k++) {
 				struct cell *ce = &cells[i][k];
