@@ -779,8 +779,10 @@ static ALWAYS_INLINE void writer_body(const int kind, struct wctx *w)
 		bool sample = --cd == 0;
 		int rc;
 
-		if (!(s & 255)) {
-			__atomic_store_n(&w->progress, s, __ATOMIC_RELAXED);
+		if (!(s & 15)) {
+			if (!(s & 255))
+				__atomic_store_n(&w->progress, s,
+						 __ATOMIC_RELAXED);
 			if (__atomic_load_n(&run->stop, __ATOMIC_RELAXED))
 				break;
 		}
