@@ -419,6 +419,9 @@ static const struct scenario scenarios[] = {
 	{ "spsc-flat-128-spin",
 	  "SPSC flat out, 128 B, consumer spinning on an empty ring", false,
 	  1, 128, M_FLAT, 0, 1000000, 4000, 15, false, true, true },
+	{ "spsc-1M-128-spin",
+	  "SPSC paced 1 M/s, 128 B, consumer spinning on an empty ring", false,
+	  1, 128, M_PACED, 1e6, 100000, 2000, 3, true, false, true },
 	{ "mpsc-flat-1w", "MPSC 1 writer flat out, 128 B", true, 1, 128,
 	  M_FLAT, 0, 600000, 4000, 15, false, true, false },
 	{ "mpsc-flat-2w", "MPSC 2 writers flat out, 128 B", true, 2, 128,
@@ -1812,6 +1815,7 @@ static void eval_targets(void)
 	struct cell *m = cell_of("seed-mpsc", R_MCR);
 	struct cell *p1 = cell_of("spsc-1M-128", R_MCR);
 	struct cell *p2 = cell_of("spsc-2M-128", R_MCR);
+	struct cell *ps = cell_of("spsc-1M-128-spin", R_MCR);
 	struct cell *f = cell_of("spsc-flat-128", R_MCR);
 	struct cell *m1 = cell_of("mpsc-flat-1w", R_MCR);
 	struct cell *m2 = cell_of("mpsc-flat-2w", R_MCR);
@@ -1848,6 +1852,10 @@ static void eval_targets(void)
 	       lat_ns(p2->lat, 0.5), 30.5, true, ns);
 	target("goal: SPSC paced 2 M/s 128 B write p99", "<= 250 ns",
 	       lat_ns(p2->lat, 0.99), 250.5, true, ns);
+	target("goal: SPSC paced 1 M/s 128 B write p50, consumer spinning",
+	       "<= 30 ns", lat_ns(ps->lat, 0.5), 30.5, true, ns);
+	target("goal: SPSC paced 1 M/s 128 B write p99, consumer spinning",
+	       "<= 250 ns", lat_ns(ps->lat, 0.99), 250.5, true, ns);
 	target("goal: SPSC flat out 128 B", ">= 30 M/s", f->med / 1e6, 30,
 	       false, mps);
 	target("goal: SPSC flat out vs Concurrency Kit", ">= 4x",
