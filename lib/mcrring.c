@@ -29,6 +29,7 @@ struct mcr_set {
 	int fd;
 	unsigned int nr_rings;
 	__u64 features;		/* device: MCR_FEAT_* */
+	pthread_mutex_t map_lock;	/* device: serialises mapping rings */
 	void **mapped;		/* device: ring i's mapping, or NULL */
 	struct mcr_ring rings[];
 };
@@ -158,6 +159,7 @@ MCR_EXPORT int mcr_open(const char *path, struct mcr_set **out)
 		ret = -ENOMEM;
 		goto out_close;
 	}
+	pthread_mutex_init(&set->map_lock, NULL);
 	set->fd = fd;
 	set->features = info.features;
 	set->nr_rings = info.nr_rings;
@@ -175,13 +177,13 @@ out_close:
  * read-write, side by side in one reserved range (the module refuses to
  * split its mappings, so they are made separately).
  */
-static int mcr_map_ring(struct mcr_set *set, unsigned int i)
+static int __mcr_map_ring(struct mcr_set *set, unsigned int i)
 {
 	off_t off = (off_t)MCR_MMAP_RING(i);
 	char *base;
 	int ret;
 
-	if (set->base || set->mapped[i])
+	if (set->mapped[i])
 		return 0;
 	base = mmap(NULL, set->stride, PROT_NONE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -203,6 +205,19 @@ static int mcr_map_ring(struct mcr_set *set, unsigned int i)
 	}
 	set->mapped[i] = base;
 	return 0;
+}
+
+/* Threads may make their first writers at once: map each ring once. */
+static int mcr_map_ring(struct mcr_set *set, unsigned int i)
+{
+	int ret;
+
+	if (set->base)
+		return 0;
+	pthread_mutex_lock(&set->map_lock);
+	ret = __mcr_map_ring(set, i);
+	pthread_mutex_unlock(&set->map_lock);
+	return ret;
 }
 
 MCR_EXPORT void mcr_set_close(struct mcr_set *set)

@@ -69,7 +69,10 @@ void mcr_set_close(struct mcr_set *set);
 /* mcr_set_fd() - the device's file descriptor, -1 for a shm set. */
 int mcr_set_fd(const struct mcr_set *set);
 
-/* mcr_counters() - the module's accounting of @ring (MCR_IOC_COUNTERS). */
+/*
+ * mcr_counters() - the module's accounting of @ring (MCR_IOC_COUNTERS):
+ * 0, -EINVAL for no such ring, -EOPNOTSUPP for a shared-memory set.
+ */
 int mcr_counters(const struct mcr_set *set, unsigned int ring,
 		 struct mcr_counters *c);
 
@@ -121,7 +124,9 @@ int mcr_writer_spsc(struct mcr_set *set, unsigned int cpu,
  * @set: the set
  * @w: the handle to initialise
  *
- * Return: 0.
+ * Return: 0; on the device, what mapping the ring failed with (-ENOMEM,
+ * -EACCES, ...), -EPROTO or -EINVAL for a ring that is not what
+ * MCR_IOC_INFO described.
  */
 int mcr_writer_mpsc(struct mcr_set *set, struct mcr_writer *w);
 

@@ -78,7 +78,9 @@ check "a writer links the static library" \
 check "and runs" sh -c "'$dest/writer-static' | grep -qx 'installed 42'"
 for page in "$root"/usr/share/man/man*/*; do
 	[ -e "$page" ] || continue
+	# From the man root, so that .so redirects resolve as installed.
 	check "man -l renders $(basename "$page") without warnings" \
-		sh -c "MANWIDTH=80 man --warnings -l '$page' 2>&1 >/dev/null |
+		sh -c "cd '$root/usr/share/man' &&
+			MANWIDTH=80 man --warnings -l '$page' 2>&1 >/dev/null |
 			(! grep .)"
 done

@@ -73,9 +73,18 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'c':
-			cpu = atoi(optarg);
+		case 'c': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || end == optarg || v < 0 || v > 65535) {
+				fprintf(stderr, "mcrlog: bad cpu '%s'\n",
+					optarg);
+				return 2;
+			}
+			cpu = (int)v;
 			break;
+		}
 		case 'k':
 			if (nfields == 32) {
 				fprintf(stderr, "mcrlog: too many fields\n");

@@ -124,6 +124,9 @@ TEST(clear_errors)
 		     out);
 	EXPECT_EQ(2, sh("mcrlog -p nosuch.info x 2>&1", out, sizeof(out)));
 	EXPECT_STREQ("mcrlog: bad priority 'nosuch.info'\n", out);
+	EXPECT_EQ(2, sh("mcrlog -c foo x 2>&1", out, sizeof(out)));
+	EXPECT_STREQ("mcrlog: bad cpu 'foo'\n", out);
+	EXPECT_EQ(2, sh("mcrlog -c -1 x 2>&1", out, sizeof(out)));
 }
 
 TEST(mcrstat_shows_the_rings)
