@@ -2190,30 +2190,48 @@ static void write_markdown(FILE *f)
 			dens[i].bytes_per_rec, dens[i].per_mib, dens[i].how);
 
 	fprintf(f, "\n### Peers\n\n");
-	for (int k = R_CK; k < NR_KINDS; k++) {
-		uint64_t lost = 0, reo = 0, dup = 0, torn = 0, str = 0;
-		int bad = 0;
+	for (int k = 0; k < NR_KINDS; k++) {
+		uint64_t lost = 0, reo = 0, dup = 0, torn = 0, str = 0, ab = 0;
+		char bad[512] = "", stopped[512] = "";
+		size_t bo = 0, so = 0;
 
 		for (size_t i = 0; i < NR_SCEN; i++) {
 			struct cell *ce = &cells[i][k];
 
+			if (!ce->nr)
+				continue;
 			lost += ce->lost;
 			reo += ce->reordered;
 			dup += ce->dups;
 			torn += ce->torn;
 			str += ce->stranded;
-			bad += ce->nr && !cell_clean(ce);
+			ab += ce->skipped;
+			if (!cell_sound(ce) && bo < sizeof(bad))
+				bo += (size_t)snprintf(bad + bo, sizeof(bad) - bo,
+						       "%s%s", bo ? ", " : "",
+						       scenarios[i].id);
+			if (ce->timeouts && so < sizeof(stopped))
+				so += (size_t)snprintf(stopped + so,
+						       sizeof(stopped) - so,
+						       "%s%s", so ? ", " : "",
+						       scenarios[i].id);
 		}
 		fprintf(f, "- **%s**: ", kind_title[k]);
-		if (!bad)
-			fprintf(f, "no loss, duplicate, reordering or torn "
-				"record in any run.\n");
+		if (!bo)
+			fprintf(f, "no record lost, duplicated, reordered or "
+				"torn in any run");
 		else
-			fprintf(f, "%d scenarios failed the checks: %" PRIu64
-				" records lost (%" PRIu64 " of them stranded "
-				"behind a hole), %" PRIu64 " reordered, %" PRIu64
-				" duplicated, %" PRIu64 " torn. See the checks "
-				"column.\n", bad, lost, str, reo, dup, torn);
+			fprintf(f, "%" PRIu64 " records lost (%" PRIu64
+				" stranded behind a hole), %" PRIu64
+				" reordered, %" PRIu64 " duplicated, %" PRIu64
+				" torn, in %s", lost, str, reo, dup, torn, bad);
+		if (ab)
+			fprintf(f, "; %" PRIu64 " abandoned by the consumer "
+				"after a writer stalled (counted)", ab);
+		if (so)
+			fprintf(f, ". Collapsed (writers convoyed; stopped by "
+				"the watchdog) in %s", stopped);
+		fprintf(f, ".\n");
 	}
 	fprintf(f, "\nck: `CK_RING_PROTOTYPE` typed ring, `ck_ring_enqueue_spsc/mpsc_<type>`, "
 		"`ck_ring_dequeue_spsc_<type>`. dpdk: `rte_ring_init` on plain "
