@@ -2189,7 +2189,7 @@ static void write_markdown(FILE *f)
 		fprintf(f, "| %s | %.0f | %.0f | %s |\n", dens[i].layout,
 			dens[i].bytes_per_rec, dens[i].per_mib, dens[i].how);
 
-	fprintf(f, "\n### Peers\n\n");
+	fprintf(f, "\n### Loss and order, every ring\n\n");
 	for (int k = 0; k < NR_KINDS; k++) {
 		uint64_t lost = 0, reo = 0, dup = 0, torn = 0, str = 0, ab = 0;
 		char bad[512] = "", stopped[512] = "";
