@@ -1,13 +1,14 @@
 # mcrbench: benchmark build and run rules. Included from the top-level Makefile.
 #
-#   make bench         full run on the host (~4 min): build/bench/results.md,
+#   make bench         full run on the host (2-4 min): build/bench/results.md,
 #                      results.json, latency.png, throughput.png; prints the table
 #   make bench-smoke   seconds: every scenario and peer once, tiny; one TAP line
 #                      in build/results/bench.tap, no timing asserted
 #
 # Peers come from Debian: libck-dev (Concurrency Kit, header-only ring) and
-# dpdk-dev (librte_ring + librte_eal, linked dynamically: a host-only tool).
-# The plots need gnuplot-nox.
+# libdpdk-dev (librte_ring + librte_eal, linked dynamically: a host-only
+# tool; rte_ring_init works on plain memory without EAL). The plots need
+# gnuplot-nox. BENCH_ROUNDS=N changes the number of rounds.
 
 HOST_ONLY_TOOLS += mcrbench
 
