@@ -33,40 +33,9 @@
 #define MAXW		(MAXCPUS + NMPSC)
 #define PACE_EVERY	64	/* a short pause every this many records */
 #define PACE_NS		200000
-#define SYSFS		"/sys/kernel/mcrring/"
 #define DEADLINE_S	40
 
 /* --- helpers -------------------------------------------------------------- */
-
-static uint64_t now_ns(void)
-{
-	return mcr_now_ns();
-}
-
-static void sleep_ns(long ns)
-{
-	struct timespec ts = { ns / 1000000000L, ns % 1000000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static int sysfs_u64(const char *name, unsigned long long *v)
-{
-	char path[128], buf[64];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), SYSFS "%s", name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	return sscanf(buf, "%llu", v) == 1 ? 0 : -EINVAL;
-}
 
 static uint32_t fnv1a(const char *s, size_t n)
 {
@@ -150,7 +119,7 @@ struct rd {
 /* Next line within @timeout_ms: its length, -ETIMEDOUT or -errno. */
 static ssize_t rd_line(struct rd *r, char **line, int timeout_ms)
 {
-	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000;
+	uint64_t deadline = mcr_now_ns() + (uint64_t)timeout_ms * 1000000;
 
 	for (;;) {
 		char *start = r->buf + r->off;
@@ -177,7 +146,7 @@ static ssize_t rd_line(struct rd *r, char **line, int timeout_ms)
 			return -EIO;
 		if (errno != EAGAIN)
 			return -errno;
-		now = now_ns();
+		now = mcr_now_ns();
 		if (now >= deadline)
 			return -ETIMEDOUT;
 		poll(&p, 1, (int)((deadline - now) / 1000000) + 1);
@@ -220,14 +189,8 @@ writer_main(unsigned int idx, struct writer *me, int ready_fd, int go_fd,
 	int ret;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (me->ring != MCR_RING_MPSC) {
-		cpu_set_t cs;
-
-		CPU_ZERO(&cs);
-		CPU_SET(me->cpu, &cs);
-		if (sched_setaffinity(0, sizeof(cs), &cs))
-			_exit(10);
-	}
+	if (me->ring != MCR_RING_MPSC && pin_to(me->cpu))
+		_exit(10);
 	if (mcr_open(NULL, &set))
 		_exit(11);
 	ret = me->ring == MCR_RING_MPSC ? mcr_writer_mpsc(set, &w) :
@@ -251,7 +214,7 @@ writer_main(unsigned int idx, struct writer *me, int ready_fd, int go_fd,
 			res.other++;
 		}
 		if (pace && i % PACE_EVERY == PACE_EVERY - 1)
-			sleep_ns(PACE_NS);
+			sleep_us(PACE_NS / 1000);
 	}
 	res.lib_dropped = (unsigned int)w.dropped;
 	if (write(me->res_fd, &res, sizeof(res)) != sizeof(res))
@@ -453,8 +416,7 @@ TEST_F_TIMEOUT(acct, every_record_once_and_counters_add_up, 90)
 	cpu_set_t cs;
 	char *line;
 
-	if (geteuid() || !mcr_module_path())
-		SKIP(return, "needs root and MCR_MODULE to reload the module");
+	REQUIRE_MODULE();
 	/* Fresh counters and an empty archive: everything below is exact. */
 	self->reloaded = variant->params != NULL;
 	ASSERT_EQ(0, mcr_reload(variant->params));
@@ -519,7 +481,7 @@ TEST_F_TIMEOUT(acct, every_record_once_and_counters_add_up, 90)
 			TH_LOG("a writer failed to set up");
 	}
 	close(ready[0]);
-	t0 = now_ns();
+	t0 = mcr_now_ns();
 	close(go[1]);
 
 	/*
@@ -567,17 +529,17 @@ TEST_F_TIMEOUT(acct, every_record_once_and_counters_add_up, 90)
 		if (in && self->nlines >= drained)
 			break;
 		if (in && !settled)
-			settled = now_ns();
-		ASSERT_TRUE(!settled || now_ns() - settled < 5000000000ULL)
+			settled = mcr_now_ns();
+		ASSERT_TRUE(!settled || mcr_now_ns() - settled < 5000000000ULL)
 			TH_LOG("the module drained %llu records, but only %llu lines arrived",
 			       drained, self->nlines);
-		ASSERT_GT(deadline, now_ns())
+		ASSERT_GT(deadline, mcr_now_ns())
 			TH_LOG("after %d s: %llu records read, %llu written",
 			       DEADLINE_S, self->nlines, total_ok);
 	}
 	TH_LOG("%u writers (%d SPSC, %d MPSC) x %d records: %llu written, %llu dropped (ENOBUFS), %llu lines read in %.1f s",
 	       self->nw, ncpu, NMPSC, RECS, total_ok, total_drop,
-	       self->nlines, (now_ns() - t0) / 1e9);
+	       self->nlines, (mcr_now_ns() - t0) / 1e9);
 
 	/* Every record at most once, intact, in its writer's order. */
 	EXPECT_EQ(0, t.lost);

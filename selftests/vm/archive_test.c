@@ -24,40 +24,9 @@
 
 #define PRI		MCR_PRI(1, 6)
 #define WAIT_MS		10000		/* longest wait for one record */
-#define SYSFS		"/sys/kernel/mcrring/"
 #define LOST_PREFIX	"# mcrring: "
 
 /* --- helpers ---------------------------------------------------------- */
-
-static uint64_t now_ns(void)
-{
-	return mcr_now_ns();
-}
-
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static int sysfs_u64(const char *name, unsigned long long *v)
-{
-	char path[128], buf[64];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), SYSFS "%s", name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	return sscanf(buf, "%llu", v) == 1 ? 0 : -EINVAL;
-}
 
 static unsigned long long archived(void)
 {
@@ -126,7 +95,7 @@ static void rd_reset(struct rd *r)
  */
 static ssize_t rd_line(struct rd *r, char **line, int timeout_ms)
 {
-	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000;
+	uint64_t deadline = mcr_now_ns() + (uint64_t)timeout_ms * 1000000;
 
 	for (;;) {
 		char *start = r->buf + r->off;
@@ -153,7 +122,7 @@ static ssize_t rd_line(struct rd *r, char **line, int timeout_ms)
 			return -EIO;	/* read(2) never returns 0 here */
 		if (errno != EAGAIN)
 			return -errno;
-		now = now_ns();
+		now = mcr_now_ns();
 		if (now >= deadline)
 			return -ETIMEDOUT;
 		poll(&p, 1, (int)((deadline - now) / 1000000) + 1);
@@ -276,7 +245,7 @@ static bool wait_sleeping(pid_t tid, const _Atomic int *entered)
 	for (int i = 0; i < 5000; i++) {
 		if (*entered && thread_state(tid) == 'S')
 			return true;
-		sleep_ms(1);
+		sleep_us(1000);
 	}
 	return false;
 }
@@ -330,25 +299,22 @@ TEST(format_fields_have_documented_values)
 	char mtag[64], stag[64], owner[32], *line;
 	int cpu, got = 0;
 	uint64_t t0, t1;
-	cpu_set_t cs;
 
 	REQUIRE_DEVICE();
 	cpu = sched_getcpu();
 	ASSERT_LE(0, cpu);
-	CPU_ZERO(&cs);
-	CPU_SET(cpu, &cs);
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cs), &cs));
+	ASSERT_EQ(0, pin_to(cpu));
 	ASSERT_EQ(0, env_open(&e, 0));
 	ASSERT_EQ(0, mcr_writer_spsc(e.set, cpu, &sw));
 	make_tag(mtag, sizeof(mtag), "fmt-mpsc");
 	make_tag(stag, sizeof(stag), "fmt-spsc");
 
 	seq0 = archived();
-	t0 = now_ns();
+	t0 = mcr_now_ns();
 	ASSERT_EQ(0, mcr_log(&e.w, MCR_PRI(3, 4), mtag, strlen(mtag)));
 	ASSERT_EQ(0, mcr_log(&sw, MCR_PRI(MCR_FAC_MAX, MCR_SEV_MAX), stag,
 			     strlen(stag)));
-	t1 = now_ns();
+	t1 = mcr_now_ns();
 	snprintf(owner, sizeof(owner), "%d/%u", getpid(), getuid());
 
 	while (got < 2) {
@@ -523,8 +489,7 @@ static void lost_marker_run(struct __test_metadata *_metadata,
 	uint64_t deadline;
 	int fd;
 
-	if (geteuid() || !mcr_module_path())
-		SKIP(return, "needs root and MCR_MODULE to reload the module");
+	REQUIRE_MODULE();
 	/* 32 KiB is the smallest archive: four records of 4 KiB text. */
 	ASSERT_EQ(0, mcr_unload());
 	self->reloaded = true;
@@ -548,11 +513,11 @@ static void lost_marker_run(struct __test_metadata *_metadata,
 
 		ASSERT_EQ(0, mcr_log(&w, LOST_PRI, want, n)) TH_LOG("rec %u", i);
 	}
-	deadline = now_ns() + 20000000000ULL;
+	deadline = mcr_now_ns() + 20000000000ULL;
 	while (archived() != base + nrec) {
-		ASSERT_GT(deadline, now_ns())
+		ASSERT_GT(deadline, mcr_now_ns())
 			TH_LOG("archived %llu of %u", archived() - base, nrec);
-		sleep_ms(5);
+		sleep_us(5000);
 	}
 	end = archived();
 	ASSERT_EQ(0, sysfs_u64("archive_first_seq", &first));
@@ -922,11 +887,11 @@ TEST(lseek_does_not_wait_for_a_blocked_reader)
 	b.fd = s.fd = e.r->fd;
 	ASSERT_EQ(0, pthread_create(&rt, NULL, do_blocking_read, &b));
 	for (int i = 0; i < 5000 && !b.tid; i++)
-		sleep_ms(1);
+		sleep_us(1000);
 	ASSERT_TRUE(wait_sleeping(b.tid, &b.entered));
 	ASSERT_EQ(0, pthread_create(&st, NULL, do_seek, &s));
 	for (int i = 0; i < 2000 && !s.done; i++)
-		sleep_ms(1);
+		sleep_us(1000);
 	if (!s.done)
 		TH_LOG("lseek(SEEK_END) still waiting after 2 s, in state %c, while another thread sleeps in read()",
 		       s.tid ? thread_state(s.tid) : '?');

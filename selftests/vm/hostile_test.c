@@ -29,36 +29,6 @@
 
 #define PRI		MCR_PRI(1, 6)
 #define MS		1000000ULL
-#define NOBODY		65534
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static uint64_t rnd_state;
-
-static uint64_t rnd(void)
-{
-	uint64_t x = rnd_state;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	rnd_state = x;
-	return x * 0x2545f4914f6cdd1dULL;
-}
-
-static void sleep_us(uint64_t us)
-{
-	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
 
 /* --- the archive as text ---------------------------------------------- */
 
@@ -208,13 +178,6 @@ static int arc_pump(struct arc *a, int timeout_ms, arc_cb cb, void *ctx)
 	return got;
 }
 
-static int ring_counters(int fd, unsigned int ring, struct mcr_counters *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->ring = ring;
-	return ioctl(fd, MCR_IOC_COUNTERS, c) ? -errno : 0;
-}
-
 /* --- self-checking records ------------------------------------------- */
 
 static uint64_t mix(uint64_t a, uint64_t b)
@@ -292,81 +255,6 @@ static int check_msg(const char *msg, const char *tag, unsigned int *id,
 	make_msg(want, tag, *id, *n);
 	return strcmp(want, msg) ? -1 : 1;
 }
-
-/* --- the drain thread's CPU time ----------------------------------- */
-
-static pid_t drain_pid(void)
-{
-	char path[64], comm[64];
-
-	for (pid_t p = 2; p < 4096; p++) {
-		FILE *f;
-
-		snprintf(path, sizeof(path), "/proc/%d/comm", p);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(comm, sizeof(comm), f) &&
-		    !strncmp(comm, "mcrring-drain", 13)) {
-			fclose(f);
-			return p;
-		}
-		fclose(f);
-	}
-	return -1;
-}
-
-/* utime + stime of @pid in clock ticks, or -1. */
-static long long cpu_ticks(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long ut, st;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	p = fgets(buf, sizeof(buf), f);
-	fclose(f);
-	if (p)
-		p = strrchr(buf, ')');
-	if (!p)
-		return -1;
-	/*
-	 * After ")": state ppid pgrp session tty tpgid flags minflt cminflt
-	 * majflt cmajflt utime stime.
-	 */
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-		   &ut, &st) != 2)
-		return -1;
-	return ut + st;
-}
-
-/* Percent of one CPU @pid used over @ms of wall time. */
-static int cpu_percent(pid_t pid, unsigned int ms)
-{
-	long hz = sysconf(_SC_CLK_TCK);
-	long long t0 = cpu_ticks(pid), t1;
-	uint64_t w0 = now_ns(), w1;
-
-	sleep_us(ms * 1000ULL);
-	t1 = cpu_ticks(pid);
-	w1 = now_ns();
-	if (t0 < 0 || t1 < 0)
-		return -1;
-	return (int)((t1 - t0) * 100 * 1000000000LL / hz / (int64_t)(w1 - w0));
-}
-
-#define LOAD(x)		__atomic_load_n(&(x), __ATOMIC_SEQ_CST)
-#define STORE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_SEQ_CST)
-
-#define REQUIRE_MODULE() do {						\
-	if (geteuid() != 0)						\
-		SKIP(return, "needs root to load modules");		\
-	if (!mcr_module_path())						\
-		SKIP(return, "MCR_MODULE does not name mcrring.ko");	\
-} while (0)
 
 /* --- hostile writers ------------------------------------------------- */
 
@@ -505,7 +393,7 @@ static void hostile_loop(struct mcr_set *set, unsigned int ring,
 	const struct mcr_ring *r = mcr_set_ring(set, ring);
 	int fd = mcr_set_fd(set);
 
-	while (now_ns() < deadline) {
+	while (mcr_now_ns() < deadline) {
 		switch (st->passes++ % 6) {
 		case 0:
 			/* Every writable byte: prod page, descriptors, data. */
@@ -551,7 +439,7 @@ static void hostile_main(struct hshared *sh, int who, uint64_t deadline)
 	int ret;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	rnd_state = (now_ns() ^ (getpid() * 0x9e3779b97f4a7c15ULL)) | 1;
+	rnd_state = (mcr_now_ns() ^ (getpid() * 0x9e3779b97f4a7c15ULL)) | 1;
 	ret = mcr_open(NULL, &set);
 	if (!ret)
 		ret = who == H_MPSC ? mcr_writer_mpsc(set, &w) :
@@ -637,7 +525,7 @@ static void on_hline(void *ctx, const struct arc_line *l)
 	t->lost += n - t->next;
 	t->next = n + 1;
 	t->delivered++;
-	now = now_ns();
+	now = mcr_now_ns();
 	if (t->last_ns && now - t->last_ns > t->worst_gap_ns)
 		t->worst_gap_ns = now - t->last_ns;
 	t->last_ns = now;
@@ -674,9 +562,9 @@ FIXTURE_TEARDOWN(hostile)
 
 static bool wait_state(uint32_t *state)
 {
-	uint64_t deadline = now_ns() + 5000 * MS;
+	uint64_t deadline = mcr_now_ns() + 5000 * MS;
 
-	while (!LOAD(*state) && now_ns() < deadline)
+	while (!LOAD(*state) && mcr_now_ns() < deadline)
 		sleep_us(500);
 	return LOAD(*state) == 1;
 }
@@ -709,7 +597,7 @@ TEST_F_TIMEOUT(hostile, scribblers_hurt_nobody_but_themselves, 90)
 	ASSERT_TRUE(wait_state(&sh->state[H_HONEST]))
 		TH_LOG("honest writer: %d", sh->err[H_HONEST]);
 
-	deadline = now_ns() + ATTACK_MS * MS;
+	deadline = mcr_now_ns() + ATTACK_MS * MS;
 	for (int who = H_MPSC; who <= H_SPSC; who++) {
 		self->pids[who] = fork();
 		if (self->pids[who] == 0)
@@ -720,13 +608,14 @@ TEST_F_TIMEOUT(hostile, scribblers_hurt_nobody_but_themselves, 90)
 	}
 
 	/* Honest records keep flowing during the attack. */
-	t0 = now_ns();
+	t0 = mcr_now_ns();
 	t.last_ns = t0;
-	while (now_ns() < deadline) {
+	while (mcr_now_ns() < deadline) {
 		ASSERT_LE(0, arc_pump(&self->arc, 10, on_hline, &t));
 	}
 	TH_LOG("attack over after %" PRIu64 " ms; honest delivered %" PRIu64 " meanwhile, longest gap %" PRIu64 " ms",
-	       (now_ns() - t0) / MS, t.delivered, t.worst_gap_ns / MS);
+	       (uint64_t)(mcr_now_ns() - t0) / MS, t.delivered,
+	       t.worst_gap_ns / MS);
 	for (int who = H_MPSC; who <= H_SPSC; who++) {
 		ASSERT_EQ(self->pids[who], waitpid(self->pids[who], &status, 0));
 		self->pids[who] = 0;
@@ -740,9 +629,9 @@ TEST_F_TIMEOUT(hostile, scribblers_hurt_nobody_but_themselves, 90)
 	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
 		TH_LOG("honest writer: %d", sh->err[H_HONEST]);
 
-	for (deadline = now_ns() + 5000 * MS;
+	for (deadline = mcr_now_ns() + 5000 * MS;
 	     t.next < LOAD(sh->honest_committed);) {
-		ASSERT_GT(deadline, now_ns())
+		ASSERT_GT(deadline, mcr_now_ns())
 			TH_LOG("honest: %" PRIu64 " of %" PRIu64 " delivered",
 			       t.next, sh->honest_committed);
 		ASSERT_LE(0, arc_pump(&self->arc, 20, on_hline, &t));
@@ -1139,8 +1028,8 @@ TEST_F_TIMEOUT(hostile, rings_work_again_after_the_hostile_is_gone, 60)
 			ASSERT_EQ(0, ring ? mcr_writer_spsc(set, 0, &w) :
 					    mcr_writer_mpsc(set, &w));
 			rs.got = 0;
-			deadline = now_ns() + 1000 * MS;
-			while (written < 10 && now_ns() < deadline) {
+			deadline = mcr_now_ns() + 1000 * MS;
+			while (written < 10 && mcr_now_ns() < deadline) {
 				size_t len = make_msg(buf, "rs", ring, written);
 
 				ret = mcr_log(&w, PRI, buf, len);
@@ -1152,7 +1041,7 @@ TEST_F_TIMEOUT(hostile, rings_work_again_after_the_hostile_is_gone, 60)
 				ASSERT_EQ(0, ret);
 				written++;
 			}
-			while (rs.got < written && now_ns() < deadline) {
+			while (rs.got < written && mcr_now_ns() < deadline) {
 				ASSERT_LE(0, arc_pump(&self->arc, 20, on_resync,
 						      &rs));
 			}
@@ -1294,11 +1183,11 @@ TEST_F_TIMEOUT(hostile, leftovers_are_not_attested_to_the_next_owner, 30)
 	ASSERT_EQ(0, mcr_writer_spsc(set, 0, &w));
 	v.pid = getpid();
 	for (uint64_t n = 0; n < 12; n++) {
-		uint64_t deadline = now_ns() + 500 * MS;
+		uint64_t deadline = mcr_now_ns() + 500 * MS;
 		size_t len = make_msg(buf, "vi", 0, n);
 
 		ASSERT_EQ(0, mcr_log(&w, PRI, buf, len));
-		while (!(v.seen_mask & 1ULL << n) && now_ns() < deadline) {
+		while (!(v.seen_mask & 1ULL << n) && mcr_now_ns() < deadline) {
 			ASSERT_LE(0, arc_pump(&self->arc, 10, on_victim, &v));
 		}
 	}
@@ -1319,20 +1208,6 @@ TEST_F_TIMEOUT(hostile, leftovers_are_not_attested_to_the_next_owner, 30)
 /* Archive bytes a record of @len text bytes takes (48-byte header). */
 #define AREC(len)	(((len) + 48 + 7) & ~7U)
 #define ARC_SIZE	32768		/* archive_kb=32 */
-
-static long long sysfs_num(const char *path)
-{
-	char buf[64];
-	long long v = -1;
-	int fd = open(path, O_RDONLY);
-
-	if (fd < 0)
-		return -1;
-	if (read(fd, buf, sizeof(buf) - 1) > 0)
-		v = strtoll(buf, NULL, 10);
-	close(fd);
-	return v;
-}
 
 struct archeck {
 	uint64_t lines, bad, expect;
@@ -1396,9 +1271,9 @@ TEST_F_TIMEOUT(hostile, crafted_sizes_keep_the_archive_consistent, 30)
 		memset(buf + o, 'a' + i % 26, lens[i] - o);
 		ASSERT_EQ(0, mcr_log(&w, PRI, buf, lens[i]));
 		/* One at a time into the archive, in this order. */
-		for (deadline = now_ns() + 2000 * MS;
+		for (deadline = mcr_now_ns() + 2000 * MS;
 		     sysfs_num("/sys/kernel/mcrring/archived") != i + 1;) {
-			ASSERT_GT(deadline, now_ns());
+			ASSERT_GT(deadline, mcr_now_ns());
 			ioctl(mcr_set_fd(set), MCR_IOC_WAKE);
 			sleep_us(2000);
 		}

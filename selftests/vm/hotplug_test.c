@@ -27,22 +27,6 @@
 #define CPU1_DRAINED	"/sys/kernel/mcrring/cpu1/drained"
 #define ROUNDS		6
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static void sleep_us(uint64_t us)
-{
-	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
 /* --- the archive as text ---------------------------------------------- */
 
 struct arc_line {
@@ -191,13 +175,6 @@ static int arc_pump(struct arc *a, int timeout_ms, arc_cb cb, void *ctx)
 	return got;
 }
 
-static int ring_counters(int fd, unsigned int ring, struct mcr_counters *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->ring = ring;
-	return ioctl(fd, MCR_IOC_COUNTERS, c) ? -errno : 0;
-}
-
 /* --- self-checking records ------------------------------------------- */
 
 static uint64_t mix(uint64_t a, uint64_t b)
@@ -277,9 +254,6 @@ static int check_msg(const char *msg, const char *tag, unsigned int *id,
 }
 
 
-#define LOAD(x)		__atomic_load_n(&(x), __ATOMIC_SEQ_CST)
-#define STORE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_SEQ_CST)
-
 /* What the writer tells the test. */
 struct hp {
 	uint32_t stop, state;		/* state: 1 running, 2 failed */
@@ -290,15 +264,6 @@ struct hp {
 	uint64_t on_cpu[2];		/* records written on cpu0, cpu1 */
 	uint64_t repins;
 };
-
-static int pin_to(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
-}
 
 static void hp_writer(struct hp *hp)
 {
@@ -391,20 +356,6 @@ static int write_str(const char *path, const char *s)
 	return ret;
 }
 
-static long long sysfs_num(const char *path)
-{
-	char buf[64];
-	long long v = -1;
-	int fd = open(path, O_RDONLY);
-
-	if (fd < 0)
-		return -1;
-	if (read(fd, buf, sizeof(buf) - 1) > 0)
-		v = strtoll(buf, NULL, 10);
-	close(fd);
-	return v;
-}
-
 FIXTURE(hotplug) {
 	struct hp *hp;
 	pid_t writer;
@@ -438,9 +389,9 @@ FIXTURE_TEARDOWN(hotplug)
 
 /* Pump the archive until @cond holds or @ms pass; false on timeout. */
 #define PUMP_UNTIL(cond, ms) ({						\
-	uint64_t __dl = now_ns() + (ms) * MS;				\
+	uint64_t __dl = mcr_now_ns() + (ms) * MS;				\
 	bool __ok;							\
-	while (!(__ok = (cond)) && now_ns() < __dl)			\
+	while (!(__ok = (cond)) && mcr_now_ns() < __dl)			\
 		arc_pump(&self->arc, 5, on_hp, &seen);			\
 	__ok;								\
 })
@@ -454,10 +405,7 @@ TEST_F_TIMEOUT(hotplug, cpu1_offline_online_under_load, 90)
 	int bad_before, status;
 	struct mcr_info info;
 
-	if (geteuid() != 0)
-		SKIP(return, "needs root");
-	if (!mcr_module_path())
-		SKIP(return, "MCR_MODULE does not name mcrring.ko");
+	REQUIRE_MODULE();
 	if (access(CPU1_ONLINE, W_OK))
 		SKIP(return, "%s: %s (one CPU, or CPU 1 cannot go offline)",
 		     CPU1_ONLINE, strerror(errno));
@@ -488,9 +436,9 @@ TEST_F_TIMEOUT(hotplug, cpu1_offline_online_under_load, 90)
 			TH_LOG("round %d: writer on cpu %u", round, hp->cpu);
 		/* ... which goes away under it. */
 		self->touched = true;
-		t0 = now_ns();
+		t0 = mcr_now_ns();
 		ASSERT_EQ(0, write_str(CPU1_ONLINE, "0")) TH_LOG("round %d", round);
-		off_ms += (now_ns() - t0) / MS;
+		off_ms += (mcr_now_ns() - t0) / MS;
 		ASSERT_EQ(0, sysfs_num(CPU1_ONLINE));
 		/* The writer goes on, on CPU 0, into CPU 1's ring, drained. */
 		base = LOAD(hp->committed[1]);
@@ -502,9 +450,9 @@ TEST_F_TIMEOUT(hotplug, cpu1_offline_online_under_load, 90)
 			TH_LOG("round %d offline: cpu %u, %" PRIu64 " more records, drained %lld -> %lld",
 			       round, hp->cpu, hp->committed[1] - base, drained,
 			       sysfs_num(CPU1_DRAINED));
-		t0 = now_ns();
+		t0 = mcr_now_ns();
 		ASSERT_EQ(0, write_str(CPU1_ONLINE, "1")) TH_LOG("round %d", round);
-		on_ms += (now_ns() - t0) / MS;
+		on_ms += (mcr_now_ns() - t0) / MS;
 		ASSERT_EQ(1, sysfs_num(CPU1_ONLINE));
 	}
 	ASSERT_TRUE(PUMP_UNTIL(LOAD(hp->cpu) == 1, 5000));

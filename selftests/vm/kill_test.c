@@ -31,35 +31,6 @@
 /* A survivor's record must reach the archive this long after a kill. */
 #define STALL_BOUND_MS	(ABANDON_MS + 1500)
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static uint64_t rnd_state;
-
-static uint64_t rnd(void)
-{
-	uint64_t x = rnd_state;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	rnd_state = x;
-	return x * 0x2545f4914f6cdd1dULL;
-}
-
-static void sleep_us(uint64_t us)
-{
-	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
 /* --- the archive as text ---------------------------------------------- */
 
 struct arc_line {
@@ -208,13 +179,6 @@ static int arc_pump(struct arc *a, int timeout_ms, arc_cb cb, void *ctx)
 	return got;
 }
 
-static int ring_counters(int fd, unsigned int ring, struct mcr_counters *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->ring = ring;
-	return ioctl(fd, MCR_IOC_COUNTERS, c) ? -errno : 0;
-}
-
 /* --- self-checking records ------------------------------------------- */
 
 static uint64_t mix(uint64_t a, uint64_t b)
@@ -293,71 +257,6 @@ static int check_msg(const char *msg, const char *tag, unsigned int *id,
 	return strcmp(want, msg) ? -1 : 1;
 }
 
-/* --- the drain thread's CPU time ----------------------------------- */
-
-static pid_t drain_pid(void)
-{
-	char path[64], comm[64];
-
-	for (pid_t p = 2; p < 4096; p++) {
-		FILE *f;
-
-		snprintf(path, sizeof(path), "/proc/%d/comm", p);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(comm, sizeof(comm), f) &&
-		    !strncmp(comm, "mcrring-drain", 13)) {
-			fclose(f);
-			return p;
-		}
-		fclose(f);
-	}
-	return -1;
-}
-
-/* utime + stime of @pid in clock ticks, or -1. */
-static long long cpu_ticks(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long ut, st;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	p = fgets(buf, sizeof(buf), f);
-	fclose(f);
-	if (p)
-		p = strrchr(buf, ')');
-	if (!p)
-		return -1;
-	/*
-	 * After ")": state ppid pgrp session tty tpgid flags minflt cminflt
-	 * majflt cmajflt utime stime.
-	 */
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-		   &ut, &st) != 2)
-		return -1;
-	return ut + st;
-}
-
-/* Percent of one CPU @pid used over @ms of wall time. */
-static int cpu_percent(pid_t pid, unsigned int ms)
-{
-	long hz = sysconf(_SC_CLK_TCK);
-	long long t0 = cpu_ticks(pid), t1;
-	uint64_t w0 = now_ns(), w1;
-
-	sleep_us(ms * 1000ULL);
-	t1 = cpu_ticks(pid);
-	w1 = now_ns();
-	if (t0 < 0 || t1 < 0)
-		return -1;
-	return (int)((t1 - t0) * 100 * 1000000000LL / hz / (int64_t)(w1 - w0));
-}
-
 /* --- writers killed at random ---------------------------------------- */
 
 #define NKILL		200
@@ -394,9 +293,6 @@ struct shared {
 	struct slot slot[NWRITERS];
 };
 
-#define LOAD(x)		__atomic_load_n(&(x), __ATOMIC_SEQ_CST)
-#define STORE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_SEQ_CST)
-
 static void writer_fail(struct slot *s, int err)
 {
 	STORE(s->err, err);
@@ -429,10 +325,10 @@ static void writer_main(struct shared *sh, unsigned int id, int kind,
 		ret = mcr_writer_mpsc(set, &w);
 	} else {
 		/* The previous owner's release may still be in progress. */
-		deadline = now_ns() + 2000 * MS;
+		deadline = mcr_now_ns() + 2000 * MS;
 		while ((ret = mcr_writer_spsc(set, kind == K_SPSC0 ? 0 : 1,
 					      &w)) == -EBUSY &&
-		       now_ns() < deadline) {
+		       mcr_now_ns() < deadline) {
 			s->claim_tries++;
 			sleep_us(1000);
 		}
@@ -447,7 +343,7 @@ static void writer_main(struct shared *sh, unsigned int id, int kind,
 
 		for (;;) {
 			STORE(s->prog, n << 2 | PH_RESERVING);
-			t0 = now_ns();
+			t0 = mcr_now_ns();
 			ret = mcr_reserve(&w, len, &resv);
 			if (!ret)
 				break;
@@ -463,7 +359,7 @@ static void writer_main(struct shared *sh, unsigned int id, int kind,
 		if (ret)
 			writer_fail(s, ret);
 		/* The drainer may have skipped an MPSC record this slow. */
-		if (kind == K_MPSC && now_ns() - t0 >= (ABANDON_MS - 1) * MS) {
+		if (kind == K_MPSC && mcr_now_ns() - t0 >= (ABANDON_MS - 1) * MS) {
 			if (s->nslow < MAX_SLOW)
 				s->slow[s->nslow] = n;
 			STORE(s->nslow, s->nslow + 1);
@@ -604,13 +500,6 @@ FIXTURE_TEARDOWN(kill)
 	}
 }
 
-#define REQUIRE_MODULE() do {						\
-	if (geteuid() != 0)						\
-		SKIP(return, "needs root to load modules");		\
-	if (!mcr_module_path())						\
-		SKIP(return, "MCR_MODULE does not name mcrring.ko");	\
-} while (0)
-
 static pid_t spawn_writer(struct shared *sh, unsigned int id, int kind,
 			  bool paced)
 {
@@ -624,9 +513,9 @@ static pid_t spawn_writer(struct shared *sh, unsigned int id, int kind,
 /* Wait for writer @id to start; false when it failed or took too long. */
 static bool wait_running(struct shared *sh, unsigned int id)
 {
-	uint64_t deadline = now_ns() + 5000 * MS;
+	uint64_t deadline = mcr_now_ns() + 5000 * MS;
 
-	while (LOAD(sh->slot[id].state) == ST_INIT && now_ns() < deadline)
+	while (LOAD(sh->slot[id].state) == ST_INIT && mcr_now_ns() < deadline)
 		sleep_us(200);
 	return LOAD(sh->slot[id].state) == ST_RUNNING;
 }
@@ -635,14 +524,14 @@ static bool wait_running(struct shared *sh, unsigned int id)
 static int claim_once(unsigned int ring, unsigned int *tries)
 {
 	struct mcr_claim c = { .ring = ring };
-	uint64_t deadline = now_ns() + 2000 * MS;
+	uint64_t deadline = mcr_now_ns() + 2000 * MS;
 	int fd = open(MCR_DEV_PATH, O_RDWR | O_CLOEXEC), ret;
 
 	if (fd < 0)
 		return -errno;
 	*tries = 0;
 	while ((ret = ioctl(fd, MCR_IOC_CLAIM, &c) ? -errno : 0) == -EBUSY &&
-	       now_ns() < deadline) {
+	       mcr_now_ns() < deadline) {
 		(*tries)++;
 		sleep_us(1000);
 	}
@@ -670,7 +559,7 @@ TEST_F_TIMEOUT(kill, sigkill_writers_200_times, 150)
 	ASSERT_NE(NULL, t);
 	t->sh = sh;
 	seed = getenv("MCR_SEED") ? strtoull(getenv("MCR_SEED"), NULL, 0) :
-				    now_ns() ^ getpid();
+				    mcr_now_ns() ^ getpid();
 	rnd_state = seed | 1;
 	TH_LOG("seed %#" PRIx64 " (MCR_SEED to repeat)", seed);
 	bad_before = mcr_klog_bad_lines();
@@ -702,7 +591,7 @@ TEST_F_TIMEOUT(kill, sigkill_writers_200_times, 150)
 		ASSERT_TRUE(wait_running(sh, SURV_SPSC));
 	}
 
-	t_start = now_ns();
+	t_start = mcr_now_ns();
 	for (unsigned int k = 0; k < NKILL; k++) {
 		unsigned int id = FIRST_KILLED + k;
 		struct seen *w = &t->w[id];
@@ -747,25 +636,26 @@ TEST_F_TIMEOUT(kill, sigkill_writers_200_times, 150)
 		 * No stall beyond the bound: everything the survivors had
 		 * committed at the kill reaches the archive within it.
 		 */
-		t_kill = now_ns();
+		t_kill = mcr_now_ns();
 		want_m = LOAD(sh->slot[SURV_MPSC].prog) >> 2;
 		want_s = LOAD(sh->slot[SURV_SPSC].prog) >> 2;
 		while (t->w[SURV_MPSC].next < want_m ||
 		       t->w[SURV_SPSC].next < want_s) {
 			ASSERT_LE(0, arc_pump(&self->arc, 5, on_line, t));
-			ASSERT_GT(t_kill + STALL_BOUND_MS * MS, now_ns()) {
+			ASSERT_GT(t_kill + STALL_BOUND_MS * MS, mcr_now_ns()) {
 				TH_LOG("kill %u: survivors at %" PRIu64 "/%" PRIu64 " and %" PRIu64 "/%" PRIu64 " after %u ms",
 				       k, t->w[SURV_MPSC].next, want_m,
 				       t->w[SURV_SPSC].next, want_s,
 				       STALL_BOUND_MS);
 			}
 		}
-		if (now_ns() - t_kill > max_stall)
-			max_stall = now_ns() - t_kill;
+		if (mcr_now_ns() - t_kill > max_stall)
+			max_stall = mcr_now_ns() - t_kill;
 		while (arc_pump(&self->arc, 0, on_line, t) > 0)
 			;
 	}
-	TH_LOG("%u kills in %" PRIu64 " ms", NKILL, (now_ns() - t_start) / MS);
+	TH_LOG("%u kills in %" PRIu64 " ms", NKILL,
+	       (uint64_t)(mcr_now_ns() - t_start) / MS);
 
 	/* The last SPSC owner's claim was released too. */
 	EXPECT_EQ(0, claim_once(MCR_RING_SPSC(0), &tries));
@@ -785,7 +675,7 @@ TEST_F_TIMEOUT(kill, sigkill_writers_200_times, 150)
 	}
 
 	/* Everything committed arrives, within a deadline. */
-	for (uint64_t deadline = now_ns() + 10000 * MS;;) {
+	for (uint64_t deadline = mcr_now_ns() + 10000 * MS;;) {
 		bool all = true;
 
 		for (unsigned int i = 0; i < NWRITERS; i++)
@@ -793,12 +683,12 @@ TEST_F_TIMEOUT(kill, sigkill_writers_200_times, 150)
 				all = false;
 		if (all)
 			break;
-		ASSERT_GT(deadline, now_ns()) TH_LOG("records missing after 10 s");
+		ASSERT_GT(deadline, mcr_now_ns()) TH_LOG("records missing after 10 s");
 		ASSERT_LE(0, arc_pump(&self->arc, 20, on_line, t));
 	}
 	/* Let anything late (a duplicate, a stray) show up. */
-	for (uint64_t until = now_ns() + 2 * (ABANDON_MS + RECLAIM_MS) * MS;
-	     now_ns() < until;)
+	for (uint64_t until = mcr_now_ns() + 2 * (ABANDON_MS + RECLAIM_MS) * MS;
+	     mcr_now_ns() < until;)
 		ASSERT_LE(0, arc_pump(&self->arc, 20, on_line, t));
 
 	for (unsigned int i = 0; i < nrings && i < 3; i++) {
@@ -873,9 +763,9 @@ TEST_F_TIMEOUT(kill, sigkill_writers_200_times, 150)
 	}
 
 	/* The blocking reader saw every line and did not hang. */
-	for (uint64_t deadline = now_ns() + 5000 * MS;
+	for (uint64_t deadline = mcr_now_ns() + 5000 * MS;
 	     LOAD(sh->reader_lines) < self->arc.lines;) {
-		ASSERT_GT(deadline, now_ns()) TH_LOG("cat read %" PRIu64 " of %" PRIu64 " lines",
+		ASSERT_GT(deadline, mcr_now_ns()) TH_LOG("cat read %" PRIu64 " of %" PRIu64 " lines",
 						     LOAD(sh->reader_lines),
 						     self->arc.lines);
 		sleep_us(10000);
@@ -996,26 +886,26 @@ TEST_F_TIMEOUT(kill, deaths_in_flight_are_abandoned_exactly, 60)
 		ASSERT_EQ(pid, waitpid(pid, &status, 0));
 		ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
 			TH_LOG("victim %u exited with %d", i, WEXITSTATUS(status));
-		t0 = now_ns();
+		t0 = mcr_now_ns();
 		/* Its in-flight record is abandoned within the bound ... */
 		do {
 			ASSERT_EQ(0, ring_counters(self->arc.fd, ring, &c));
 			if (c.abandoned >= want)
 				break;
-			ASSERT_GT(t0 + STALL_BOUND_MS * MS, now_ns())
+			ASSERT_GT(t0 + STALL_BOUND_MS * MS, mcr_now_ns())
 				TH_LOG("victim %u: ring %u abandoned %llu, want %" PRIu64,
 				       i, ring, c.abandoned, want);
 			sleep_us(1000);
 		} while (1);
 		EXPECT_EQ(want, c.abandoned);
-		if (now_ns() - t0 > worst)
-			worst = now_ns() - t0;
+		if (mcr_now_ns() - t0 > worst)
+			worst = mcr_now_ns() - t0;
 		/* ... and a record written after the death gets through. */
 		len = make_msg(buf, "fl", NFLIGHT, i);
 		ASSERT_EQ(0, mcr_log(&me, PRI, buf, len));
-		for (t0 = now_ns(); f.mine < i + 1;) {
+		for (t0 = mcr_now_ns(); f.mine < i + 1;) {
 			ASSERT_LE(0, arc_pump(&self->arc, 10, on_flight, &f));
-			ASSERT_GT(t0 + STALL_BOUND_MS * MS, now_ns());
+			ASSERT_GT(t0 + STALL_BOUND_MS * MS, mcr_now_ns());
 		}
 	}
 	while (arc_pump(&self->arc, 50, on_flight, &f) > 0)
@@ -1137,12 +1027,12 @@ static int honest_log(struct mcr_writer *w, struct arc *a, struct hs *h,
 		      uint64_t n)
 {
 	char buf[STOP_LEN + 1];
-	uint64_t deadline = now_ns() + 3000 * MS;
+	uint64_t deadline = mcr_now_ns() + 3000 * MS;
 	int ret;
 
 	honest_msg(buf, n);
 	while ((ret = mcr_log(w, PRI, buf, STOP_LEN)) == -ENOBUFS &&
-	       now_ns() < deadline)
+	       mcr_now_ns() < deadline)
 		arc_pump(a, 10, on_honest, h);
 	return ret;
 }
@@ -1195,7 +1085,7 @@ TEST_F_TIMEOUT(kill, stopped_writers_never_write_over_others, 60)
 		 * The drainer gives up on it (or, a valid choice, keeps
 		 * waiting because it cannot pin one more record) ...
 		 */
-		for (t0 = now_ns(); now_ns() < t0 + 1500 * MS;) {
+		for (t0 = mcr_now_ns(); mcr_now_ns() < t0 + 1500 * MS;) {
 			ASSERT_EQ(0, ring_counters(self->arc.fd, 0, &c));
 			abandoned = c.abandoned == i + 1;
 			if (abandoned)
@@ -1210,9 +1100,9 @@ TEST_F_TIMEOUT(kill, stopped_writers_never_write_over_others, 60)
 		for (int k = 0; k < 3; k++) {
 			ASSERT_EQ(0, honest_log(&me, &self->arc, &h, honest++));
 		}
-		for (t0 = now_ns(); h.ok < honest;) {
+		for (t0 = mcr_now_ns(); h.ok < honest;) {
 			ASSERT_LE(0, arc_pump(&self->arc, 10, on_honest, &h));
-			ASSERT_GT(t0 + STALL_BOUND_MS * MS, now_ns());
+			ASSERT_GT(t0 + STALL_BOUND_MS * MS, mcr_now_ns());
 		}
 	}
 	/*
@@ -1255,8 +1145,8 @@ TEST_F_TIMEOUT(kill, stopped_writers_never_write_over_others, 60)
 			waitpid(self->pids[i], NULL, 0);
 			self->pids[i] = 0;
 		}
-	for (t0 = now_ns(); h.ok + h.damaged < honest &&
-	     now_ns() < t0 + 3000 * MS;)
+	for (t0 = mcr_now_ns(); h.ok + h.damaged < honest &&
+	     mcr_now_ns() < t0 + 3000 * MS;)
 		ASSERT_LE(0, arc_pump(&self->arc, 20, on_honest, &h));
 	ASSERT_EQ(0, ring_counters(self->arc.fd, 0, &c));
 	TH_LOG("%u writers stopped mid-record, %llu abandoned; honest records: %" PRIu64 " written, %" PRIu64 " intact, %" PRIu64 " damaged; an honest record was handed a stopped writer's text: %s",
@@ -1308,9 +1198,9 @@ TEST_F_TIMEOUT(kill, stopped_spsc_writer_leaves_drainer_idle, 40)
 	/* Other rings still flow meanwhile. */
 	ASSERT_LT(0, make_msg(buf, "fl", NFLIGHT, 0));
 	ASSERT_EQ(0, mcr_log(&me, PRI, buf, strlen(buf)));
-	for (t0 = now_ns(); f.mine < 1;) {
+	for (t0 = mcr_now_ns(); f.mine < 1;) {
 		ASSERT_LE(0, arc_pump(&self->arc, 10, on_flight, &f));
-		ASSERT_GT(t0 + 2000 * MS, now_ns());
+		ASSERT_GT(t0 + 2000 * MS, mcr_now_ns());
 	}
 	TH_LOG("drain thread CPU: %d%% idle, %d%% while an SPSC writer is stopped mid-record",
 	       idle, busy);

@@ -24,37 +24,6 @@
 #define PRI	MCR_PRI(1, 6)
 #define MS	1000000ULL
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static void sleep_us(uint64_t us)
-{
-	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-/* A number from a sysfs file, or -1. */
-static long long sysfs_num(const char *path)
-{
-	char buf[64];
-	long long v = -1;
-	int fd = open(path, O_RDONLY);
-
-	if (fd < 0)
-		return -1;
-	if (read(fd, buf, sizeof(buf) - 1) > 0)
-		v = strtoll(buf, NULL, 10);
-	close(fd);
-	return v;
-}
-
 #define REFCNT		"/sys/module/mcrring/refcnt"
 #define CPU0_DRAINED	"/sys/kernel/mcrring/cpu0/drained"
 
@@ -161,12 +130,12 @@ static void holder_main(int cmd, int ack)
 
 			if (!mcr_spsc_reserve(&sp, len, &resv)) {
 				memcpy(resv.text, buf, len);
-				mcr_spsc_commit(&sp, &resv, len, now_ns(), getpid(),
+				mcr_spsc_commit(&sp, &resv, len, mcr_now_ns(), getpid(),
 						getpid(), 0, PRI, 0);
 			}
 			if (!mcr_mpsc_reserve(&mpsc_r, len, &resv)) {
 				memcpy(resv.text, buf, len);
-				mcr_mpsc_commit(&mpsc_r, &resv, len, now_ns(),
+				mcr_mpsc_commit(&mpsc_r, &resv, len, mcr_now_ns(),
 						getpid(), getpid(), 0, PRI, 0);
 			}
 			if (m_ro && ((struct mcr_cons *)m_ro)->magic !=
@@ -229,9 +198,9 @@ static void holder_stop(struct holder *h)
 /* Wait until cpu0's ring has drained more than @than records. */
 static bool drained_beyond(long long than)
 {
-	uint64_t deadline = now_ns() + 3000 * MS;
+	uint64_t deadline = mcr_now_ns() + 3000 * MS;
 
-	while (now_ns() < deadline) {
+	while (mcr_now_ns() < deadline) {
 		if (sysfs_num(CPU0_DRAINED) > than)
 			return true;
 		sleep_us(5000);
@@ -261,13 +230,6 @@ FIXTURE_TEARDOWN(life)
 		EXPECT_EQ(0, mcr_reload(NULL));
 	}
 }
-
-#define REQUIRE_MODULE() do {						\
-	if (geteuid() != 0)						\
-		SKIP(return, "needs root to load modules");		\
-	if (!mcr_module_path())						\
-		SKIP(return, "MCR_MODULE does not name mcrring.ko");	\
-} while (0)
 
 enum { CLOSE, MUNMAP, RMMOD };
 
@@ -381,10 +343,10 @@ static void blocked_reader(int ack, bool use_poll)
 static bool asleep(pid_t pid)
 {
 	char path[64], buf[512], *p;
-	uint64_t deadline = now_ns() + 2000 * MS;
+	uint64_t deadline = mcr_now_ns() + 2000 * MS;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	while (now_ns() < deadline) {
+	while (mcr_now_ns() < deadline) {
 		int fd = open(path, O_RDONLY);
 		ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
 
@@ -418,7 +380,7 @@ static int log_once(const char *text)
 		if (!mcr_ring_attach(&r, base, info.ring_size) &&
 		    !mcr_mpsc_reserve(&r, len, &resv)) {
 			memcpy(resv.text, text, len);
-			mcr_mpsc_commit(&r, &resv, len, now_ns(), getpid(),
+			mcr_mpsc_commit(&r, &resv, len, mcr_now_ns(), getpid(),
 					getpid(), 0, PRI, 0);
 			ioctl(fd, MCR_IOC_WAKE);
 			ret = 0;
@@ -434,9 +396,9 @@ static bool got_line(int fd, const char *needle)
 {
 	static char buf[16384];
 	size_t have = 0;
-	uint64_t deadline = now_ns() + 3000 * MS;
+	uint64_t deadline = mcr_now_ns() + 3000 * MS;
 
-	while (now_ns() < deadline) {
+	while (mcr_now_ns() < deadline) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		ssize_t n;
 
@@ -593,11 +555,11 @@ static void churner(struct churn *ch, unsigned int cpu)
 				if (!ret) {
 					memcpy(resv.text, "churn", 5);
 					if (cpu % 2)
-						mcr_mpsc_commit(&r, &resv, 5, now_ns(),
+						mcr_mpsc_commit(&r, &resv, 5, mcr_now_ns(),
 								getpid(), getpid(), 0,
 								PRI, 0);
 					else
-						mcr_spsc_commit(&sp, &resv, 5, now_ns(),
+						mcr_spsc_commit(&sp, &resv, 5, mcr_now_ns(),
 								getpid(), getpid(), 0,
 								PRI, 0);
 					__atomic_fetch_add(&ch->written[cpu], 1,
@@ -637,7 +599,7 @@ TEST_F_TIMEOUT(life, open_map_close_race_rmmod_insmod, 40)
 			churner(ch, i);
 		ASSERT_LT(0, self->kids[i]);
 	}
-	for (until = now_ns() + 3000 * MS; now_ns() < until;) {
+	for (until = mcr_now_ns() + 3000 * MS; mcr_now_ns() < until;) {
 		int ret = mcr_unload();
 
 		if (!ret) {

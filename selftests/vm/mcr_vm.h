@@ -1,30 +1,125 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers shared by the VM selftests: load and unload mcrring.ko with
- * given parameters, and scan the kernel log.
+ * given parameters, time and sleeps, sysfs and counters, the drain
+ * thread's CPU time, and scan the kernel log.
  */
 #ifndef MCR_VM_H
 #define MCR_VM_H
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/klog.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-#define MCR_DEV_PATH "/dev/mcrlog"
+#include "mcrring.h"
 
-/* CLOCK_MONOTONIC in ms, for deadlines. */
+#define MCR_DEV_PATH	"/dev/mcrlog"
+#define MCR_SYSFS	"/sys/kernel/mcrring/"
+#define NOBODY		65534		/* uid and gid of nobody */
+
+/* Shared memory between a test and its children, read and written whole. */
+#define LOAD(x)		__atomic_load_n(&(x), __ATOMIC_SEQ_CST)
+#define STORE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_SEQ_CST)
+
+/* A test that (re)loads the module needs root and the module file. */
+#define REQUIRE_MODULE() do {						\
+	if (geteuid() != 0)						\
+		SKIP(return, "needs root to load modules");		\
+	if (!mcr_module_path())						\
+		SKIP(return, "MCR_MODULE does not name mcrring.ko");	\
+} while (0)
+
+/* CLOCK_MONOTONIC in ms, for deadlines (in ns: mcr_now_ns()). */
 static inline unsigned long long mcr_now_ms(void)
 {
-	struct timespec ts;
+	return mcr_now_ns() / 1000000;
+}
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+/* Sleep @us microseconds, signals or not. */
+static inline void sleep_us(uint64_t us)
+{
+	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* A xorshift generator; a test seeds rnd_state (odd) before use. */
+static uint64_t rnd_state;
+
+static inline uint64_t rnd(void)
+{
+	uint64_t x = rnd_state;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	rnd_state = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+/* Run the calling thread on @cpu only: 0 or -errno. */
+static inline int pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
+/* The number in file @path (sysfs, procfs): 0 or -errno. */
+static inline int read_u64(const char *path, unsigned long long *v)
+{
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	return sscanf(buf, "%llu", v) == 1 ? 0 : -EINVAL;
+}
+
+/* The number in file @path, or -1. */
+static inline long long sysfs_num(const char *path)
+{
+	unsigned long long v;
+
+	return read_u64(path, &v) ? -1 : (long long)v;
+}
+
+/* The number in MCR_SYSFS @name, e.g. "archived" or "cpu0/drained". */
+static inline int sysfs_u64(const char *name, unsigned long long *v)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), MCR_SYSFS "%s", name);
+	return read_u64(path, v);
+}
+
+/* The module's counters of ring @ring through device file @fd. */
+static inline int ring_counters(int fd, unsigned int ring,
+				struct mcr_counters *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->ring = ring;
+	return ioctl(fd, MCR_IOC_COUNTERS, c) ? -errno : 0;
 }
 
 /* Path of mcrring.ko; the VM's /init exports it. NULL when unknown. */
@@ -81,6 +176,71 @@ static inline int mcr_reload(const char *params)
 	if (ret && ret != -ENOENT)
 		return ret;
 	return mcr_load(params);
+}
+
+/* --- the drain thread's CPU time ----------------------------------- */
+
+static inline pid_t drain_pid(void)
+{
+	char path[64], comm[64];
+
+	for (pid_t p = 2; p < 4096; p++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/comm", p);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) &&
+		    !strncmp(comm, "mcrring-drain", 13)) {
+			fclose(f);
+			return p;
+		}
+		fclose(f);
+	}
+	return -1;
+}
+
+/* utime + stime of @pid in clock ticks, or -1. */
+static inline long long cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut, st;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (p)
+		p = strrchr(buf, ')');
+	if (!p)
+		return -1;
+	/*
+	 * After ")": state ppid pgrp session tty tpgid flags minflt cminflt
+	 * majflt cmajflt utime stime.
+	 */
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+		   &ut, &st) != 2)
+		return -1;
+	return ut + st;
+}
+
+/* Percent of one CPU @pid used over @ms of wall time. */
+static inline int cpu_percent(pid_t pid, unsigned int ms)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+	long long t0 = cpu_ticks(pid), t1;
+	uint64_t w0 = mcr_now_ns(), w1;
+
+	sleep_us(ms * 1000ULL);
+	t1 = cpu_ticks(pid);
+	w1 = mcr_now_ns();
+	if (t0 < 0 || t1 < 0)
+		return -1;
+	return (int)((t1 - t0) * 100 * 1000000000LL / hz / (int64_t)(w1 - w0));
 }
 
 /*

@@ -10,16 +10,7 @@
 #include "kselftest_harness.h"
 #include "mcr_vm.h"
 
-#define NOBODY 65534
 #define MCR_TEST_GID 1000
-
-/* Each test needs root and the module file; say so instead of failing. */
-#define REQUIRE_MODULE() do {						\
-	if (geteuid() != 0)						\
-		SKIP(return, "needs root to load modules");		\
-	if (!mcr_module_path())						\
-		SKIP(return, "MCR_MODULE does not name mcrring.ko");	\
-} while (0)
 
 /*
  * Open /dev/mcrlog in a child running as nobody, with the given

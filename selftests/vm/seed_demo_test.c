@@ -171,14 +171,11 @@ TEST(spsc_demo)
 	if (!pid) {
 		struct mcr_set *set;
 		struct mcr_writer w;
-		cpu_set_t cs;
 
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(go[1]);
-		CPU_ZERO(&cs);
-		CPU_SET(cpu, &cs);
-		if (sched_setaffinity(0, sizeof(cs), &cs) ||
-		    mcr_open(NULL, &set) || mcr_writer_spsc(set, cpu, &w))
+		if (pin_to(cpu) || mcr_open(NULL, &set) ||
+		    mcr_writer_spsc(set, cpu, &w))
 			_exit(2);
 		if (read(go[0], &c, 1) != 0)
 			_exit(3);

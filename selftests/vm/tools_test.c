@@ -108,8 +108,7 @@ TEST(clear_errors)
 	char out[1024];
 
 	REQUIRE_TOOLS();
-	if (geteuid() != 0 || !mcr_module_path())
-		SKIP(return, "needs root and MCR_MODULE to reload mcrring.ko");
+	REQUIRE_MODULE();
 	ASSERT_EQ(0, mcr_unload());
 	EXPECT_EQ(1, sh("mcrlog hello 2>&1", out, sizeof(out)));
 	EXPECT_STREQ("mcrlog: /dev/mcrlog: No such file or directory (is mcrring.ko loaded?)\n",

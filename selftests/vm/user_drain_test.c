@@ -10,13 +10,6 @@
 #include "kselftest_harness.h"
 #include "mcr_vm.h"
 
-#define REQUIRE_MODULE() do {						\
-	if (geteuid() != 0)						\
-		SKIP(return, "needs root to load modules");		\
-	if (!mcr_module_path())						\
-		SKIP(return, "MCR_MODULE does not name mcrring.ko");	\
-} while (0)
-
 TEST(userspace_consumer_drains_the_rings)
 {
 	struct mcr_set *set;

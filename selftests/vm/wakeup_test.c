@@ -18,8 +18,7 @@ TEST(writer_wakes_sleeping_drainer_rarely)
 	char msg[64];
 	int fd, dropped = 0;
 
-	if (geteuid() != 0 || !mcr_module_path())
-		SKIP(return, "needs root and MCR_MODULE to reload mcrring.ko");
+	REQUIRE_MODULE();
 	/* Small rings and a drainer that, idle, sleeps 5 s: without a
 	 * wake-up, 20000 records could not get through 1024 slots. */
 	ASSERT_EQ(0, mcr_reload("ring_ndesc=1024 ring_data_kb=256 poll_max_ms=5000"));
