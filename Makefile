@@ -8,6 +8,7 @@
 #   make demo            boot, load the module, show it working
 #   make vm-shell        boot into a busybox shell with the module loaded
 #   make lint            sparse, W=1, checkpatch, shellcheck (part of check)
+#   make bench           mcrbench against Concurrency Kit, DPDK and the seed
 #   make deps            install the Debian packages the above need
 #
 # FLAVOUR=rt-amd64 selects Debian's PREEMPT_RT kernel for the VM targets.
@@ -128,10 +129,11 @@ include selftests/fuzz/fuzz.mk
 include tools/bench.mk
 
 # Tools: dynamic against libmcrring.a here, static copies for the VM.
-# A tool may add link flags as LDLIBS_<tool> and keep off the VM by
-# joining HOST_ONLY_TOOLS (tools/bench.mk does both).
+# A tool may add link flags as LDLIBS_<tool>; one in HOST_ONLY_TOOLS
+# (mcrbench, see tools/bench.mk) is built only by its own targets and
+# never for the VM.
 TOOLS      := $(basename $(notdir $(wildcard tools/*.c)))
-TOOL_BINS  := $(addprefix $(BUILD)/tools/,$(TOOLS))
+TOOL_BINS   = $(addprefix $(BUILD)/tools/,$(filter-out $(HOST_ONLY_TOOLS),$(TOOLS)))
 VM_TOOLS    = $(addprefix $(BUILD)/vm-bin/,$(filter-out $(HOST_ONLY_TOOLS),$(TOOLS)))
 
 TOOL_HDRS  := $(wildcard tools/*.h)
@@ -178,11 +180,13 @@ check:
 	@-$(MAKE) --no-print-directory check-host
 	@-$(MAKE) --no-print-directory fuzz-smoke
 	@-$(MAKE) --no-print-directory check-install
+	@-$(MAKE) --no-print-directory bench-smoke
 	@for f in $(CHECK_FLAVOURS); do \
 		$(MAKE) --no-print-directory check-vm FLAVOUR=$$f; \
 	done; true
 	@scripts/tap-count.sh $(BUILD)/results/lint.tap $(BUILD)/results/host.tap \
 		$(BUILD)/results/fuzz.tap $(BUILD)/results/install.tap \
+		$(BUILD)/results/bench.tap \
 		$(addprefix $(BUILD)/results/vm-,$(addsuffix .tap,$(CHECK_FLAVOURS)))
 
 demo: vm-module $(VM_BINS) $(VM_TOOLS)

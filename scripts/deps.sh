@@ -13,7 +13,8 @@ cache="$top/build/cache"
 pkgs="gcc make libc6-dev perl xz-utils
       linux-source-6.1 sparse
       qemu-system-x86 busybox-static cpio kmod
-      clang libclang-rt-14-dev shellcheck pkgconf man-db groff-base"
+      clang libclang-rt-14-dev shellcheck pkgconf man-db groff-base
+      libck-dev libdpdk-dev gnuplot-nox"
 
 [ $# -gt 0 ] || set -- amd64
 for flavour in "$@"; do
