@@ -12,7 +12,6 @@
  * but would be handled), and tiny rings written flat out, so that writers
  * do get -ENOBUFS and the drop counts must add up too.
  */
-#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -25,6 +24,7 @@
 #include "mcrring.h"
 #include "kselftest_harness.h"
 #include "mcr_vm.h"
+#include "mcr_vmlines.h"
 
 #define PRI		MCR_PRI(16, 6)
 #define RECS		3000	/* records per writer */
@@ -59,98 +59,6 @@ static size_t payload(char *buf, unsigned int w, unsigned int i)
 		buf[n++] = 'a' + (w * 31 + i + k) % 26;
 	n += sprintf(buf + n, " ck=%08x", fnv1a(buf, n));
 	return n;
-}
-
-/* One line of the text format. */
-struct mline {
-	unsigned long long seq, ts;
-	unsigned int ring, cpu, pid, tid, fac, sev;
-	char owner[32];
-	char *msg;
-};
-
-static bool parse_num(char **p, char end, unsigned long long *v)
-{
-	char *s = *p, *e;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	*v = strtoull(s, &e, 10);
-	if (errno || *e != end)
-		return false;
-	*p = e + 1;
-	return true;
-}
-
-static int parse_line(char *line, struct mline *m)
-{
-	unsigned long long f[8];
-	char *p = line, *semi;
-
-	for (int i = 0; i < 8; i++)
-		if (!parse_num(&p, ',', &f[i]) || (i >= 2 && f[i] > UINT_MAX))
-			return -1;
-	semi = strchr(p, ';');
-	if (!semi || (size_t)(semi - p) >= sizeof(m->owner))
-		return -1;
-	memcpy(m->owner, p, semi - p);
-	m->owner[semi - p] = '\0';
-	m->seq = f[0];
-	m->ts = f[1];
-	m->ring = f[2];
-	m->cpu = f[3];
-	m->pid = f[4];
-	m->tid = f[5];
-	m->fac = f[6];
-	m->sev = f[7];
-	m->msg = semi + 1;
-	return 0;
-}
-
-/* A reader of /dev/mcrlog handing out one line at a time. */
-#define RBUF	(1 << 17)
-struct rd {
-	int fd;
-	size_t off, have;
-	char buf[RBUF];
-};
-
-/* Next line within @timeout_ms: its length, -ETIMEDOUT or -errno. */
-static ssize_t rd_line(struct rd *r, char **line, int timeout_ms)
-{
-	uint64_t deadline = mcr_now_ns() + (uint64_t)timeout_ms * 1000000;
-
-	for (;;) {
-		char *start = r->buf + r->off;
-		char *nl = memchr(start, '\n', r->have - r->off);
-		struct pollfd p = { .fd = r->fd, .events = POLLIN };
-		uint64_t now;
-		ssize_t n;
-
-		if (nl) {
-			*nl = '\0';
-			*line = start;
-			r->off = nl - r->buf + 1;
-			return nl - start;
-		}
-		memmove(r->buf, start, r->have - r->off);
-		r->have -= r->off;
-		r->off = 0;
-		n = read(r->fd, r->buf + r->have, RBUF - 1 - r->have);
-		if (n > 0) {
-			r->have += n;
-			continue;
-		}
-		if (n == 0)
-			return -EIO;
-		if (errno != EAGAIN)
-			return -errno;
-		now = mcr_now_ns();
-		if (now >= deadline)
-			return -ETIMEDOUT;
-		poll(&p, 1, (int)((deadline - now) / 1000000) + 1);
-	}
 }
 
 /* --- writers -------------------------------------------------------------- */
@@ -270,14 +178,8 @@ FIXTURE_TEARDOWN(acct)
 	for (unsigned long long s = 0; self->lines && s < self->nlines; s++)
 		free(self->lines[s]);
 	free(self->lines);
-	if (self->r1) {
-		close(self->r1->fd);
-		free(self->r1);
-	}
-	if (self->r2) {
-		close(self->r2->fd);
-		free(self->r2);
-	}
+	rd_close(self->r1);
+	rd_close(self->r2);
 	mcr_set_close(self->set);
 	free(self->w);
 	if (self->reloaded) {
@@ -424,10 +326,8 @@ TEST_F_TIMEOUT(acct, every_record_once_and_counters_add_up, 90)
 	nr_rings = mcr_set_nr_rings(self->set);
 	ASSERT_LE(2, nr_rings);
 	ASSERT_GE(1 + MAXCPUS, nr_rings);
-	self->r1 = calloc(1, sizeof(*self->r1));
+	self->r1 = rd_open(O_NONBLOCK);
 	ASSERT_NE(NULL, self->r1);
-	self->r1->fd = open(MCR_DEV_PATH, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	ASSERT_LE(0, self->r1->fd);
 
 	/* One SPSC writer per CPU we may run on, then the MPSC writers. */
 	ASSERT_EQ(0, sched_getaffinity(0, sizeof(cs), &cs));
@@ -614,10 +514,8 @@ TEST_F_TIMEOUT(acct, every_record_once_and_counters_add_up, 90)
 	EXPECT_EQ(0, first);
 
 	/* A second reader, opened now, sees the very same lines. */
-	self->r2 = calloc(1, sizeof(*self->r2));
+	self->r2 = rd_open(O_NONBLOCK);
 	ASSERT_NE(NULL, self->r2);
-	self->r2->fd = open(MCR_DEV_PATH, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	ASSERT_LE(0, self->r2->fd);
 	{
 		unsigned long long same = 0, count = 0;
 

@@ -21,6 +21,7 @@
 #include "mcrring.h"
 #include "kselftest_harness.h"
 #include "mcr_vm.h"
+#include "mcr_vmlines.h"
 
 #define PRI		MCR_PRI(1, 6)
 #define WAIT_MS		10000		/* longest wait for one record */
@@ -50,137 +51,6 @@ static size_t escape(char *out, const void *in, size_t n)
 	}
 	out[o] = '\0';
 	return o;
-}
-
-/* A reader of /dev/mcrlog that hands out one line at a time. */
-#define RBUF	(1 << 17)
-struct rd {
-	int fd;
-	size_t off, have;	/* unread bytes: buf[off, have) */
-	char buf[RBUF];
-};
-
-static struct rd *rd_open(int flags)
-{
-	struct rd *r = calloc(1, sizeof(*r));
-
-	if (!r)
-		return NULL;
-	r->fd = open(MCR_DEV_PATH, O_RDONLY | O_CLOEXEC | flags);
-	if (r->fd < 0) {
-		free(r);
-		return NULL;
-	}
-	return r;
-}
-
-static void rd_close(struct rd *r)
-{
-	if (r) {
-		close(r->fd);
-		free(r);
-	}
-}
-
-/* Forget what was buffered, e.g. after lseek(). */
-static void rd_reset(struct rd *r)
-{
-	r->off = r->have = 0;
-}
-
-/*
- * The next line, NUL-terminated in place without its '\n', valid until
- * the next call. Returns its length, -ETIMEDOUT after @timeout_ms, or
- * -errno of a failed read.
- */
-static ssize_t rd_line(struct rd *r, char **line, int timeout_ms)
-{
-	uint64_t deadline = mcr_now_ns() + (uint64_t)timeout_ms * 1000000;
-
-	for (;;) {
-		char *start = r->buf + r->off;
-		char *nl = memchr(start, '\n', r->have - r->off);
-		struct pollfd p = { .fd = r->fd, .events = POLLIN };
-		uint64_t now;
-		ssize_t n;
-
-		if (nl) {
-			*nl = '\0';
-			*line = start;
-			r->off = nl - r->buf + 1;
-			return nl - start;
-		}
-		memmove(r->buf, start, r->have - r->off);
-		r->have -= r->off;
-		r->off = 0;
-		n = read(r->fd, r->buf + r->have, RBUF - 1 - r->have);
-		if (n > 0) {
-			r->have += n;
-			continue;
-		}
-		if (n == 0)
-			return -EIO;	/* read(2) never returns 0 here */
-		if (errno != EAGAIN)
-			return -errno;
-		now = mcr_now_ns();
-		if (now >= deadline)
-			return -ETIMEDOUT;
-		poll(&p, 1, (int)((deadline - now) / 1000000) + 1);
-	}
-}
-
-/* One line of the text format. */
-struct mline {
-	unsigned long long seq, ts;
-	unsigned int ring, cpu, pid, tid, fac, sev;
-	char owner[32];
-	char *msg;		/* escaped message and fields, to the end */
-};
-
-static bool parse_num(char **p, char end, unsigned long long *v)
-{
-	char *s = *p, *e;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	*v = strtoull(s, &e, 10);
-	if (errno || *e != end)
-		return false;
-	*p = e + 1;
-	return true;
-}
-
-/* SEQ,TS_NS,RING,CPU,PID,TID,FACILITY,SEVERITY,OWNER;MESSAGE. 0 or -1. */
-static int parse_line(char *line, struct mline *m)
-{
-	unsigned long long f[8];
-	char *p = line, *semi;
-	int pid, n = -1;
-	unsigned int uid;
-
-	for (int i = 0; i < 8; i++)
-		if (!parse_num(&p, ',', &f[i]) || (i >= 2 && f[i] > UINT_MAX))
-			return -1;
-	semi = strchr(p, ';');
-	if (!semi || (size_t)(semi - p) >= sizeof(m->owner))
-		return -1;
-	memcpy(m->owner, p, semi - p);
-	m->owner[semi - p] = '\0';
-	if (strcmp(m->owner, "-") &&
-	    (sscanf(m->owner, "%d/%u%n", &pid, &uid, &n) != 2 ||
-	     n != (int)strlen(m->owner) || pid <= 0))
-		return -1;
-	m->seq = f[0];
-	m->ts = f[1];
-	m->ring = f[2];
-	m->cpu = f[3];
-	m->pid = f[4];
-	m->tid = f[5];
-	m->fac = f[6];
-	m->sev = f[7];
-	m->msg = semi + 1;
-	return 0;
 }
 
 /* A tag no other test or run writes: pid and a counter. */

@@ -22,6 +22,7 @@
 #include "mcrring.h"
 #include "kselftest_harness.h"
 #include "mcr_vm.h"
+#include "mcr_vmlines.h"
 
 #define PRI		MCR_PRI(1, 6)
 #define MS		1000000ULL
@@ -30,154 +31,6 @@
 #define KILL_PARAMS	"abandon_ms=20 reclaim_ms=200 archive_kb=131072"
 /* A survivor's record must reach the archive this long after a kill. */
 #define STALL_BOUND_MS	(ABANDON_MS + 1500)
-
-/* --- the archive as text ---------------------------------------------- */
-
-struct arc_line {
-	uint64_t seq, ts;
-	unsigned int ring, cpu, pid, tid, fac, sev;
-	int owner_pid;			/* 0 for "-" */
-	unsigned int owner_uid;
-	const char *msg;
-};
-
-typedef void (*arc_cb)(void *ctx, const struct arc_line *l);
-
-#define ARC_BUF (1 << 20)
-
-struct arc {
-	int fd;
-	char *buf;
-	size_t have;
-	uint64_t lines, lost_markers, malformed, unprintable, seq_breaks;
-	uint64_t next_seq;
-	bool seq_known;
-	bool check_bytes;		/* count unescaped bytes (invariant 8) */
-};
-
-static int arc_open(struct arc *a)
-{
-	memset(a, 0, sizeof(*a));
-	a->buf = malloc(ARC_BUF);
-	if (!a->buf)
-		return -ENOMEM;
-	a->fd = open(MCR_DEV_PATH, O_RDONLY | O_CLOEXEC);	/* blocking */
-	return a->fd < 0 ? -errno : 0;
-}
-
-static void arc_close(struct arc *a)
-{
-	if (a->fd > 0)
-		close(a->fd);
-	free(a->buf);
-	a->buf = NULL;
-	a->fd = -1;
-}
-
-/* Parse a decimal number ending at @end; advance *s past it. */
-static bool take_u64(const char **s, char end, uint64_t *v)
-{
-	const char *p = *s;
-
-	*v = 0;
-	if (*p < '0' || *p > '9')
-		return false;
-	while (*p >= '0' && *p <= '9')
-		*v = *v * 10 + (*p++ - '0');
-	if (*p != end)
-		return false;
-	*s = p + 1;
-	return true;
-}
-
-/* 0: a record line, 1: a lost marker, -1: malformed. */
-static int arc_parse(const char *s, struct arc_line *l)
-{
-	uint64_t v[8], pid, uid;
-
-	if (!strncmp(s, "# mcrring: ", 11))
-		return 1;
-	for (int i = 0; i < 8; i++)
-		if (!take_u64(&s, ',', &v[i]))
-			return -1;
-	l->seq = v[0];
-	l->ts = v[1];
-	l->ring = v[2];
-	l->cpu = v[3];
-	l->pid = v[4];
-	l->tid = v[5];
-	l->fac = v[6];
-	l->sev = v[7];
-	if (s[0] == '-' && s[1] == ';') {
-		l->owner_pid = 0;
-		l->owner_uid = 0;
-		l->msg = s + 2;
-		return 0;
-	}
-	if (!take_u64(&s, '/', &pid) || !take_u64(&s, ';', &uid))
-		return -1;
-	l->owner_pid = pid;
-	l->owner_uid = uid;
-	l->msg = s;
-	return 0;
-}
-
-/*
- * Wait up to @timeout_ms for the archive to become readable (poll, like a
- * `cat` that must not hang), read, and hand every whole line to @cb.
- * Returns the number of lines, 0 when nothing came, or -errno.
- */
-static int arc_pump(struct arc *a, int timeout_ms, arc_cb cb, void *ctx)
-{
-	struct pollfd p = { .fd = a->fd, .events = POLLIN };
-	char *start, *nl;
-	int got = 0, r;
-	ssize_t n;
-
-	r = poll(&p, 1, timeout_ms);
-	if (r < 0)
-		return errno == EINTR ? 0 : -errno;
-	if (!r)
-		return 0;
-	n = read(a->fd, a->buf + a->have, ARC_BUF - 1 - a->have);
-	if (n < 0)
-		return errno == EINTR ? 0 : -errno;
-	if (!n)
-		return -EIO;		/* never EOF */
-	a->have += n;
-	start = a->buf;
-	while ((nl = memchr(start, '\n', a->buf + a->have - start))) {
-		struct arc_line l;
-
-		*nl = '\0';
-		for (char *c = start; a->check_bytes && c < nl; c++)
-			if ((unsigned char)*c < 0x20 ? *c != '\t' :
-			    (unsigned char)*c >= 0x7f)
-				a->unprintable++;
-		switch (arc_parse(start, &l)) {
-		case 0:
-			if (a->seq_known && l.seq != a->next_seq)
-				a->seq_breaks++;
-			a->seq_known = true;
-			a->next_seq = l.seq + 1;
-			a->lines++;
-			got++;
-			if (cb)
-				cb(ctx, &l);
-			break;
-		case 1:
-			a->lost_markers++;
-			a->seq_known = false;
-			break;
-		default:
-			a->malformed++;
-		}
-		start = nl + 1;
-	}
-	a->have -= start - a->buf;
-	memmove(a->buf, start, a->have);
-	return got;
-}
 
 /* --- self-checking records ------------------------------------------- */
 
@@ -427,7 +280,7 @@ static bool is_slow(const struct slot *s, uint64_t n)
 	return false;
 }
 
-static void on_line(void *ctx, const struct arc_line *l)
+static void on_line(void *ctx, const struct mline *l)
 {
 	struct ktest *t = ctx;
 	unsigned int id;
@@ -837,7 +690,7 @@ struct fl {
 	uint64_t bad, mine;
 };
 
-static void on_flight(void *ctx, const struct arc_line *l)
+static void on_flight(void *ctx, const struct mline *l)
 {
 	struct fl *f = ctx;
 	unsigned int id;
@@ -1000,7 +853,7 @@ struct hs {
 	uint64_t ok, damaged, theirs;
 };
 
-static void on_honest(void *ctx, const struct arc_line *l)
+static void on_honest(void *ctx, const struct mline *l)
 {
 	struct hs *h = ctx;
 	char want[STOP_LEN + 1];

@@ -4,11 +4,11 @@
  * records reach the archive from the MPSC ring, and its errors reach the
  * caller.
  */
-#include <poll.h>
 #include <stdio.h>
 
 #include "kselftest_harness.h"
 #include "mcr_vm.h"
+#include "mcr_vmlines.h"
 
 #define SELFTEST_KO "/lib/modules/mcrring_selftest.ko"
 
@@ -25,61 +25,50 @@
  * Count archive lines holding @needle until there are @want of them or
  * 10 s have passed, then read on briefly so duplicates would show too.
  */
-static int count_lines(int fd, const char *needle, int want, char *last,
-		       size_t size)
+static int count_lines(struct rd *r, const char *needle, int want,
+		       char *last, size_t size)
 {
-	static char buf[1 << 17];
 	__u64 deadline = mcr_now_ms() + 10000, extra = 0;
-	size_t have = 0;
 	int n = 0;
 
 	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		char *line, *nl;
-		ssize_t r;
+		char *line;
+		ssize_t len;
 
 		if (n >= want && !extra)
 			extra = mcr_now_ms() + 300;
 		if (mcr_now_ms() > (extra ? extra : deadline))
 			return n;
-		poll(&p, 1, 50);
-		r = read(fd, buf + have, sizeof(buf) - have - 1);
-		if (r < 0 && errno != EAGAIN)
-			return -errno;
-		if (r <= 0)
+		len = rd_line(r, &line, 50);
+		if (len == -ETIMEDOUT)
 			continue;
-		have += r;
-		buf[have] = '\0';
-		for (line = buf; (nl = strchr(line, '\n')); line = nl + 1) {
-			*nl = '\0';
-			if (strstr(line, needle)) {
-				n++;
-				snprintf(last, size, "%.*s", (int)size - 1, line);
-			}
+		if (len < 0)
+			return (int)len;
+		if (strstr(line, needle)) {
+			n++;
+			snprintf(last, size, "%.*s", (int)size - 1, line);
 		}
-		have -= line - buf;
-		memmove(buf, line, have);
 	}
 }
 
 TEST(records_reach_the_archive)
 {
 	char params[64], last[512], want[64];
-	int fd;
+	struct rd *r;
 
 	REQUIRE_SELFTEST_MODULE();
-	fd = open(MCR_DEV_PATH, O_RDONLY | O_NONBLOCK);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, lseek(fd, 0, SEEK_END));
+	r = rd_open(O_NONBLOCK);
+	ASSERT_NE(NULL, r);
+	ASSERT_EQ(0, lseek(r->fd, 0, SEEK_END));
 	snprintf(params, sizeof(params), "count=100 text=kp%d", getpid());
 	ASSERT_EQ(0, mcr_load_file(SELFTEST_KO, params));
 	ASSERT_EQ(0, mcr_unload_name("mcrring_selftest"));
 	snprintf(want, sizeof(want), ": kp%d", getpid());
-	EXPECT_EQ(100, count_lines(fd, want, 100, last, sizeof(last)));
+	EXPECT_EQ(100, count_lines(r, want, 100, last, sizeof(last)));
 	TH_LOG("last: %s", last);
 	/* ring 0 (MPSC), facility 0, severity 5, not attested: "-". */
 	EXPECT_NE(NULL, strstr(last, ",0,5,-;mcrring selftest 99/100: kp"));
-	close(fd);
+	rd_close(r);
 }
 
 TEST(errors_reach_the_caller)

@@ -23,6 +23,7 @@
 #include "mcrring.h"
 #include "kselftest_harness.h"
 #include "mcr_vm.h"
+#include "mcr_vmlines.h"
 
 #define PRI		MCR_PRI(1, 6)
 #define WAIT_MS		10000
@@ -39,108 +40,28 @@
 	fflush(stdout);							\
 } while (0)
 
-/* A reader of /dev/mcrlog handing out one line at a time. */
-#define RBUF	(1 << 17)
-struct rd {
-	int fd;
-	size_t off, have;
-	char buf[RBUF];
-};
-
+/* A reader of /dev/mcrlog from its end on, or NULL. */
 static struct rd *rd_open_at_end(void)
 {
-	struct rd *r = calloc(1, sizeof(*r));
+	struct rd *r = rd_open(O_NONBLOCK);
 
-	if (!r)
-		return NULL;
-	r->fd = open(MCR_DEV_PATH, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (r->fd < 0 || lseek(r->fd, 0, SEEK_END)) {
-		if (r->fd >= 0)
-			close(r->fd);
-		free(r);
+	if (r && lseek(r->fd, 0, SEEK_END)) {
+		rd_close(r);
 		return NULL;
 	}
 	return r;
 }
 
-static void rd_close(struct rd *r)
-{
-	close(r->fd);
-	free(r);
-}
-
-/* Next line within @timeout_ms: its length, -ETIMEDOUT or -errno. */
-static ssize_t rd_line(struct rd *r, char **line, int timeout_ms)
-{
-	uint64_t deadline = mcr_now_ns() + (uint64_t)timeout_ms * 1000000;
-
-	for (;;) {
-		char *start = r->buf + r->off;
-		char *nl = memchr(start, '\n', r->have - r->off);
-		struct pollfd p = { .fd = r->fd, .events = POLLIN };
-		uint64_t now;
-		ssize_t n;
-
-		if (nl) {
-			*nl = '\0';
-			*line = start;
-			r->off = nl - r->buf + 1;
-			return nl - start;
-		}
-		memmove(r->buf, start, r->have - r->off);
-		r->have -= r->off;
-		r->off = 0;
-		n = read(r->fd, r->buf + r->have, RBUF - 1 - r->have);
-		if (n > 0) {
-			r->have += n;
-			continue;
-		}
-		if (n == 0)
-			return -EIO;
-		if (errno != EAGAIN)
-			return -errno;
-		now = mcr_now_ns();
-		if (now >= deadline)
-			return -ETIMEDOUT;
-		poll(&p, 1, (int)((deadline - now) / 1000000) + 1);
-	}
-}
-
-/*
- * Split SEQ,TS,RING,CPU,PID,TID,FAC,SEV,OWNER;MESSAGE: the ring, the
- * owner and the message. 0 or -1.
- */
-static int split_line(char *line, unsigned int *ring, char *owner,
-		      size_t osize, char **msg)
-{
-	unsigned long long seq, ts;
-	unsigned int f[6];
-	char *semi;
-	int n = -1;
-
-	if (sscanf(line, "%llu,%llu,%u,%u,%u,%u,%u,%u,%n", &seq, &ts, &f[0],
-		   &f[1], &f[2], &f[3], &f[4], &f[5], &n) != 8 || n < 0)
-		return -1;
-	semi = strchr(line + n, ';');
-	if (!semi || (size_t)(semi - line - n) >= osize)
-		return -1;
-	memcpy(owner, line + n, semi - line - n);
-	owner[semi - line - n] = '\0';
-	*ring = f[0];
-	*msg = semi + 1;
-	return 0;
-}
-
 /* Lines still unread that carry @prefix: none once a demo is complete. */
 static int leftovers(struct rd *r, const char *prefix)
 {
-	char owner[32], *line, *msg;
-	unsigned int ring;
+	struct mline m;
+	char *line;
 	int n = 0;
 
 	while (rd_line(r, &line, 0) >= 0)
-		n += !split_line(line, &ring, owner, sizeof(owner), &msg) &&
-		     !strncmp(msg, prefix, strlen(prefix));
+		n += !parse_line(line, &m) &&
+		     !strncmp(m.msg, prefix, strlen(prefix));
 	return n;
 }
 
@@ -155,7 +76,7 @@ static void spsc_text(char *buf, size_t size, int run, int i)
 TEST(spsc_demo)
 {
 	int go[2], cpu, status, got = 0, run = getpid();
-	char want[128], owner[32], wowner[32], *line, c;
+	char want[128], wowner[32], *line, c;
 	struct rd *r;
 	pid_t pid;
 
@@ -194,20 +115,19 @@ TEST(spsc_demo)
 	snprintf(wowner, sizeof(wowner), "%d/%u", pid, getuid());
 
 	while (got < SPSC_MSGS) {
-		unsigned int ring;
-		char *msg;
+		struct mline m;
 
 		ASSERT_LT(0, rd_line(r, &line, WAIT_MS))
 			TH_LOG("got %d of %d", got, SPSC_MSGS);
-		ASSERT_EQ(0, split_line(line, &ring, owner, sizeof(owner), &msg))
+		ASSERT_EQ(0, parse_line(line, &m))
 			TH_LOG("bad line '%s'", line);
-		if (strncmp(msg, "seed-spsc", 9))
+		if (strncmp(m.msg, "seed-spsc", 9))
 			continue;	/* not ours */
 		demo_msg("  %s\n", line);
 		spsc_text(want, sizeof(want), run, got);
-		EXPECT_STREQ(want, msg);
-		EXPECT_EQ(MCR_RING_SPSC(cpu), ring);
-		EXPECT_STREQ(wowner, owner);
+		EXPECT_STREQ(want, m.msg);
+		EXPECT_EQ(MCR_RING_SPSC(cpu), m.ring);
+		EXPECT_STREQ(wowner, m.owner);
 		got++;
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
@@ -257,7 +177,7 @@ TEST(mpsc_demo)
 	struct mpsc_demo d = { 0 };
 	struct mcr_set *set;
 	struct mcr_writer w;
-	char owner[32], *line;
+	char *line;
 	int got = 0;
 	struct rd *r;
 
@@ -282,26 +202,25 @@ TEST(mpsc_demo)
 		       MPSC_THREADS, MPSC_MSGS);
 
 	while (got < MPSC_THREADS * MPSC_MSGS) {
-		unsigned int ring;
 		int run, t, m, total;
-		char *msg;
+		struct mline l;
 
 		ASSERT_LT(0, rd_line(r, &line, WAIT_MS))
 			TH_LOG("got %d of %d", got, MPSC_THREADS * MPSC_MSGS);
-		ASSERT_EQ(0, split_line(line, &ring, owner, sizeof(owner), &msg))
+		ASSERT_EQ(0, parse_line(line, &l))
 			TH_LOG("bad line '%s'", line);
-		if (strncmp(msg, "seed-mpsc", 9))
+		if (strncmp(l.msg, "seed-mpsc", 9))
 			continue;	/* not ours */
 		demo_msg("  %s\n", line);
-		ASSERT_EQ(4, sscanf(msg, "seed-mpsc run=%d thread %d msg %d/%d",
+		ASSERT_EQ(4, sscanf(l.msg, "seed-mpsc run=%d thread %d msg %d/%d",
 				    &run, &t, &m, &total));
 		EXPECT_EQ(d.run, run);
 		EXPECT_EQ(MPSC_MSGS, total);
 		ASSERT_TRUE(t >= 0 && t < MPSC_THREADS && m >= 1 &&
-			    m <= MPSC_MSGS) TH_LOG("'%s'", msg);
-		EXPECT_EQ(MCR_RING_MPSC, ring);
-		EXPECT_STREQ("-", owner);
-		EXPECT_EQ(0, seen[t][m - 1]++) TH_LOG("duplicate: '%s'", msg);
+			    m <= MPSC_MSGS) TH_LOG("'%s'", l.msg);
+		EXPECT_EQ(MCR_RING_MPSC, l.ring);
+		EXPECT_STREQ("-", l.owner);
+		EXPECT_EQ(0, seen[t][m - 1]++) TH_LOG("duplicate: '%s'", l.msg);
 		EXPECT_EQ(next[t] + 1, m) TH_LOG("thread %d out of order", t);
 		next[t] = m;
 		got++;
