@@ -3,7 +3,7 @@
  * Helpers shared by the VM selftests: load and unload mcrring.ko with
  * given parameters, time and sleeps, sysfs and counters, the drain
  * thread's CPU time, and scan the kernel log. Reading /dev/mcrlog's
- * lines: mcr_vmlines.h.
+ * lines: mcr_vmlines.h; self-checking records: mcr_vmrec.h.
  */
 #ifndef MCR_VM_H
 #define MCR_VM_H
