@@ -482,20 +482,31 @@ static int in_child(void (*fn)(void *), void *arg)
 	return status;
 }
 
+/*
+ * In a child: a writer of ring @ring (MPSC, or SPSC ring 1 + cpu) and the
+ * ring as libmcrring mapped it; exits 10 or 11 when they fail.
+ */
+static const struct mcr_ring *child_ring(unsigned int ring,
+					 struct mcr_writer *w)
+{
+	struct mcr_set *set;
+
+	if (mcr_open(NULL, &set))
+		_exit(10);
+	if (ring == MCR_RING_MPSC ? mcr_writer_mpsc(set, w) :
+				    mcr_writer_spsc(set, ring - 1, w))
+		_exit(11);
+	return mcr_set_ring(set, ring);
+}
+
 /* Write the cons page of ring @arg through libmcrring's mapping. */
 static void write_cons(void *arg)
 {
 	unsigned int ring = (uintptr_t)arg;
 	const struct mcr_ring *r;
 	struct mcr_writer w;
-	struct mcr_set *set;
 
-	if (mcr_open(NULL, &set))
-		_exit(10);
-	if (ring == MCR_RING_MPSC ? mcr_writer_mpsc(set, &w) :
-				    mcr_writer_spsc(set, ring - 1, &w))
-		_exit(11);
-	r = mcr_set_ring(set, ring);
+	r = child_ring(ring, &w);
 	if (!r)
 		_exit(12);
 	((volatile struct mcr_cons *)r->cons)->tail = 0x1234;	/* SIGSEGV */
@@ -536,12 +547,29 @@ static int map_err(int fd, unsigned int ring, __u64 in, size_t size, int prot,
 	return errno;
 }
 
+/*
+ * The MPSC ring as a writer maps it, and the size of a ring's mapping;
+ * ASSERTs on the test's behalf.
+ */
+static void map_mpsc(struct __test_metadata *_metadata, struct mcr_set **set,
+		     struct mcr_writer *w, const struct mcr_ring **r,
+		     size_t *total)
+{
+	struct mcr_info info;
+
+	ASSERT_EQ(0, mcr_open(NULL, set));
+	ASSERT_EQ(0, mcr_writer_mpsc(*set, w));
+	*r = mcr_set_ring(*set, MCR_RING_MPSC);
+	ASSERT_NE(NULL, *r);
+	ASSERT_EQ(0, ioctl(mcr_set_fd(*set), MCR_IOC_INFO, &info));
+	*total = info.ring_size;
+}
+
 TEST(no_way_to_write_the_cons_page)
 {
 	const struct mcr_ring *r;
 	struct mcr_writer w;
 	struct mcr_set *set;
-	struct mcr_info info;
 	__u32 magic;
 	size_t total;
 	char *whole, *priv, zero[8] = { 0 };
@@ -549,13 +577,8 @@ TEST(no_way_to_write_the_cons_page)
 
 	if (!mcr_loaded())
 		SKIP(return, "mcrring.ko is not loaded");
-	ASSERT_EQ(0, mcr_open(NULL, &set));
-	ASSERT_EQ(0, mcr_writer_mpsc(set, &w));
-	r = mcr_set_ring(set, MCR_RING_MPSC);
-	ASSERT_NE(NULL, r);
+	map_mpsc(_metadata, &set, &w, &r, &total);
 	fd = mcr_set_fd(set);
-	ASSERT_EQ(0, ioctl(fd, MCR_IOC_INFO, &info));
-	total = info.ring_size;
 	magic = r->cons->magic;
 	ASSERT_EQ(MCR_RING_MAGIC, magic);
 
@@ -603,20 +626,12 @@ TEST(ring_mappings_cannot_be_moved_or_split)
 	const struct mcr_ring *r;
 	struct mcr_writer w;
 	struct mcr_set *set;
-	struct mcr_info info;
 	size_t total, rw;
 	char *cons, *prod, *spare;
-	int fd;
 
 	if (!mcr_loaded())
 		SKIP(return, "mcrring.ko is not loaded");
-	ASSERT_EQ(0, mcr_open(NULL, &set));
-	ASSERT_EQ(0, mcr_writer_mpsc(set, &w));
-	r = mcr_set_ring(set, MCR_RING_MPSC);
-	ASSERT_NE(NULL, r);
-	fd = mcr_set_fd(set);
-	ASSERT_EQ(0, ioctl(fd, MCR_IOC_INFO, &info));
-	total = info.ring_size;
+	map_mpsc(_metadata, &set, &w, &r, &total);
 	rw = total - MCR_PROD_OFF;
 	cons = (char *)r->cons;
 	prod = (char *)r->prod;
@@ -742,15 +757,9 @@ static void leave_bad_head(void *arg)
 	unsigned int ring = (uintptr_t)arg & 0xff, how = (uintptr_t)arg >> 8;
 	const struct mcr_ring *r;
 	struct mcr_writer w;
-	struct mcr_set *set;
 	__u64 tail;
 
-	if (mcr_open(NULL, &set))
-		_exit(10);
-	if (ring == MCR_RING_MPSC ? mcr_writer_mpsc(set, &w) :
-				    mcr_writer_spsc(set, ring - 1, &w))
-		_exit(11);
-	r = mcr_set_ring(set, ring);
+	r = child_ring(ring, &w);
 	tail = READ_ONCE(r->cons->tail);
 	WRITE_ONCE(r->prod->head,
 		   how == 0 ? mcr_pack((tail >> 32) - 7, (__u32)tail) :

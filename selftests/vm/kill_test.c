@@ -579,21 +579,32 @@ TEST_F_TIMEOUT(kill, sigkill_writers_200_times, 150)
 #define NFLIGHT		16
 #define FLIGHT_DONE	3	/* records each victim commits first */
 
-/* Commit FLIGHT_DONE records, reserve one more and die holding it. */
-static void flight_main(unsigned int id, int kind, bool fill)
+/*
+ * In a child that dies with the test: the set and a writer of @kind (the
+ * MPSC ring, or CPU 0's SPSC ring); exits 1 or 2 when they fail.
+ */
+static struct mcr_set *child_writer(int kind, struct mcr_writer *w)
 {
-	struct mcr_writer w;
 	struct mcr_set *set;
-	struct mcr_resv resv;
-	char buf[256];
-	size_t len;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (mcr_open(NULL, &set))
 		_exit(1);
-	if (kind == K_MPSC ? mcr_writer_mpsc(set, &w) :
-			     mcr_writer_spsc(set, 0, &w))
+	if (kind == K_MPSC ? mcr_writer_mpsc(set, w) :
+			     mcr_writer_spsc(set, 0, w))
 		_exit(2);
+	return set;
+}
+
+/* Commit FLIGHT_DONE records, reserve one more and die holding it. */
+static void flight_main(unsigned int id, int kind, bool fill)
+{
+	struct mcr_writer w;
+	struct mcr_resv resv;
+	char buf[256];
+	size_t len;
+
+	child_writer(kind, &w);
 	for (unsigned int n = 0; n < FLIGHT_DONE; n++) {
 		len = make_msg(buf, "fl", id, n);
 		if (mcr_log(&w, PRI, buf, len))
@@ -723,12 +734,7 @@ static void stopper_main(struct stopped *st, int kind)
 	struct mcr_resv resv;
 	const struct mcr_ring *r;
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (mcr_open(NULL, &set))
-		_exit(1);
-	if (kind == K_MPSC ? mcr_writer_mpsc(set, &w) :
-			     mcr_writer_spsc(set, 0, &w))
-		_exit(2);
+	set = child_writer(kind, &w);
 	if (mcr_reserve(&w, STOP_LEN, &resv))
 		_exit(3);
 	r = mcr_set_ring(set, kind == K_MPSC ? 0 : 1);
