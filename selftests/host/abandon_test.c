@@ -50,80 +50,10 @@
 #define DEAD_ID		31	/* the dead writer's (never delivered) */
 #define LATE_LEN	2000
 
-/* --- self-checking payloads (as in stress_test.c) ----------------------- */
-
-#define GOLDEN		0x9e3779b97f4a7c15ULL
-#define HDR_LEN		8
-
-static inline __u64 mix64(__u64 x)
-{
-	x += GOLDEN;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
-static inline __u64 key_of(__u32 w, __u32 n)
-{
-	return (__u64)w << 32 | n;
-}
-
-static inline __u32 len_of(__u32 w, __u32 n)
-{
-	__u64 r = mix64(key_of(w, n) ^ 0x5bd1e995ULL);
-
-	if (w == LATE_ID)
-		return LATE_LEN;
-	if ((r & 63) == 0)
-		return HDR_LEN + (__u32)((r >> 8) % (MCR_TEXT_MAX - HDR_LEN + 1));
-	return HDR_LEN + (__u32)((r >> 8) % 301);
-}
-
-static inline unsigned int pri_of(__u32 w, __u32 n)
-{
-	return MCR_PRI(w % (MCR_FAC_MAX + 1), n & MCR_SEV_MAX);
-}
-
-static inline __u64 word0_of(__u32 w, __u32 n)
-{
-	return (__u64)n | (__u64)(w & 0xffff) << 32 |
-	       (mix64(key_of(w, n)) >> 48) << 48;
-}
-
-/* Writes MCR_ALIGN_UP(len) bytes: only into a reservation of len. */
-static void payload_fill(char *dst, __u32 w, __u32 n, __u32 len)
-{
-	__u64 base = mix64(key_of(w, n) ^ 0x1234567ULL);
-	__u64 v = word0_of(w, n);
-
-	memcpy(dst, &v, 8);
-	for (__u32 j = 1; j * 8 < len; j++) {
-		v = base + (__u64)j * GOLDEN;
-		memcpy(dst + 8 * j, &v, 8);
-	}
-}
-
-static int payload_check(const char *t, __u32 len, __u32 *w, __u32 *n)
-{
-	__u64 v, base;
-
-	if (len < HDR_LEN)
-		return -1;
-	memcpy(&v, t, 8);
-	*n = (__u32)v;
-	*w = (__u32)(v >> 32) & 0xffff;
-	if (v != word0_of(*w, *n) || len != len_of(*w, *n))
-		return -1;
-	base = mix64(key_of(*w, *n) ^ 0x1234567ULL);
-	for (__u32 j = 1; j * 8 < len; j++) {
-		__u32 k = len - j * 8 < 8 ? len - j * 8 : 8;
-
-		v = base + (__u64)j * GOLDEN;
-		if (memcmp(t + 8 * j, &v, k))
-			return -1;
-	}
-	return 0;
-}
+/* The late writer's records all have its length (mcr_host.h). */
+#define PAYLOAD_FIXED_ID	LATE_ID
+#define PAYLOAD_FIXED_LEN	LATE_LEN
+#include "mcr_host.h"
 
 /* reserve, fill, commit counter @n of writer @id */
 static int write_rec(struct mcr_writer *w, __u32 id, __u32 n)
@@ -196,7 +126,7 @@ static void seen_fail(struct seen *s, const char *fmt, ...)
 
 static bool delivered(const struct seen *s, __u32 w, __u32 n)
 {
-	return s->bm[w] && n < MAX_N && (s->bm[w][n / 8] & (1u << (n % 8)));
+	return s->bm[w] && n < MAX_N && bm_test(s->bm[w], n);
 }
 
 static void seen_record(struct seen *s, const struct mcr_record *rec,
@@ -220,7 +150,7 @@ static void seen_record(struct seen *s, const struct mcr_record *rec,
 	s->last_seq[ring] = rec->seq;
 	if (s->watch_on && rec->seq == s->watch_seq)
 		s->watch_hit = true;
-	if (payload_check(text, rec->len, &w, &n) || w >= MAX_IDS ||
+	if (payload_check(text, rec->len, &w, &n, NULL, 0) || w >= MAX_IDS ||
 	    n >= MAX_N) {
 		seen_fail(s, "ring %u seq %llu: torn or foreign record (len %u)",
 			  ring, (unsigned long long)rec->seq, rec->len);
@@ -246,7 +176,7 @@ static void seen_record(struct seen *s, const struct mcr_record *rec,
 	}
 	if (!s->count[w])
 		s->first_seq[w] = (__u32)rec->seq;
-	s->bm[w][n / 8] |= (unsigned char)(1u << (n % 8));
+	bm_set(s->bm[w], n);
 	s->last_n[w] = n;
 	s->count[w]++;
 	s->total++;
