@@ -78,8 +78,7 @@ struct seen {
 	__u32 first_seq[MAX_IDS];
 	pid_t pid[MAX_IDS];	/* expected writer pid; 0: this process */
 	unsigned char *bm[MAX_IDS];
-	__u64 last_seq[2];
-	bool have_seq[2];
+	struct ring_order order;	/* per ring, sequences go up */
 	__u64 total;
 	__u64 watch_seq;	/* a sequence that must never be delivered */
 	bool watch_on;
@@ -133,21 +132,14 @@ static void seen_record(struct seen *s, const struct mcr_record *rec,
 			const char *text)
 {
 	unsigned int ring = rec->ring;
+	char why[160];
 	pid_t pid;
 	__u32 w, n;
 
-	if (ring > 1) {
-		seen_fail(s, "record on ring %u", ring);
+	if (ring_order_next(&s->order, rec, why, sizeof(why))) {
+		seen_fail(s, "%s", why);
 		return;
 	}
-	if (s->have_seq[ring] && rec->seq <= s->last_seq[ring]) {
-		seen_fail(s, "ring %u: seq %llu after %llu", ring,
-			  (unsigned long long)rec->seq,
-			  (unsigned long long)s->last_seq[ring]);
-		return;
-	}
-	s->have_seq[ring] = true;
-	s->last_seq[ring] = rec->seq;
 	if (s->watch_on && rec->seq == s->watch_seq)
 		s->watch_hit = true;
 	if (payload_check(text, rec->len, &w, &n, NULL, 0) || w >= MAX_IDS ||

@@ -125,6 +125,39 @@ static inline int payload_check(const char *t, __u32 len, __u32 *w, __u32 *n,
 	return 0;
 }
 
+/* --- what a consumer of rings 0 and 1 reads, in order ------------------ */
+
+struct ring_order {
+	__u64 last_seq[2];
+	bool have_seq[2];
+};
+
+/*
+ * Take @rec as the next record read: 0, or -1 with a reason in @why when
+ * it comes from a ring other than 0 and 1, or its ring's sequence does
+ * not go up.
+ */
+static inline int ring_order_next(struct ring_order *o,
+				  const struct mcr_record *rec, char *why,
+				  size_t whylen)
+{
+	unsigned int ring = rec->ring;
+
+	if (ring > 1) {
+		snprintf(why, whylen, "record from ring %u", ring);
+		return -1;
+	}
+	if (o->have_seq[ring] && rec->seq <= o->last_seq[ring]) {
+		snprintf(why, whylen, "ring %u: seq %llu after %llu", ring,
+			 (unsigned long long)rec->seq,
+			 (unsigned long long)o->last_seq[ring]);
+		return -1;
+	}
+	o->have_seq[ring] = true;
+	o->last_seq[ring] = rec->seq;
+	return 0;
+}
+
 /* --- bitmaps ------------------------------------------------------------- */
 
 static inline bool bm_test(const unsigned char *bm, __u64 i)

@@ -115,8 +115,7 @@ struct run {
 	__u64 delivered;
 	__u64 bytes;		/* text delivered, aligned as stored */
 	__u64 per_ring[2];
-	__u64 last_seq[2];
-	bool have_seq[2];
+	struct ring_order order;	/* per ring, sequences go up */
 	__u64 stalls;		/* stalls that saw a drop */
 	__u64 errors;
 	char err[240];
@@ -248,18 +247,10 @@ static void check_record(struct run *run, const struct mcr_record *rec,
 	__u32 w, n;
 	unsigned int ring = rec->ring;
 
-	if (ring > 1) {
-		consumer_fail(run, "record from ring %u", ring);
+	if (ring_order_next(&run->order, rec, why, sizeof(why))) {
+		consumer_fail(run, "%s", why);
 		return;
 	}
-	if (run->have_seq[ring] && rec->seq <= run->last_seq[ring]) {
-		consumer_fail(run, "ring %u: seq %llu after %llu", ring,
-			      (unsigned long long)rec->seq,
-			      (unsigned long long)run->last_seq[ring]);
-		return;
-	}
-	run->have_seq[ring] = true;
-	run->last_seq[ring] = rec->seq;
 	run->per_ring[ring]++;
 	if (payload_check(text, rec->len, &w, &n, why, sizeof(why))) {
 		consumer_fail(run, "seq %llu: %s",
