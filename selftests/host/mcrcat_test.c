@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
+#include "../mcr_run.h"
 
 static const char archive[] =
 	"# mcrring: 3 records lost\n"
@@ -28,7 +29,6 @@ static const char *mcrcat(void)
 FIXTURE(cat) {
 	char file[64];
 	char out[8192];
-	int status;
 };
 
 FIXTURE_SETUP(cat)
@@ -51,18 +51,10 @@ FIXTURE_TEARDOWN(cat)
 static int run(FIXTURE_DATA(cat) *self, const char *args)
 {
 	char cmd[1024];
-	FILE *p;
-	size_t n;
 
 	snprintf(cmd, sizeof(cmd), "%s -d %s %s 2>&1", mcrcat(), self->file,
 		 args);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	n = fread(self->out, 1, sizeof(self->out) - 1, p);
-	self->out[n] = '\0';
-	self->status = pclose(p);
-	return WIFEXITED(self->status) ? WEXITSTATUS(self->status) : -1;
+	return sh(cmd, self->out, sizeof(self->out));
 }
 
 #define REQUIRE_MCRCAT() do {						\
@@ -143,8 +135,9 @@ TEST_F(cat, missing_file_is_a_clear_error)
 
 TEST_F(cat, reader_going_away_is_no_error)
 {
-	int fd[2], status;
+	char *const argv[] = { "mcrcat", "-d", self->file, NULL };
 	char line[64];
+	int fd, status;
 	FILE *f;
 	pid_t pid;
 
@@ -154,18 +147,10 @@ TEST_F(cat, reader_going_away_is_no_error)
 	for (int i = 6; i < 50000; i++)
 		fprintf(f, "%d,1,0,0,1,1,1,6,-;filler %d\n", i, i);
 	fclose(f);
-	ASSERT_EQ(0, pipe(fd));
-	pid = fork();
+	pid = spawn_piped(mcrcat(), argv, &fd);
 	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		dup2(fd[1], 1);
-		close(fd[0]);
-		execl(mcrcat(), "mcrcat", "-d", self->file, (char *)NULL);
-		_exit(127);
-	}
-	close(fd[1]);
-	ASSERT_LT(0, read(fd[0], line, sizeof(line)));	/* like head -1 */
-	close(fd[0]);
+	ASSERT_LT(0, read(fd, line, sizeof(line)));	/* like head -1 */
+	close(fd);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("killed by signal %d",
 					      WTERMSIG(status));

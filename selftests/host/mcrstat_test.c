@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
+#include "../mcr_run.h"
 
 static const char *tool(void)
 {
@@ -32,19 +33,10 @@ static void put(const char *dir, const char *name, long long v)
 static int run(const char *env, const char *args, char *out, size_t size)
 {
 	char cmd[1024];
-	FILE *p;
-	size_t n;
-	int status;
 
 	snprintf(cmd, sizeof(cmd), "MCRSTAT_SYSFS=%s %s %s 2>&1", env, tool(),
 		 args);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	n = fread(out, 1, size - 1, p);
-	out[n] = '\0';
-	status = pclose(p);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return sh(cmd, out, size);
 }
 
 TEST(table_of_rings)

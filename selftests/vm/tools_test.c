@@ -11,21 +11,7 @@
 
 #include "kselftest_harness.h"
 #include "mcr_vm.h"
-
-/* Run a shell command line; its output into @out. Returns exit status. */
-static int sh(const char *cmd, char *out, size_t size)
-{
-	FILE *p = popen(cmd, "r");
-	size_t n;
-	int status;
-
-	if (!p)
-		return -1;
-	n = fread(out, 1, size - 1, p);
-	out[n] = '\0';
-	status = pclose(p);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+#include "../mcr_run.h"
 
 #define REQUIRE_TOOLS() do {						\
 	if (access("/bin/mcrlog", X_OK) || access("/bin/mcrcat", X_OK) ||	\
@@ -61,33 +47,26 @@ TEST(mcrlog_to_mcrcat_json)
 
 TEST(mcrcat_follows_and_stops_on_sigint)
 {
-	int fd[2], status;
+	char *const argv[] = { "mcrcat", "-f", "-e", NULL };
 	char buf[4096] = "", msg[64];
+	int fd, status;
 	size_t have = 0;
 	pid_t pid;
 
 	REQUIRE_TOOLS();
-	ASSERT_EQ(0, pipe(fd));
-	pid = fork();
+	pid = spawn_piped("/bin/mcrcat", argv, &fd);
 	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		dup2(fd[1], 1);
-		close(fd[0]);
-		execl("/bin/mcrcat", "mcrcat", "-f", "-e", (char *)NULL);
-		_exit(127);
-	}
-	close(fd[1]);
 	snprintf(msg, sizeof(msg), "follow me %d", getpid());
 	for (unsigned long long end = mcr_now_ms() + 10000;
 	     !strstr(buf, msg) && mcr_now_ms() < end;) {
-		struct pollfd p = { .fd = fd[0], .events = POLLIN };
+		struct pollfd p = { .fd = fd, .events = POLLIN };
 		char cmd[128];
 
 		/* Logged again until seen: mcrcat -e may start after it. */
 		snprintf(cmd, sizeof(cmd), "mcrlog '%s'", msg);
 		ASSERT_EQ(0, system(cmd));
 		if (poll(&p, 1, 200) == 1) {
-			ssize_t n = read(fd[0], buf + have,
+			ssize_t n = read(fd, buf + have,
 					 sizeof(buf) - 1 - have);
 
 			ASSERT_LT(0, n);
@@ -100,7 +79,7 @@ TEST(mcrcat_follows_and_stops_on_sigint)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
-	close(fd[0]);
+	close(fd);
 }
 
 TEST(clear_errors)
