@@ -25,7 +25,8 @@
 /* --- self-checking payloads ---------------------------------------------- */
 
 #define GOLDEN		0x9e3779b97f4a7c15ULL
-#define HDR_LEN		8	/* counter, writer id, check: the shortest record */
+/* Counter, writer id and check: the shortest record. */
+#define HDR_LEN		8
 
 static inline __u64 mix64(__u64 x)
 {
@@ -50,7 +51,8 @@ static inline __u32 len_of(__u32 w, __u32 n)
 		return PAYLOAD_FIXED_LEN;
 #endif
 	if ((r & 63) == 0)
-		return HDR_LEN + (__u32)((r >> 8) % (MCR_TEXT_MAX - HDR_LEN + 1));
+		return HDR_LEN +
+		       (__u32)((r >> 8) % (MCR_TEXT_MAX - HDR_LEN + 1));
 	return HDR_LEN + (__u32)((r >> 8) % 301);
 }
 

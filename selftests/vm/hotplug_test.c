@@ -164,7 +164,7 @@ FIXTURE_TEARDOWN(hotplug)
 
 /* Pump the archive until @cond holds or @ms pass; false on timeout. */
 #define PUMP_UNTIL(cond, ms) ({						\
-	uint64_t __dl = mcr_now_ns() + (ms) * MS;				\
+	uint64_t __dl = mcr_now_ns() + (ms) * MS;			\
 	bool __ok;							\
 	while (!(__ok = (cond)) && mcr_now_ns() < __dl)			\
 		arc_pump(&self->arc, 5, on_hp, &seen);			\

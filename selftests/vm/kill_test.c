@@ -135,7 +135,8 @@ static void writer_main(struct shared *sh, unsigned int id, int kind,
 		if (ret)
 			writer_fail(s, ret);
 		/* The drainer may have skipped an MPSC record this slow. */
-		if (kind == K_MPSC && mcr_now_ns() - t0 >= (ABANDON_MS - 1) * MS) {
+		if (kind == K_MPSC &&
+		    mcr_now_ns() - t0 >= (ABANDON_MS - 1) * MS) {
 			if (s->nslow < MAX_SLOW)
 				s->slow[s->nslow] = n;
 			STORE(s->nslow, s->nslow + 1);
@@ -459,7 +460,8 @@ TEST_F_TIMEOUT(kill, sigkill_writers_200_times, 150)
 				all = false;
 		if (all)
 			break;
-		ASSERT_GT(deadline, mcr_now_ns()) TH_LOG("records missing after 10 s");
+		ASSERT_GT(deadline, mcr_now_ns())
+			TH_LOG("records missing after 10 s");
 		ASSERT_LE(0, arc_pump(&self->arc, 20, on_line, t));
 	}
 	/* Let anything late (a duplicate, a stray) show up. */
@@ -541,9 +543,9 @@ TEST_F_TIMEOUT(kill, sigkill_writers_200_times, 150)
 	/* The blocking reader saw every line and did not hang. */
 	for (uint64_t deadline = mcr_now_ns() + 5000 * MS;
 	     LOAD(sh->reader_lines) < self->arc.lines;) {
-		ASSERT_GT(deadline, mcr_now_ns()) TH_LOG("cat read %" PRIu64 " of %" PRIu64 " lines",
-						     LOAD(sh->reader_lines),
-						     self->arc.lines);
+		ASSERT_GT(deadline, mcr_now_ns())
+			TH_LOG("cat read %" PRIu64 " of %" PRIu64 " lines",
+			       LOAD(sh->reader_lines), self->arc.lines);
 		sleep_us(10000);
 	}
 	EXPECT_EQ(self->arc.lines, LOAD(sh->reader_lines));

@@ -130,13 +130,14 @@ static void holder_main(int cmd, int ack)
 
 			if (!mcr_spsc_reserve(&sp, len, &resv)) {
 				memcpy(resv.text, buf, len);
-				mcr_spsc_commit(&sp, &resv, len, mcr_now_ns(), getpid(),
-						getpid(), 0, PRI, 0);
+				mcr_spsc_commit(&sp, &resv, len, mcr_now_ns(),
+						getpid(), getpid(), 0, PRI, 0);
 			}
 			if (!mcr_mpsc_reserve(&mpsc_r, len, &resv)) {
 				memcpy(resv.text, buf, len);
-				mcr_mpsc_commit(&mpsc_r, &resv, len, mcr_now_ns(),
-						getpid(), getpid(), 0, PRI, 0);
+				mcr_mpsc_commit(&mpsc_r, &resv, len,
+						mcr_now_ns(), getpid(),
+						getpid(), 0, PRI, 0);
 			}
 			if (m_ro && ((struct mcr_cons *)m_ro)->magic !=
 				    MCR_RING_MAGIC)
@@ -555,11 +556,13 @@ static void churner(struct churn *ch, unsigned int cpu)
 				if (!ret) {
 					memcpy(resv.text, "churn", 5);
 					if (cpu % 2)
-						mcr_mpsc_commit(&r, &resv, 5, mcr_now_ns(),
+						mcr_mpsc_commit(&r, &resv, 5,
+								mcr_now_ns(),
 								getpid(), getpid(), 0,
 								PRI, 0);
 					else
-						mcr_spsc_commit(&sp, &resv, 5, mcr_now_ns(),
+						mcr_spsc_commit(&sp, &resv, 5,
+								mcr_now_ns(),
 								getpid(), getpid(), 0,
 								PRI, 0);
 					__atomic_fetch_add(&ch->written[cpu], 1,

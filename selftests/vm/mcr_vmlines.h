@@ -203,7 +203,8 @@ static inline int arc_open(struct arc *a)
 	a->buf = malloc(ARC_BUF);
 	if (!a->buf)
 		return -ENOMEM;
-	a->fd = open(MCR_DEV_PATH, O_RDONLY | O_CLOEXEC);	/* blocking */
+	/* Blocking: arc_pump() polls before it reads. */
+	a->fd = open(MCR_DEV_PATH, O_RDONLY | O_CLOEXEC);
 	return a->fd < 0 ? -errno : 0;
 }
 
