@@ -111,8 +111,10 @@ FORCE:
 
 lib: $(LIB_A) $(LIB_SO) $(LIB_DIR)/mcrring.pc
 
+TEST_HDRS := $(wildcard selftests/*.h selftests/host/*.h selftests/vm/*.h)
+
 define host_variant
-$(BUILD)/host/$(1)/%: selftests/host/%.c $(LIB_SRCS) $(HDRS) | deps
+$(BUILD)/host/$(1)/%: selftests/host/%.c $(LIB_SRCS) $(HDRS) $(TEST_HDRS) | deps
 	@mkdir -p $$(@D)
 	$$(CC) $$(HOST_CFLAGS) $$(SAN_$(1)) -o $$@ $$< $$(LIB_SRCS)
 endef
@@ -121,7 +123,7 @@ $(foreach v,$(VARIANTS),$(eval $(call host_variant,$(v))))
 HOST_BINS := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/host/$(v)/,$(HOST_TESTS)))
 
 # Static, so they run in the VM's busybox-only initramfs.
-$(BUILD)/vm-bin/%: selftests/vm/%.c $(LIB_SRCS) $(HDRS) | deps
+$(BUILD)/vm-bin/%: selftests/vm/%.c $(LIB_SRCS) $(HDRS) $(TEST_HDRS) | deps
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) -Iselftests/vm -static -o $@ $< $(LIB_SRCS)
 
