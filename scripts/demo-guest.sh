@@ -1,6 +1,7 @@
 #!/bin/sh
 # What `make demo` shows inside the VM: mcrring.ko loading, writers
-# logging through libmcrring, and `cat /dev/mcrlog`.
+# logging through libmcrring, `cat /dev/mcrlog`, mcrcat with a filter,
+# mcrstat and the tracepoints.
 # Runs from the VM's /init; exits non-zero if any step fails.
 set -e
 step() { printf '\n$ %s\n' "$*"; "$@"; }
@@ -23,8 +24,8 @@ step mcrlog -p user.err "$(printf 'evil\n0,0,0,0,0,0,0,0,-;forged')"
 # cat follows like `cat /dev/kmsg`: stop it after a second.
 step sh -c 'timeout 1 cat /dev/mcrlog || true'
 
-step grep . /sys/kernel/mcrring/archived /sys/kernel/mcrring/mpsc/written \
-	/sys/kernel/mcrring/mpsc/drained /sys/kernel/mcrring/cpu0/drained
+step mcrcat -o json -s warning
+step mcrstat
 step sh -c 'grep -m 4 mcrring_ /sys/kernel/tracing/trace | sed "s/^ *//"'
 echo 0 >/sys/kernel/tracing/events/mcrring/enable
 step rmmod mcrring
