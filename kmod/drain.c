@@ -275,10 +275,14 @@ void mcr_drain_wake(void)
 	wake_up(&mcr_drain_wq);
 }
 
-void mcr_drain_activity(u64 *passes, u64 *wakeups)
+u64 mcr_drain_passes_done(void)
 {
-	*passes = atomic64_read(&mcr_drain_passes);
-	*wakeups = atomic64_read(&mcr_drain_wakeups);
+	return atomic64_read(&mcr_drain_passes);
+}
+
+u64 mcr_drain_wakeups_asked(void)
+{
+	return atomic64_read(&mcr_drain_wakeups);
 }
 
 /**
@@ -310,16 +314,16 @@ int mcr_drain_start(void)
 	return 0;
 }
 
-/* Stops the thread, then drains what is left so nothing is lost on unload. */
+/*
+ * Stops the thread. Called only on unload and on failed load, when the
+ * rings and the archive are freed next: nothing is left to drain into.
+ */
 void mcr_drain_stop(void)
 {
 	if (!mcr_drainer)
 		return;		/* user drain mode: the rings are not ours to read */
 	kthread_stop(mcr_drainer);
 	mcr_drainer = NULL;
-	mutex_lock(&mcr_drain_lock);
-	mcr_drain_pass();
-	mutex_unlock(&mcr_drain_lock);
 }
 
 /**

@@ -131,10 +131,7 @@ static struct kobj_attribute lost_by_readers_attr =
 static ssize_t drain_passes_show(struct kobject *kobj,
 				 struct kobj_attribute *attr, char *buf)
 {
-	u64 passes, wakeups;
-
-	mcr_drain_activity(&passes, &wakeups);
-	return sysfs_emit(buf, "%llu\n", passes);
+	return sysfs_emit(buf, "%llu\n", mcr_drain_passes_done());
 }
 
 static struct kobj_attribute drain_passes_attr = __ATTR_RO(drain_passes);
@@ -142,10 +139,7 @@ static struct kobj_attribute drain_passes_attr = __ATTR_RO(drain_passes);
 static ssize_t drain_wakeups_show(struct kobject *kobj,
 				  struct kobj_attribute *attr, char *buf)
 {
-	u64 passes, wakeups;
-
-	mcr_drain_activity(&passes, &wakeups);
-	return sysfs_emit(buf, "%llu\n", wakeups);
+	return sysfs_emit(buf, "%llu\n", mcr_drain_wakeups_asked());
 }
 
 static struct kobj_attribute drain_wakeups_attr = __ATTR_RO(drain_wakeups);
