@@ -9,6 +9,19 @@
 #include "kselftest_harness.h"
 #include "mcr_vm.h"
 
+/* Wait up to 10 s for the drainer to be asleep with NEED_WAKEUP set. */
+static bool drainer_idle(const struct mcr_writer *w)
+{
+	unsigned long long end = mcr_now_ms() + 10000;
+
+	while (!(READ_ONCE(w->spsc.ring.cons->flags) & MCR_CONS_NEED_WAKEUP)) {
+		if (mcr_now_ms() > end)
+			return false;
+		usleep(1000);
+	}
+	return true;
+}
+
 TEST(writer_wakes_sleeping_drainer_rarely)
 {
 	struct mcr_counters c = { .ring = MCR_RING_SPSC(0) };
@@ -24,8 +37,14 @@ TEST(writer_wakes_sleeping_drainer_rarely)
 	ASSERT_EQ(0, mcr_reload("ring_ndesc=1024 ring_data_kb=256 poll_max_ms=5000"));
 	ASSERT_EQ(0, mcr_open(NULL, &set));
 	ASSERT_EQ(0, mcr_writer_spsc(set, 0, &w));
-	/* Let the drainer go idle: its sleep doubles up to poll_max_ms. */
+	/*
+	 * Wait for the drainer to go idle (it sets NEED_WAKEUP on its way
+	 * to sleep), then past a few doublings of its sleep, so that only a
+	 * writer's wake-up can bring it back in time.
+	 */
+	ASSERT_TRUE(drainer_idle(&w));
 	usleep(300 * 1000);
+	ASSERT_TRUE(drainer_idle(&w));
 	for (int i = 0; i < n; i++) {
 		int len = snprintf(msg, sizeof(msg), "wake %d", i);
 		int ret;
