@@ -220,7 +220,7 @@ install: lib $(addprefix $(BUILD)/tools/,$(USER_TOOLS))
 	ln -sf $(notdir $(LIB_SO)) $(DESTDIR)$(LIBDIR)/libmcrring.so.$(LIB_MAJOR)
 	ln -sf libmcrring.so.$(LIB_MAJOR) $(DESTDIR)$(LIBDIR)/libmcrring.so
 	install -m 644 $(LIB_DIR)/mcrring.pc $(DESTDIR)$(LIBDIR)/pkgconfig
-	install -m 644 lib/mcrring.h lib/mcr_ring.h lib/mcr_compat.h \
+	install -m 644 lib/mcrring.h lib/mcr_ring.h lib/mcr_clock.h lib/mcr_compat.h \
 		lib/mcr_text.h $(DESTDIR)$(INCDIR)
 	install -m 644 uapi/linux/mcrring.h $(DESTDIR)$(INCDIR)/linux
 	install -m 644 packaging/60-mcrring.rules $(DESTDIR)$(UDEVDIR)

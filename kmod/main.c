@@ -186,7 +186,8 @@ static long mcr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			.abi_version = MCR_ABI_VERSION,
 			.nr_rings = mcr_nr_rings,
 			.features = MCR_FEAT_SPSC | MCR_FEAT_MPSC |
-				    (mcr_user_drain ? MCR_FEAT_USER_DRAIN : 0),
+				    (mcr_user_drain ? MCR_FEAT_USER_DRAIN : 0) |
+				    (mcr_clock_kept() ? MCR_FEAT_TSC_CLOCK : 0),
 			.ndesc = mcr_ndesc,
 			.data_size = mcr_data_size,
 			.ring_size = mcr_ring_bytes(),
@@ -287,6 +288,9 @@ static int __init mcr_init(void)
 	ret = mcr_rings_alloc();
 	if (ret)
 		goto out_archive;
+	ret = mcr_clock_start();
+	if (ret)
+		goto out_rings;
 	if (!mcr_user_drain) {
 		ret = mcr_drain_start();
 		if (ret)
@@ -311,6 +315,7 @@ out_sysfs:
 out_drain:
 	mcr_drain_stop();
 out_rings:
+	mcr_clock_stop();
 	mcr_rings_free();
 out_archive:
 	mcr_archive_free();
@@ -323,6 +328,7 @@ static void __exit mcr_exit(void)
 	misc_deregister(&mcr_miscdev);
 	mcr_sysfs_exit();
 	mcr_drain_stop();
+	mcr_clock_stop();
 	mcr_rings_free();
 	mcr_archive_free();
 }

@@ -6,6 +6,7 @@
  *   drain.c    the drain kthread and per-ring accounting
  *   archive.c  the archive and its text format
  *   sysfs.c    counters under /sys/kernel/mcrring
+ *   clock.c    the writers' TSC clock in the consumer pages
  */
 #ifndef MCR_KMOD_H
 #define MCR_KMOD_H
@@ -73,6 +74,12 @@ u64 mcr_ring_bytes(void);
 int mcr_mmap(struct file *file, struct vm_area_struct *vma);
 int mcr_claim(struct file *file, u32 ring);
 void mcr_release_claims(struct file *file);
+
+/* clock.c */
+int mcr_clock_start(void);
+void mcr_clock_stop(void);
+bool mcr_clock_kept(void);
+u64 mcr_clock_steps(void);
 
 /* drain.c */
 int mcr_drain_start(void);

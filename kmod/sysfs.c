@@ -2,7 +2,7 @@
 /*
  * Counters in sysfs, one value per file:
  *   /sys/kernel/mcrring/{archived,archive_first_seq,lost_by_readers,
- *                        drain_passes,drain_wakeups}
+ *                        drain_passes,drain_wakeups,tsc_clock,clock_steps}
  *   /sys/kernel/mcrring/<ring>/{fill,written,drained,dropped_full,
  *                               abandoned,invalid,discarded,owner}
  * where <ring> is "mpsc" or "cpuN".
@@ -144,7 +144,26 @@ static ssize_t drain_wakeups_show(struct kobject *kobj,
 
 static struct kobj_attribute drain_wakeups_attr = __ATTR_RO(drain_wakeups);
 
+/* 1 while writers have a TSC map to use, 0 when they call clock_gettime */
+static ssize_t tsc_clock_show(struct kobject *kobj,
+			      struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", mcr_clock_kept());
+}
+
+static struct kobj_attribute tsc_clock_attr = __ATTR_RO(tsc_clock);
+
+static ssize_t clock_steps_show(struct kobject *kobj,
+				struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", mcr_clock_steps());
+}
+
+static struct kobj_attribute clock_steps_attr = __ATTR_RO(clock_steps);
+
 static struct attribute *mcr_top_attrs[] = {
+	&tsc_clock_attr.attr,
+	&clock_steps_attr.attr,
 	&drain_passes_attr.attr,
 	&drain_wakeups_attr.attr,
 	&archived_attr.attr,

@@ -33,9 +33,22 @@
  * writers, all that the TSan tests run, never do that.
  */
 #define smp_rmb()		__atomic_signal_fence(__ATOMIC_SEQ_CST)
+#define smp_wmb()		__atomic_signal_fence(__ATOMIC_SEQ_CST)
 #else
 #define smp_rmb()		__atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define smp_wmb()		__atomic_thread_fence(__ATOMIC_RELEASE)
 #endif
+
+/* linux/math64.h, for the clock map (lib/mcr_clock.h) */
+static inline __u64 mul_u64_u64_shr(__u64 a, __u64 mul, unsigned int shift)
+{
+	return (__u64)(((unsigned __int128)a * mul) >> shift);
+}
+
+static inline __u64 mul_u64_u64_div_u64(__u64 a, __u64 mul, __u64 div)
+{
+	return (__u64)((unsigned __int128)a * mul / div);
+}
 
 /* Returns the value found at *p; the swap happened iff it equals old. */
 static inline __u64 mcr_cmpxchg64_relaxed(__u64 *p, __u64 old, __u64 new)

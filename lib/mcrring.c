@@ -17,6 +17,12 @@
 
 #define MCR_EXPORT __attribute__((visibility("default")))
 
+/* Keeps the writers' clock of rings a userspace consumer drains. */
+struct mcr_keeper {
+	struct mcr_clock_keeper k;
+	__u64 next_ns;		/* CLOCK_MONOTONIC of the next sample */
+};
+
 /*
  * A set is either a shared memory file holding every ring back to back
  * (base != NULL), or /dev/mcrlog, whose rings are mapped one by one as
@@ -31,12 +37,13 @@ struct mcr_set {
 	__u64 features;		/* device: MCR_FEAT_* */
 	pthread_mutex_t map_lock;	/* device: serialises mapping rings */
 	void **mapped;		/* device: ring i's mapping, or NULL */
+	struct mcr_keeper keeper;	/* shm: see mcr_set_keep_clock() */
 	struct mcr_ring rings[];
 };
 
 /* --- process and thread identity ------------------------------------ */
 
-static __thread pid_t mcr_tls_tid;
+MCR_EXPORT __thread pid_t mcr_tls_tid;
 static pid_t mcr_pid;
 static pthread_once_t mcr_atfork_once = PTHREAD_ONCE_INIT;
 
@@ -78,6 +85,60 @@ MCR_EXPORT unsigned int mcr_cpu(void)
 	int cpu = sched_getcpu();	/* rseq-backed in glibc >= 2.35 */
 
 	return cpu < 0 ? 0 : (unsigned int)cpu;
+}
+
+/* --- the writers' clock (lib/mcr_clock.h) ------------------------- */
+
+/*
+ * Sample the two clocks into @kp when a sample is due: the first at once,
+ * the second MCR_CLOCK_FIRST_NS later, then once a period.
+ * Return: true when the map changed and the rings need storing.
+ */
+static bool mcr_keep_due(struct mcr_keeper *kp)
+{
+#ifdef MCR_HAVE_TSC
+	__u64 now = mcr_now_ns(), best = ~0ULL, tsc = 0, ns = 0;
+
+	if (now < kp->next_ns)
+		return false;
+	for (int i = 0; i < 3; i++) {
+		__u64 t0, t1, n;
+
+		_mm_lfence();
+		t0 = __rdtsc();
+		_mm_lfence();
+		n = mcr_now_ns();
+		_mm_lfence();
+		t1 = __rdtsc();
+		if (t1 - t0 < best) {
+			best = t1 - t0;
+			tsc = t0 + (t1 - t0) / 2;
+			ns = n;
+		}
+	}
+	kp->next_ns = ns + (kp->k.map.tsc_limit ? MCR_CLOCK_PERIOD_NS :
+						  MCR_CLOCK_FIRST_NS);
+	return mcr_clock_update(&kp->k, tsc, ns);
+#else
+	(void)kp;
+	return false;
+#endif
+}
+
+MCR_EXPORT int mcr_set_keep_clock(struct mcr_set *set)
+{
+	if (!set->base)
+		return -EOPNOTSUPP;
+#ifndef MCR_HAVE_TSC
+	return -EOPNOTSUPP;
+#endif
+	if (mcr_keep_due(&set->keeper)) {
+		for (unsigned int i = 0; i < set->nr_rings; i++)
+			mcr_clock_store(&set->rings[i].cons->clock,
+					&set->keeper.k);
+		mcr_clock_stored(&set->keeper.k);
+	}
+	return 0;
 }
 
 /* --- ring sets ------------------------------------------------------ */
@@ -286,7 +347,9 @@ MCR_EXPORT int mcr_writer_spsc(struct mcr_set *set, unsigned int cpu,
 	w->kind = MCR_WRITER_SPSC;
 	w->wake_fd = mcr_set_fd(set);
 	w->owner_tid = mcr_gettid();
+	w->pid = (__u32)mcr_getpid();
 	w->ring_id = ring;
+	w->clock = &set->rings[ring].cons->clock;
 	return 0;
 }
 
@@ -301,6 +364,7 @@ MCR_EXPORT int mcr_writer_mpsc(struct mcr_set *set, struct mcr_writer *w)
 	w->kind = MCR_WRITER_MPSC;
 	w->wake_fd = mcr_set_fd(set);
 	w->ring_id = MCR_RING_MPSC;
+	w->clock = &set->rings[MCR_RING_MPSC].cons->clock;
 	return 0;
 }
 
@@ -451,6 +515,7 @@ struct mcr_reader {
 	struct mcr_set *set;
 	__u64 abandon_ns;
 	__u64 reclaim_ns;
+	struct mcr_keeper keeper;	/* device: the set's is for shm */
 	struct mcr_reader_ring rings[];
 };
 
@@ -572,6 +637,16 @@ MCR_EXPORT int mcr_read(struct mcr_reader *rd, struct mcr_record *rec,
 {
 	__u64 now = mcr_now_ns();
 	struct mcr_reader_ring *best = NULL;
+
+	/* Whoever drains keeps the writers' clock. */
+	if (rd->set->base) {
+		mcr_set_keep_clock(rd->set);
+	} else if (mcr_keep_due(&rd->keeper)) {
+		for (unsigned int i = 0; i < rd->set->nr_rings; i++)
+			mcr_clock_store(&rd->rings[i].ring.cons->clock,
+					&rd->keeper.k);
+		mcr_clock_stored(&rd->keeper.k);
+	}
 
 	for (unsigned int i = 0; i < rd->set->nr_rings; i++) {
 		struct mcr_reader_ring *rr = &rd->rings[i];

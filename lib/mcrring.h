@@ -24,7 +24,18 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "mcr_clock.h"
 #include "mcr_ring.h"
+
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#define MCR_HAVE_TSC 1
+#endif
+#if defined(__GLIBC__) && __has_include(<sys/rseq.h>) && \
+	__has_builtin(__builtin_thread_pointer)
+#include <sys/rseq.h>
+#define MCR_HAVE_RSEQ 1
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -79,6 +90,20 @@ int mcr_counters(const struct mcr_set *set, unsigned int ring,
 /* mcr_set_nr_rings() - number of rings in @set. */
 unsigned int mcr_set_nr_rings(const struct mcr_set *set);
 
+/**
+ * mcr_set_keep_clock() - keep the writers' TSC clock of a shm set's rings
+ * @set: a set from mcr_shm_create()
+ *
+ * For a consumer that drains a shm set with mcr_consume() itself: call it
+ * from the drain loop, as often as convenient (it samples the clocks at
+ * most once a second and costs a clock_gettime() otherwise). While nobody
+ * calls it, writers use clock_gettime(). mcr_read() calls it already; on
+ * the device the module, or in user drain mode mcr_read(), keeps the clock.
+ *
+ * Return: 0, -EOPNOTSUPP for a device set or a CPU without a TSC.
+ */
+int mcr_set_keep_clock(struct mcr_set *set);
+
 /* mcr_set_ring() - ring @idx of @set, or NULL when not (yet) mapped. */
 const struct mcr_ring *mcr_set_ring(const struct mcr_set *set,
 				    unsigned int idx);
@@ -103,6 +128,8 @@ struct mcr_writer {
 	__u64 dropped;		/* records this handle lost to a full ring */
 	__u64 wakeups;		/* wake-ups this handle sent */
 	__u64 woke_at_tail;	/* 1 + tail at the last wake-up */
+	const struct mcr_clock *clock;	/* the ring's TSC map */
+	__u32 pid;		/* SPSC: the owner's process */
 };
 
 /**
@@ -134,6 +161,12 @@ int mcr_writer_mpsc(struct mcr_set *set, struct mcr_writer *w);
 pid_t mcr_gettid(void);
 pid_t mcr_getpid(void);
 
+/*
+ * mcr_gettid()'s cache (0: not yet known), read inline by the SPSC owner
+ * check. initial-exec: libmcrring is linked, not dlopen()ed late.
+ */
+extern __thread pid_t mcr_tls_tid __attribute__((tls_model("initial-exec")));
+
 /* Wake the drainer; the write path calls it at most once per half ring. */
 void mcr_wake(struct mcr_writer *w);
 
@@ -145,7 +178,41 @@ static inline __u64 mcr_now_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
 
+/* The CPU the caller runs on: sched_getcpu(), or 0 when it fails. */
 unsigned int mcr_cpu(void);
+
+/* The same, from glibc's rseq area when the kernel keeps one for us. */
+static inline unsigned int mcr_cpu_fast(void)
+{
+#ifdef MCR_HAVE_RSEQ
+	if (__builtin_expect(__rseq_size != 0, 1)) {
+		const struct rseq *rs = (const struct rseq *)
+			((char *)__builtin_thread_pointer() + __rseq_offset);
+		__s32 cpu = (__s32)READ_ONCE(rs->cpu_id);
+
+		if (__builtin_expect(cpu >= 0, 1))
+			return (unsigned int)cpu;
+	}
+#endif
+	return mcr_cpu();
+}
+
+/*
+ * A record's timestamp: from the TSC map its ring's drainer keeps
+ * (lib/mcr_clock.h), or clock_gettime() where there is none.
+ */
+static inline __u64 mcr_writer_now(const struct mcr_writer *w)
+{
+#ifdef MCR_HAVE_TSC
+	__u64 ns;
+
+	if (__builtin_expect(mcr_clock_read(w->clock, __rdtsc(), &ns), 1))
+		return ns;
+#else
+	(void)w;
+#endif
+	return mcr_now_ns();
+}
 
 /**
  * mcr_reserve() - reserve room for @len bytes of text
@@ -166,7 +233,8 @@ static inline int mcr_reserve(struct mcr_writer *w, size_t len,
 	if (len > MCR_TEXT_MAX)
 		return -EMSGSIZE;
 	if (w->kind == MCR_WRITER_SPSC) {
-		if (__builtin_expect(mcr_gettid() != w->owner_tid, 0))
+		if (__builtin_expect(mcr_tls_tid != w->owner_tid, 0) &&
+		    mcr_gettid() != w->owner_tid)
 			return -EPERM;
 		ret = mcr_spsc_reserve(&w->spsc, (__u32)len, resv);
 	} else {
@@ -193,8 +261,17 @@ static inline int mcr_reserve(struct mcr_writer *w, size_t len,
 static inline int mcr_commit(struct mcr_writer *w, struct mcr_resv *resv,
 			     size_t len, unsigned int pri, unsigned int flags)
 {
-	__u64 ts = mcr_now_ns();
-	__u32 pid = (__u32)mcr_getpid(), tid = (__u32)mcr_gettid();
+	__u64 ts = mcr_writer_now(w);
+	unsigned int cpu = mcr_cpu_fast();
+	__u32 pid, tid;
+
+	if (w->kind == MCR_WRITER_SPSC) {	/* bound to its thread */
+		pid = w->pid;
+		tid = (__u32)w->owner_tid;
+	} else {
+		pid = (__u32)mcr_getpid();
+		tid = (__u32)mcr_gettid();
+	}
 
 	if (len > resv->cap || MCR_PRI_FAC(pri) > MCR_FAC_MAX ||
 	    (flags & ~MCR_FLAG_ALL)) {
@@ -206,10 +283,10 @@ static inline int mcr_commit(struct mcr_writer *w, struct mcr_resv *resv,
 	}
 	if (w->kind == MCR_WRITER_SPSC)
 		mcr_spsc_commit(&w->spsc, resv, (__u32)len, ts, pid, tid,
-				mcr_cpu(), (__u8)pri, (__u8)flags);
+				cpu, (__u8)pri, (__u8)flags);
 	else
 		mcr_mpsc_commit(&w->ring, resv, (__u32)len, ts, pid, tid,
-				mcr_cpu(), (__u8)pri, (__u8)flags);
+				cpu, (__u8)pri, (__u8)flags);
 	return 0;
 }
 

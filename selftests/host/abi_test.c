@@ -67,6 +67,15 @@ TEST(ring_pages_layout)
 	EXPECT_EQ(136, OFF(mcr_cons, abandoned));
 	EXPECT_EQ(144, OFF(mcr_cons, invalid));
 	EXPECT_EQ(152, OFF(mcr_cons, discarded));
+	/* the writers' clock: read by every write, written once a second */
+	EXPECT_EQ(192, OFF(mcr_cons, clock));
+	EXPECT_EQ(64, sizeof(struct mcr_clock));
+	EXPECT_EQ(0, OFF(mcr_clock, seq));
+	EXPECT_EQ(8, OFF(mcr_clock, tsc_base));
+	EXPECT_EQ(16, OFF(mcr_clock, ns_base));
+	EXPECT_EQ(24, OFF(mcr_clock, mult));
+	EXPECT_EQ(32, OFF(mcr_clock, tsc_limit));
+	EXPECT_EQ(32, MCR_CLOCK_SHIFT);
 }
 
 TEST(ioctl_structs_and_numbers)

@@ -26,6 +26,7 @@
 #define MCR_FEAT_SPSC		_BITULL(0)	/* per-CPU claimable rings */
 #define MCR_FEAT_MPSC		_BITULL(1)	/* shared multi-writer ring */
 #define MCR_FEAT_USER_DRAIN	_BITULL(2)	/* userspace may drain a ring */
+#define MCR_FEAT_TSC_CLOCK	_BITULL(3)	/* the module keeps mcr_cons.clock */
 
 /*
  * Records.
@@ -129,6 +130,29 @@ struct mcr_prod {
 #define MCR_CONS_NEED_WAKEUP	_BITUL(0)	/* drainer asleep: wake it */
 #define MCR_CONS_USER_DRAIN	_BITUL(1)	/* a userspace consumer drains */
 
+/*
+ * The writers' clock: CLOCK_MONOTONIC as a linear function of the TSC,
+ * kept by whoever drains the ring (see lib/mcr_clock.h). For a TSC value
+ * t with tsc_base <= t < tsc_limit:
+ *
+ *   ns = ns_base + ((t - tsc_base) * mult) >> MCR_CLOCK_SHIFT
+ *
+ * Outside that range, or while seq is odd, or with tsc_limit 0, the map
+ * is not valid and writers call clock_gettime(). A seqcount like
+ * perf_event_mmap_page's: read seq, the fields, seq again.
+ */
+#define MCR_CLOCK_SHIFT		32
+
+struct mcr_clock {
+	__u32 seq;		/* odd while the publisher rewrites the map */
+	__u32 resv0;
+	__u64 tsc_base;
+	__u64 ns_base;
+	__u64 mult;		/* ns per TSC tick << MCR_CLOCK_SHIFT */
+	__u64 tsc_limit;	/* the map expires here; 0: no map */
+	__u64 resv1[3];
+};
+
 /* Consumer-owned page: read-only to writers when the kernel drains. */
 struct mcr_cons {
 	/* Geometry, written once at setup. */
@@ -155,7 +179,9 @@ struct mcr_cons {
 	__u64 invalid;
 	__u64 discarded;
 	__u64 resv4[4];
-	__u64 pad[MCR_PAGE_SIZE / 8 - 24];
+	/* The writers' clock, on its own cache line. */
+	struct mcr_clock clock;
+	__u64 pad[MCR_PAGE_SIZE / 8 - 32];
 };
 
 #define MCR_RING_MAGIC		0x6d637231	/* "mcr1" */

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The writers' clock: keep a TSC to CLOCK_MONOTONIC map in every ring's
+ * consumer page, so that a write costs an rdtsc instead of a
+ * clock_gettime(). The map's arithmetic is lib/mcr_clock.h's; this file
+ * samples the two clocks once a period and stores the map.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/irqflags.h>
+#include <linux/module.h>
+#include <linux/string.h>
+#include <linux/workqueue.h>
+
+#include "mcr.h"
+#include "mcr_clock.h"
+
+#ifdef CONFIG_X86_TSC
+#include <asm/cpufeature.h>
+#include <asm/msr.h>
+#include <asm/tsc.h>
+#endif
+
+/*
+ * auto: keep the map where the CPU says its TSC is invariant (constant
+ * rate, runs in deep C-states) and the kernel has not found it unstable.
+ * on: also where the CPU does not say so, as many hypervisors don't: the
+ * administrator vouches that the TSC is synchronised across CPUs.
+ * off: writers always call clock_gettime().
+ */
+static char *tsc_clock = "auto";
+module_param(tsc_clock, charp, 0444);
+MODULE_PARM_DESC(tsc_clock, "writers' TSC clock: auto, on or off (default auto)");
+
+static struct mcr_clock_keeper mcr_keeper;	/* only the work touches it */
+static bool mcr_clock_on;
+static void mcr_clock_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(mcr_clock_work, mcr_clock_fn);
+
+#ifdef CONFIG_X86_TSC
+/* The tightest of a few (TSC, CLOCK_MONOTONIC) brackets. */
+static void mcr_clock_sample(u64 *tsc, u64 *ns)
+{
+	u64 best = U64_MAX;
+	unsigned long flags;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		u64 t0, t1, n;
+
+		local_irq_save(flags);
+		t0 = rdtsc_ordered();
+		n = ktime_get_ns();
+		t1 = rdtsc_ordered();
+		local_irq_restore(flags);
+		if (t1 - t0 < best) {
+			best = t1 - t0;
+			*tsc = t0 + (t1 - t0) / 2;
+			*ns = n;
+		}
+	}
+}
+
+static bool mcr_tsc_usable(bool vouched)
+{
+	if (!boot_cpu_has(X86_FEATURE_TSC) || check_tsc_unstable())
+		return false;
+	return vouched || (boot_cpu_has(X86_FEATURE_CONSTANT_TSC) &&
+			   boot_cpu_has(X86_FEATURE_NONSTOP_TSC));
+}
+#else
+static void mcr_clock_sample(u64 *tsc, u64 *ns)
+{
+	*tsc = 0;
+	*ns = 0;
+}
+
+static bool mcr_tsc_usable(bool vouched)
+{
+	return false;
+}
+#endif
+
+static void mcr_clock_store_all(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < mcr_nr_rings; i++)
+		if (mcr_rings[i])
+			mcr_clock_store(&mcr_rings[i]->ring.cons->clock,
+					&mcr_keeper);
+	mcr_clock_stored(&mcr_keeper);
+}
+
+static void mcr_clock_fn(struct work_struct *work)
+{
+	u64 tsc, ns;
+
+	if (!mcr_tsc_usable(!strcmp(tsc_clock, "on"))) {
+		/* The kernel gave up on the TSC: take the map away. */
+		pr_warn("TSC no longer usable: writers use clock_gettime()\n");
+		memset(&mcr_keeper.map, 0, sizeof(mcr_keeper.map));
+		mcr_clock_store_all();
+		WRITE_ONCE(mcr_clock_on, false);
+		return;
+	}
+	mcr_clock_sample(&tsc, &ns);
+	if (mcr_clock_update(&mcr_keeper, tsc, ns))
+		mcr_clock_store_all();
+	schedule_delayed_work(&mcr_clock_work,
+			      nsecs_to_jiffies(MCR_CLOCK_PERIOD_NS));
+}
+
+/**
+ * mcr_clock_start() - start keeping the writers' clock, as tsc_clock says
+ *
+ * Return: 0, or -EINVAL for a tsc_clock that is not auto, on or off.
+ */
+int mcr_clock_start(void)
+{
+	u64 tsc, ns;
+
+	if (strcmp(tsc_clock, "auto") && strcmp(tsc_clock, "on") &&
+	    strcmp(tsc_clock, "off")) {
+		pr_err("tsc_clock=%s: must be auto, on or off\n", tsc_clock);
+		return -EINVAL;
+	}
+	/* A userspace consumer owns the consumer pages, and keeps the map. */
+	if (mcr_user_drain || !strcmp(tsc_clock, "off") ||
+	    !mcr_tsc_usable(!strcmp(tsc_clock, "on")))
+		return 0;
+	mcr_clock_sample(&tsc, &ns);
+	mcr_clock_update(&mcr_keeper, tsc, ns);
+	WRITE_ONCE(mcr_clock_on, true);
+	schedule_delayed_work(&mcr_clock_work,
+			      nsecs_to_jiffies(MCR_CLOCK_FIRST_NS));
+	return 0;
+}
+
+/* Before the rings go: nothing stores into them after this returns. */
+void mcr_clock_stop(void)
+{
+	cancel_delayed_work_sync(&mcr_clock_work);
+	WRITE_ONCE(mcr_clock_on, false);
+}
+
+/* Whether writers get a map (MCR_FEAT_TSC_CLOCK). */
+bool mcr_clock_kept(void)
+{
+	return READ_ONCE(mcr_clock_on);
+}
+
+/* How often the map stepped or restarted: sysfs clock_steps. */
+u64 mcr_clock_steps(void)
+{
+	return READ_ONCE(mcr_keeper.steps);
+}

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * The writers' clock, shared by the module (which keeps it for the rings
+ * it drains) and libmcrring (which reads it on every write, and keeps it
+ * for rings a userspace consumer drains).
+ */
+#ifndef MCR_CLOCK_H
+#define MCR_CLOCK_H
+
+#ifdef __KERNEL__
+#include <linux/compiler.h>
+#include <linux/math64.h>
+#include <linux/string.h>
+#include <linux/types.h>
+#include <asm/barrier.h>
+#else
+#include "mcr_compat.h"
+#endif
+
+#include <linux/mcrring.h>
+
+/**
+ * DOC: the writers' clock
+ *
+ * Every record carries a CLOCK_MONOTONIC timestamp, and clock_gettime()
+ * was most of a write's cost (24 of 30 ns on the machine the benchmark
+ * runs on). Where the TSC is invariant, whoever drains a ring keeps in its
+ * consumer page a map from TSC to CLOCK_MONOTONIC (struct mcr_clock), and
+ * a writer computes its timestamp from one rdtsc, a multiply and a shift.
+ *
+ * The keeper samples (TSC, CLOCK_MONOTONIC) pairs once a period and
+ * rewrites the map so that it:
+ *
+ * - is continuous with the previous map at the sample's TSC, so a thread
+ *   never sees its timestamps go backwards across an update;
+ * - runs at the rate measured between the last two samples, corrected by
+ *   the previous map's error, so the map converges back onto
+ *   CLOCK_MONOTONIC by the next update. The correction is at most
+ *   MCR_CLOCK_SLEW_PPM of the rate, as NTP slews a clock;
+ * - expires MCR_CLOCK_EXPIRE periods on. A keeper that stops (its
+ *   consumer died, the kernel found the TSC unstable) leaves a map that
+ *   writers stop using, and they fall back to clock_gettime().
+ *
+ * An error beyond MCR_CLOCK_STEP_NS means the TSC is not the clock it
+ * claims to be; the map then steps onto CLOCK_MONOTONIC, possibly
+ * backwards, and counts it. Short of that, a writer's timestamps are
+ * within the map's error of clock_gettime()'s, typically well below a
+ * microsecond, and that is also the most they can go back when a writer
+ * falls back to clock_gettime() for one write (a read that raced an
+ * update).
+ */
+
+#define MCR_CLOCK_SLEW_PPM	1000
+#define MCR_CLOCK_STEP_NS	1000000ULL
+#define MCR_CLOCK_MIN_NS	10000000ULL	/* shortest interval calibrated */
+#define MCR_CLOCK_EXPIRE	4
+#define MCR_CLOCK_FIRST_NS	100000000ULL	/* first calibration interval */
+#define MCR_CLOCK_PERIOD_NS	1000000000ULL	/* then a sample a second */
+
+/* A keeper's private state: never read back from shared memory. */
+struct mcr_clock_keeper {
+	__u64 tsc_prev;		/* the last sample; 0: none yet */
+	__u64 ns_prev;
+	struct mcr_clock map;	/* what the rings carry, seq excepted */
+	__u32 seq;		/* even: the seq the rings carry */
+	__u64 steps;		/* times the map stepped onto the truth */
+	__u64 resets;		/* times the keeper started over */
+};
+
+/* ns for @tsc on @map, which must hold it (tsc_base <= tsc) */
+static inline __u64 mcr_clock_eval(const struct mcr_clock *map, __u64 tsc)
+{
+	return map->ns_base + mul_u64_u64_shr(tsc - map->tsc_base, map->mult,
+					      MCR_CLOCK_SHIFT);
+}
+
+static inline void mcr_clock_restart(struct mcr_clock_keeper *k, __u64 tsc,
+				     __u64 ns)
+{
+	memset(&k->map, 0, sizeof(k->map));
+	k->tsc_prev = tsc;
+	k->ns_prev = ns;
+	k->resets++;
+}
+
+/**
+ * mcr_clock_update() - take a sample into the map
+ * @k: the keeper
+ * @tsc: the TSC ...
+ * @ns: ... and CLOCK_MONOTONIC, read as close together as the caller can
+ *
+ * Return: true when the map changed and the rings need mcr_clock_store().
+ */
+static inline bool mcr_clock_update(struct mcr_clock_keeper *k, __u64 tsc,
+				    __u64 ns)
+{
+	__u64 dt = tsc - k->tsc_prev, dn = ns - k->ns_prev;
+	__u64 rate, err, corr, pred;
+	bool had_map = k->map.tsc_limit;
+
+	/*
+	 * First sample; a TSC or a clock that went backwards; or a TSC
+	 * slower than 1/64 GHz, which also keeps the division below from
+	 * overflowing: start over, without a map until the next sample.
+	 */
+	if (!k->tsc_prev || (__s64)dt <= 0 || (__s64)dn <= 0 ||
+	    dt < dn >> 6) {
+		mcr_clock_restart(k, tsc, ns);
+		return had_map;
+	}
+	if (dn < MCR_CLOCK_MIN_NS)
+		return false;
+	rate = mul_u64_u64_div_u64(dn, 1ULL << MCR_CLOCK_SHIFT, dt);
+
+	pred = had_map && tsc < k->map.tsc_limit ?
+		mcr_clock_eval(&k->map, tsc) : ns;
+	err = pred > ns ? pred - ns : ns - pred;
+	if (err > MCR_CLOCK_STEP_NS) {
+		k->steps++;
+		pred = ns;
+		err = 0;
+	}
+	/* Bring the map back onto the truth over the next interval. */
+	corr = err ? mul_u64_u64_div_u64(err, 1ULL << MCR_CLOCK_SHIFT, dt) : 0;
+	if (corr > rate / (1000000 / MCR_CLOCK_SLEW_PPM))
+		corr = rate / (1000000 / MCR_CLOCK_SLEW_PPM);
+
+	k->map.tsc_base = tsc;
+	k->map.ns_base = pred;
+	k->map.mult = pred > ns ? rate - corr : rate + corr;
+	k->map.tsc_limit = tsc + MCR_CLOCK_EXPIRE * dt;
+	k->tsc_prev = tsc;
+	k->ns_prev = ns;
+	return true;
+}
+
+/* Write the keeper's map into a ring's consumer page. */
+static inline void mcr_clock_store(struct mcr_clock *c,
+				   const struct mcr_clock_keeper *k)
+{
+	WRITE_ONCE(c->seq, k->seq + 1);
+	smp_wmb();
+	WRITE_ONCE(c->tsc_base, k->map.tsc_base);
+	WRITE_ONCE(c->ns_base, k->map.ns_base);
+	WRITE_ONCE(c->mult, k->map.mult);
+	WRITE_ONCE(c->tsc_limit, k->map.tsc_limit);
+	smp_wmb();
+	WRITE_ONCE(c->seq, k->seq + 2);
+}
+
+/* After storing into every ring: the next store's seq. */
+static inline void mcr_clock_stored(struct mcr_clock_keeper *k)
+{
+	k->seq += 2;
+}
+
+/**
+ * mcr_clock_read() - CLOCK_MONOTONIC at @tsc from a ring's map
+ * @c: the map, in a consumer page
+ * @tsc: read by the caller just before
+ * @ns: the result
+ *
+ * Return: false when the map does not cover @tsc: none published, expired,
+ * being rewritten, or @tsc read before the map's base. Use clock_gettime().
+ */
+static inline bool mcr_clock_read(const struct mcr_clock *c, __u64 tsc,
+				  __u64 *ns)
+{
+	struct mcr_clock m;
+	__u32 seq = READ_ONCE(c->seq);
+
+	smp_rmb();
+	m.tsc_base = READ_ONCE(c->tsc_base);
+	m.ns_base = READ_ONCE(c->ns_base);
+	m.mult = READ_ONCE(c->mult);
+	m.tsc_limit = READ_ONCE(c->tsc_limit);
+	smp_rmb();
+	/* One compare for tsc_base <= tsc < tsc_limit; an empty map fails. */
+	if ((seq & 1) || READ_ONCE(c->seq) != seq ||
+	    tsc - m.tsc_base >= m.tsc_limit - m.tsc_base)
+		return false;
+	*ns = mcr_clock_eval(&m, tsc);
+	return true;
+}
+
+#endif /* MCR_CLOCK_H */
