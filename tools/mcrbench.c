@@ -67,6 +67,41 @@
 static double tsc_ghz;			/* TSC ticks per ns */
 static uint64_t tsc_origin;
 
+/*
+ * Every ring's records carry the same timestamp: CLOCK_MONOTONIC from the
+ * TSC map libmcrring keeps (lib/mcr_clock.h). mcrring's writers read
+ * their own ring's map; the peers read this set's, through the same
+ * inline function, so the comparison is of rings, not of clocks.
+ */
+static struct mcr_set *clock_set;
+static struct mcr_writer clock_reader;	/* only its .clock is used */
+
+static ALWAYS_INLINE uint64_t peer_now(void)
+{
+	return mcr_writer_now(&clock_reader);
+}
+
+/*
+ * Keep @set's clock until @map covers now: the first map comes
+ * MCR_CLOCK_FIRST_NS after the first sample, as for any consumer.
+ */
+static int clock_calibrate(struct mcr_set *set, const struct mcr_clock *map)
+{
+	__u64 ns, end = mcr_now_ns() + 2000000000ULL;
+
+	for (;;) {
+		int ret = mcr_set_keep_clock(set);
+
+		if (ret)
+			return ret;
+		if (mcr_clock_read(map, __rdtsc(), &ns))
+			return 0;
+		if (mcr_now_ns() > end)
+			return -ETIMEDOUT;
+		usleep(5000);
+	}
+}
+
 /* The sampling timer: serialised so the timed call stays inside. */
 static ALWAYS_INLINE uint64_t t_start(void)
 {
@@ -324,7 +359,7 @@ static ALWAYS_INLINE int seed_write(struct seed_ring *r, bool mp,
 		__atomic_store_n(&sl->state, SEED_WRITING, __ATOMIC_RELAXED);
 		__atomic_store_n(&r->write_seq, seq + 1, __ATOMIC_RELAXED);
 	}
-	sl->timestamp = mcr_now_ns();
+	sl->timestamp = peer_now();
 	sl->core_id = r->core_id;
 	sl->sequence = seq;
 	sl->len = len;
@@ -608,13 +643,13 @@ static ALWAYS_INLINE int ring_write(const int kind, struct run *run,
 	case R_MCR:
 		return mcr_log(&w->mw, BENCH_PRI, (const char *)msg, len);
 	case R_CK:
-		h->ts_ns = mcr_now_ns();
+		h->ts_ns = peer_now();
 		h->tid = w->tid;
 		h->len = (uint16_t)len;
 		h->pri = BENCH_PRI;
 		return ck_write(run, w->elem) ? 0 : -ENOBUFS;
 	case R_DPDK:
-		h->ts_ns = mcr_now_ns();
+		h->ts_ns = peer_now();
 		h->tid = w->tid;
 		h->len = (uint16_t)len;
 		h->pri = BENCH_PRI;
@@ -912,9 +947,13 @@ static ALWAYS_INLINE void consumer_body(const int kind, struct cctx *c)
 		} else {
 			spin(run->yield);
 		}
-		if (!(++idle & (run->backoff ? 63 : 4095)) &&
-		    !__atomic_load_n(&run->stop, __ATOMIC_RELAXED))
-			watchdog(run, c->t0);
+		if (!(++idle & (run->backoff ? 63 : 4095))) {
+			/* Like any drainer, keep the writers' clock. */
+			mcr_set_keep_clock(kind == R_MCR ? run->set :
+							   clock_set);
+			if (!__atomic_load_n(&run->stop, __ATOMIC_RELAXED))
+				watchdog(run, c->t0);
+		}
 	}
 	c->t1 = __rdtsc();
 	c->cpu_ns = thread_cpu_ns() - c0;
@@ -954,6 +993,7 @@ static struct {
 	char model[128], kernel[160], clocksource[32], tsc_flags[96];
 	double load_start, load_end;
 	double timer_p50_ns, timer_min_ns, rdtsc_ns, clock_ns, getcpu_ns;
+	double map_ns, rseq_ns;	/* the write path's clock and CPU */
 	double tsc_step_ns;	/* the counter's granularity */
 	double tsc_ghz;
 	char date[40];
@@ -1100,6 +1140,14 @@ static void timer_cost(unsigned int n)
 	for (unsigned int i = 0; i < n; i++)
 		sink += mcr_cpu();
 	mach.getcpu_ns = cyc2ns((double)(__rdtsc() - t0) / n);
+	t0 = __rdtsc();
+	for (unsigned int i = 0; i < n; i++)
+		sink += peer_now();
+	mach.map_ns = cyc2ns((double)(__rdtsc() - t0) / n);
+	t0 = __rdtsc();
+	for (unsigned int i = 0; i < n; i++)
+		sink += mcr_cpu_fast();
+	mach.rseq_ns = cyc2ns((double)(__rdtsc() - t0) / n);
 	(void)sink;
 }
 
@@ -1143,6 +1191,9 @@ static int ring_setup(struct run *run)
 		run->mring = mcr_set_ring(run->set, run->mpsc ? MCR_RING_MPSC :
 						    MCR_RING_SPSC(0));
 		prefault_ring(run->mring);
+		ret = clock_calibrate(run->set, &run->mring->cons->clock);
+		if (ret)
+			return ret;
 		run->abandon_ns = run->mpsc ? MCR_ABANDON_NS_DEFAULT :
 					      (__u64)-1;
 		return 0;
@@ -2016,9 +2067,12 @@ static void write_markdown(FILE *f)
 		"latency below. The TSC moves in steps of %.1f ns here, so "
 		"latencies are quantised to that. For scale: `rdtsc` %.1f ns, "
 		"`clock_gettime(CLOCK_MONOTONIC)` %.1f ns, `sched_getcpu` "
-		"%.1f ns (back-to-back loops).\n", mach.timer_p50_ns,
+		"%.1f ns (back-to-back loops). Every ring's records are "
+		"stamped with CLOCK_MONOTONIC from the TSC map libmcrring keeps "
+		"(%.1f ns) and writers read their CPU from the rseq area "
+		"(%.1f ns).\n", mach.timer_p50_ns,
 		mach.timer_min_ns, mach.tsc_step_ns, mach.rdtsc_ns,
-		mach.clock_ns, mach.getcpu_ns);
+		mach.clock_ns, mach.getcpu_ns, mach.map_ns, mach.rseq_ns);
 	{
 		double v[4096], lo = NAN, hi = NAN, med = NAN;
 		int n = 0;
@@ -2283,6 +2337,8 @@ static void write_json(FILE *f)
 	json_num(f, "rdtsc", mach.rdtsc_ns, true);
 	json_num(f, "clock_gettime", mach.clock_ns, true);
 	json_num(f, "sched_getcpu", mach.getcpu_ns, true);
+	json_num(f, "tsc_map", mach.map_ns, true);
+	json_num(f, "rseq_cpu", mach.rseq_ns, true);
 	json_num(f, "tsc_step", mach.tsc_step_ns, true);
 	json_num(f, "cross_core_rtt_best", rtt_best_ns, true);
 	json_num(f, "placement_split_rtt", rtt_split_ns, true);
@@ -2745,6 +2801,12 @@ int main(int argc, char **argv)
 		cfg.ccpu = mach.ncpu_allowed > 1 ? mach.cpus[1] : mach.cpus[0];
 	mach.load_start = loadavg1();
 	calibrate_tsc(cfg.smoke ? 30 : 300);
+	if (mcr_shm_create(1, 8, 2 * MCR_TEXT_MAX, &clock_set) ||
+	    mcr_writer_mpsc(clock_set, &clock_reader) ||
+	    clock_calibrate(clock_set, clock_reader.clock)) {
+		fprintf(stderr, "mcrbench: cannot keep a TSC clock\n");
+		return 1;
+	}
 	timer_cost(cfg.smoke ? 20000 : 200000);
 	measure_rtt();
 	measure_density();
