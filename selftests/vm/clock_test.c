@@ -83,6 +83,39 @@ TEST(off_means_clock_gettime)
 	ASSERT_EQ(0, mcr_reload(NULL));
 }
 
+/* In user drain mode the program that drains keeps the map: mcr_read(). */
+TEST(user_drain_reader_keeps_the_map)
+{
+	static char text[MCR_TEXT_MAX];
+	unsigned long long end;
+	struct mcr_reader *rd;
+	struct mcr_record rec;
+	struct mcr_set *set;
+	struct mcr_writer w;
+	__u64 ns;
+	bool kept = false;
+
+	REQUIRE_MODULE();
+	ASSERT_EQ(0, mcr_reload("user_drain=1"));
+	EXPECT_EQ(0, sysfs_num(MCR_SYSFS "tsc_clock"));
+	ASSERT_EQ(0, mcr_open(NULL, &set));
+	ASSERT_EQ(0, mcr_writer_mpsc(set, &w));
+	ASSERT_EQ(0, mcr_reader_open(set, &rd));
+	/* the module keeps none: the reader has not read yet */
+	sleep_us(300000);
+	EXPECT_FALSE(mcr_clock_read(w.clock, __rdtsc(), &ns));
+	end = mcr_now_ms() + 3000;
+	while (!kept && mcr_now_ms() < end) {
+		mcr_read(rd, &rec, text);
+		kept = mcr_clock_read(w.clock, __rdtsc(), &ns);
+		sleep_us(10000);
+	}
+	EXPECT_TRUE(kept);
+	mcr_reader_close(rd);
+	mcr_set_close(set);
+	ASSERT_EQ(0, mcr_reload(NULL));
+}
+
 /* Log N records between clock_gettime() readings; find them archived. */
 TEST(records_stamped_from_the_map_agree_with_clock_gettime)
 {
