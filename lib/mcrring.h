@@ -167,6 +167,14 @@ pid_t mcr_getpid(void);
  */
 extern __thread pid_t mcr_tls_tid __attribute__((tls_model("initial-exec")));
 
+/* mcr_gettid(), inline once the thread's id is cached */
+static inline pid_t mcr_gettid_fast(void)
+{
+	pid_t tid = mcr_tls_tid;
+
+	return __builtin_expect(tid != 0, 1) ? tid : mcr_gettid();
+}
+
 /* Wake the drainer; the write path calls it at most once per half ring. */
 void mcr_wake(struct mcr_writer *w);
 
@@ -233,8 +241,7 @@ static inline int mcr_reserve(struct mcr_writer *w, size_t len,
 	if (len > MCR_TEXT_MAX)
 		return -EMSGSIZE;
 	if (w->kind == MCR_WRITER_SPSC) {
-		if (__builtin_expect(mcr_tls_tid != w->owner_tid, 0) &&
-		    mcr_gettid() != w->owner_tid)
+		if (__builtin_expect(mcr_gettid_fast() != w->owner_tid, 0))
 			return -EPERM;
 		ret = mcr_spsc_reserve(&w->spsc, (__u32)len, resv);
 	} else {
@@ -270,7 +277,7 @@ static inline int mcr_commit(struct mcr_writer *w, struct mcr_resv *resv,
 		tid = (__u32)w->owner_tid;
 	} else {
 		pid = (__u32)mcr_getpid();
-		tid = (__u32)mcr_gettid();
+		tid = (__u32)mcr_gettid_fast();
 	}
 
 	if (len > resv->cap || MCR_PRI_FAC(pri) > MCR_FAC_MAX ||
