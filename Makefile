@@ -111,7 +111,9 @@ FORCE:
 
 lib: $(LIB_A) $(LIB_SO) $(LIB_DIR)/mcrring.pc
 
-TEST_HDRS := $(wildcard selftests/*.h selftests/host/*.h selftests/vm/*.h)
+# mcrtrace_test checks the tracepoint layouts tools/mcrtrace.h declares.
+TEST_HDRS := $(wildcard selftests/*.h selftests/host/*.h selftests/vm/*.h) \
+	     tools/mcrtrace.h
 
 define host_variant
 $(BUILD)/host/$(1)/%: selftests/host/%.c $(LIB_SRCS) $(HDRS) $(TEST_HDRS) | deps
@@ -129,12 +131,13 @@ $(BUILD)/vm-bin/%: selftests/vm/%.c $(LIB_SRCS) $(HDRS) $(TEST_HDRS) | deps
 
 include selftests/fuzz/fuzz.mk
 include tools/bench.mk
+include tools/mcrtrace.mk
 
 # Tools: dynamic against libmcrring.a here, static copies for the VM.
 # A tool may add link flags as LDLIBS_<tool>; one in HOST_ONLY_TOOLS
 # (mcrbench, see tools/bench.mk) is built only by its own targets and
 # never for the VM.
-TOOLS      := $(basename $(notdir $(wildcard tools/*.c)))
+TOOLS      := $(basename $(notdir $(filter-out %.bpf.c,$(wildcard tools/*.c))))
 TOOL_BINS   = $(addprefix $(BUILD)/tools/,$(filter-out $(HOST_ONLY_TOOLS),$(TOOLS)))
 VM_TOOLS    = $(addprefix $(BUILD)/vm-bin/,$(filter-out $(HOST_ONLY_TOOLS),$(TOOLS)))
 

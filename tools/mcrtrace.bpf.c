@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mcrtrace's BPF side: on the mcrring:* tracepoints, count records
+ * drained per ring, histogram the write->drain latency, and pass every
+ * drop, invalid, abandoned record and claim to userspace through a ring
+ * buffer. Classic tracepoint programs: see mcrtrace.h for why.
+ */
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "mcrtrace.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Settings, fixed by the loader before the program is loaded. */
+const volatile __u32 target_ring = MCRT_ALL_RINGS;
+const volatile __u8 hist_on = 1;
+
+/* Read by the loader through the skeleton's mmap of .bss. */
+struct mcrt_drain_stat drains[MCRT_MAX_RINGS];
+__u64 hist[MCRT_HIST_SLOTS];
+__u64 lost_events;		/* ring buffer full: lines not printed */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+static __always_inline int wanted(__u32 ring)
+{
+	return target_ring == MCRT_ALL_RINGS || ring == target_ring;
+}
+
+/* floor(log2(v)) for v > 0, by halving the width (clang unrolls it). */
+static __always_inline __u32 log2_u64(__u64 v)
+{
+	__u32 r = 0;
+
+	for (__u32 shift = 32; shift; shift >>= 1) {
+		if (v >> shift) {
+			v >>= shift;
+			r += shift;
+		}
+	}
+	return r;
+}
+
+static __always_inline void emit(__u32 kind, __u32 ring, __s32 pid,
+				 __u64 value, __u64 total)
+{
+	struct mcrt_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		__sync_fetch_and_add(&lost_events, 1);
+		return;
+	}
+	e->time_ns = bpf_ktime_get_ns();
+	e->kind = kind;
+	e->ring = ring;
+	e->pid = pid;
+	e->value = value;
+	e->total = total;
+	e->pad = 0;
+	bpf_ringbuf_submit(e, 0);
+}
+
+SEC("tp/mcrring/mcrring_drain")
+int on_drain(struct mcrt_tp_drain *ctx)
+{
+	__u32 ring = ctx->ring, slot;
+	__u64 lat;
+
+	if (!wanted(ring))
+		return 0;
+	if (ring < MCRT_MAX_RINGS) {
+		__sync_fetch_and_add(&drains[ring].records, ctx->records);
+		__sync_fetch_and_add(&drains[ring].passes, 1);
+	}
+	if (!hist_on)
+		return 0;
+	/* A timestamp after the pass began counts as no wait at all. */
+	lat = ctx->now > ctx->oldest_ts ? (ctx->now - ctx->oldest_ts) / 1000 : 0;
+	slot = lat ? log2_u64(lat) : 0;
+	if (slot >= MCRT_HIST_SLOTS)
+		slot = MCRT_HIST_SLOTS - 1;
+	__sync_fetch_and_add(&hist[slot], 1);
+	return 0;
+}
+
+SEC("tp/mcrring/mcrring_drop")
+int on_drop(struct mcrt_tp_drop *ctx)
+{
+	if (wanted(ctx->ring))
+		emit(MCRT_DROP, ctx->ring, ctx->owner, ctx->dropped,
+		     ctx->total);
+	return 0;
+}
+
+SEC("tp/mcrring/mcrring_invalid")
+int on_invalid(struct mcrt_tp_skip *ctx)
+{
+	if (wanted(ctx->ring))
+		emit(MCRT_INVALID, ctx->ring, ctx->owner, ctx->seq, 0);
+	return 0;
+}
+
+SEC("tp/mcrring/mcrring_abandoned")
+int on_abandoned(struct mcrt_tp_skip *ctx)
+{
+	if (wanted(ctx->ring))
+		emit(MCRT_ABANDONED, ctx->ring, ctx->owner, ctx->seq, 0);
+	return 0;
+}
+
+SEC("tp/mcrring/mcrring_claim")
+int on_claim(struct mcrt_tp_claim *ctx)
+{
+	if (wanted(ctx->ring))
+		emit(ctx->claimed ? MCRT_CLAIM : MCRT_RELEASE, ctx->ring,
+		     ctx->pid, 0, 0);
+	return 0;
+}
