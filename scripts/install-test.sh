@@ -25,7 +25,7 @@ check "make install DESTDIR=... PREFIX=/usr" \
 		UDEVDIR=/usr/lib/udev/rules.d
 
 root=$dest/root
-files="usr/bin/mcrlog usr/bin/mcrcat usr/bin/mcrstat
+files="usr/bin/mcrlog usr/bin/mcrcat usr/bin/mcrstat usr/bin/mcrtrace
        usr/lib/libmcrring.a usr/lib/libmcrring.so.1 usr/lib/libmcrring.so
        usr/lib/pkgconfig/mcrring.pc usr/include/mcrring/mcrring.h
        usr/include/mcrring/linux/mcrring.h

@@ -224,12 +224,12 @@ static void print_hist(const struct mcrtrace_bpf *skel)
 		return;
 	printf("%22s : %-8s %s\n", "usecs", "count", "distribution");
 	for (int i = 0; i <= last; i++) {
-		int stars = (int)(h[i] * 40 / max);
+		int stars = (int)(h[i] * 30 / max);
 
-		printf("%10llu -> %-8llu : %-8llu |%-40.*s|\n",
+		printf("%10llu -> %-8llu : %-8llu |%-30.*s|\n",
 		       i ? 1ULL << i : 0ULL, (1ULL << (i + 1)) - 1,
 		       (unsigned long long)h[i], stars,
-		       "****************************************");
+		       "******************************");
 	}
 }
 
