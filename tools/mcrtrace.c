@@ -114,8 +114,9 @@ static void print_line(unsigned long long ns, const char *event, __u32 ring,
 	}
 	if (pid)
 		snprintf(pbuf, sizeof(pbuf), "%d", pid);
-	printf("%-9.3f %-9s %-6s %7s  %s\n", since_start(ns), event,
-	       ring_name(ring, rbuf, sizeof(rbuf)), pbuf, detail);
+	printf("%-9.3f %-9s %-6s %7s%s%s\n", since_start(ns), event,
+	       ring_name(ring, rbuf, sizeof(rbuf)), pbuf, *detail ? "  " : "",
+	       detail);
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -193,16 +194,21 @@ static void summarise(const struct mcrtrace_bpf *skel, struct summary *s,
 	s->prev_ns = now;
 }
 
-/* Slot n holds latencies in [2^n, 2^(n+1)) us; slot 0 also 0 and 1. */
+/*
+ * Slot n holds latencies in [2^n, 2^(n+1)) us; slot 0 also 0 and 1.
+ * JSON lists every slot up to the last used, text from the first used.
+ */
 static void print_hist(const struct mcrtrace_bpf *skel)
 {
 	__u64 h[MCRT_HIST_SLOTS], max = 0, total = 0;
-	int last = -1;
+	int first = -1, last = -1;
 
 	for (int i = 0; i < MCRT_HIST_SLOTS; i++) {
 		h[i] = __atomic_load_n(&skel->bss->hist[i], __ATOMIC_RELAXED);
 		total += h[i];
 		if (h[i]) {
+			if (first < 0)
+				first = i;
 			last = i;
 			if (h[i] > max)
 				max = h[i];
@@ -223,7 +229,7 @@ static void print_hist(const struct mcrtrace_bpf *skel)
 	if (!total)
 		return;
 	printf("%22s : %-8s %s\n", "usecs", "count", "distribution");
-	for (int i = 0; i <= last; i++) {
+	for (int i = first; i <= last; i++) {
 		int stars = (int)(h[i] * 30 / max);
 
 		printf("%10llu -> %-8llu : %-8llu |%-30.*s|\n",
