@@ -51,6 +51,8 @@ static __always_inline void emit(__u32 kind, __u32 ring, __s32 pid,
 {
 	struct mcrt_event *e;
 
+	if (!wanted(ring))
+		return;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		__sync_fetch_and_add(&lost_events, 1);
@@ -66,59 +68,64 @@ static __always_inline void emit(__u32 kind, __u32 ring, __s32 pid,
 	bpf_ringbuf_submit(e, 0);
 }
 
-SEC("tp/mcrring/mcrring_drain")
-int on_drain(struct mcrt_tp_drain *ctx)
+static __always_inline void drained(__u32 ring, __u32 records, __u64 now,
+				    __u64 oldest_ts)
 {
-	__u32 ring = ctx->ring, slot;
+	__u32 slot;
 	__u64 lat;
 
 	if (!wanted(ring))
-		return 0;
+		return;
 	if (ring < MCRT_MAX_RINGS) {
-		__sync_fetch_and_add(&drains[ring].records, ctx->records);
+		__sync_fetch_and_add(&drains[ring].records, records);
 		__sync_fetch_and_add(&drains[ring].passes, 1);
 	}
 	if (!hist_on)
-		return 0;
+		return;
 	/* A timestamp after the pass began counts as no wait at all. */
-	lat = ctx->now > ctx->oldest_ts ? (ctx->now - ctx->oldest_ts) / 1000 : 0;
+	lat = now > oldest_ts ? (now - oldest_ts) / 1000 : 0;
 	slot = lat ? log2_u64(lat) : 0;
 	if (slot >= MCRT_HIST_SLOTS)
 		slot = MCRT_HIST_SLOTS - 1;
 	__sync_fetch_and_add(&hist[slot], 1);
-	return 0;
 }
 
-SEC("tp/mcrring/mcrring_drop")
-int on_drop(struct mcrt_tp_drop *ctx)
-{
-	if (wanted(ctx->ring))
-		emit(MCRT_DROP, ctx->ring, ctx->owner, ctx->dropped,
-		     ctx->total);
-	return 0;
+/*
+ * The programs for records of layout @v (see mcrtrace.h): the loader
+ * loads one set, std or rt, as the kernel's format files say.
+ */
+#define MCRT_PROGS(v)							\
+SEC("tp/mcrring/mcrring_drain")						\
+int drain_##v(struct mcrt_tp_drain_##v *ctx)				\
+{									\
+	drained(ctx->ring, ctx->records, ctx->now, ctx->oldest_ts);	\
+	return 0;							\
+}									\
+SEC("tp/mcrring/mcrring_drop")						\
+int drop_##v(struct mcrt_tp_drop_##v *ctx)				\
+{									\
+	emit(MCRT_DROP, ctx->ring, ctx->owner, ctx->dropped, ctx->total); \
+	return 0;							\
+}									\
+SEC("tp/mcrring/mcrring_invalid")					\
+int invalid_##v(struct mcrt_tp_skip_##v *ctx)				\
+{									\
+	emit(MCRT_INVALID, ctx->ring, ctx->owner, ctx->seq, 0);		\
+	return 0;							\
+}									\
+SEC("tp/mcrring/mcrring_abandoned")					\
+int abandoned_##v(struct mcrt_tp_skip_##v *ctx)				\
+{									\
+	emit(MCRT_ABANDONED, ctx->ring, ctx->owner, ctx->seq, 0);	\
+	return 0;							\
+}									\
+SEC("tp/mcrring/mcrring_claim")						\
+int claim_##v(struct mcrt_tp_claim_##v *ctx)				\
+{									\
+	emit(ctx->claimed ? MCRT_CLAIM : MCRT_RELEASE, ctx->ring,	\
+	     ctx->pid, 0, 0);						\
+	return 0;							\
 }
 
-SEC("tp/mcrring/mcrring_invalid")
-int on_invalid(struct mcrt_tp_skip *ctx)
-{
-	if (wanted(ctx->ring))
-		emit(MCRT_INVALID, ctx->ring, ctx->owner, ctx->seq, 0);
-	return 0;
-}
-
-SEC("tp/mcrring/mcrring_abandoned")
-int on_abandoned(struct mcrt_tp_skip *ctx)
-{
-	if (wanted(ctx->ring))
-		emit(MCRT_ABANDONED, ctx->ring, ctx->owner, ctx->seq, 0);
-	return 0;
-}
-
-SEC("tp/mcrring/mcrring_claim")
-int on_claim(struct mcrt_tp_claim *ctx)
-{
-	if (wanted(ctx->ring))
-		emit(ctx->claimed ? MCRT_CLAIM : MCRT_RELEASE, ctx->ring,
-		     ctx->pid, 0, 0);
-	return 0;
-}
+MCRT_PROGS(std)
+MCRT_PROGS(rt)

@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,20 +250,20 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 }
 
 /*
- * The tracepoints' directory, readable: 0. Otherwise say why not, as
- * precisely as the file system tells, and return 1.
+ * The tracefs directory holding mcrring's events, readable. Otherwise
+ * say why not, as precisely as the file system tells, and return NULL.
  */
-static int check_tracepoints(void)
+static const char *find_tracepoints(void)
 {
 	const char *why = NULL;
 	char path[256];
 	int err = ENOENT;
 
 	for (size_t i = 0; i < sizeof(tracefs_dirs) / sizeof(tracefs_dirs[0]); i++) {
-		snprintf(path, sizeof(path), "%s/events/mcrring/mcrring_drain/id",
+		snprintf(path, sizeof(path), "%s/events/mcrring/mcrring_drain/format",
 			 tracefs_dirs[i]);
 		if (!access(path, R_OK))
-			return 0;
+			return tracefs_dirs[i];
 		if (errno == EACCES)
 			err = EACCES;
 		snprintf(path, sizeof(path), "%s/events", tracefs_dirs[i]);
@@ -279,7 +280,49 @@ static int check_tracepoints(void)
 	else
 		fprintf(stderr, "mcrtrace: tracefs is not mounted (mount -t tracefs tracefs %s)\n",
 			tracefs_dirs[0]);
-	return 1;
+	return NULL;
+}
+
+/*
+ * Which record layout of mcrtrace.h the kernel uses: the offset of
+ * mcrring_drain's first field gives the common header's size. 1 for
+ * PREEMPT_RT's, 0 for the standard one, -1 (said) for neither.
+ */
+static int record_layout(const char *tracefs)
+{
+	char path[256], line[256];
+	long off = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/events/mcrring/mcrring_drain/format",
+		 tracefs);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, " field:u32 ring; offset:%ld;", &off) == 1)
+			break;
+	if (f)
+		fclose(f);
+	if (off == offsetof(struct mcrt_tp_drain_std, ring))
+		return 0;
+	if (off == offsetof(struct mcrt_tp_drain_rt, ring))
+		return 1;
+	fprintf(stderr, "mcrtrace: %s: a layout mcrtrace does not know (ring at offset %ld)\n",
+		path, off);
+	return -1;
+}
+
+/* Load only the programs for @layout: names end in _rt or _std. */
+static void choose_programs(struct mcrtrace_bpf *skel, int layout)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *name = bpf_program__name(prog);
+		size_t n = strlen(name);
+		bool rt = n > 3 && !strcmp(name + n - 3, "_rt");
+
+		bpf_program__set_autoload(prog, rt == (layout == 1));
+	}
 }
 
 static void usage(FILE *f)
@@ -306,6 +349,8 @@ int main(int argc, char **argv)
 	struct mcrtrace_bpf *skel;
 	unsigned long long next, end = 0;
 	bool hist = true;
+	const char *tracefs;
+	int layout;
 	struct sigaction sa = { .sa_handler = on_signal };
 	int opt, err, ret = 1;
 
@@ -359,7 +404,11 @@ int main(int argc, char **argv)
 	}
 
 	libbpf_set_print(libbpf_print);
-	if (check_tracepoints())
+	tracefs = find_tracepoints();
+	if (!tracefs)
+		return 1;
+	layout = record_layout(tracefs);
+	if (layout < 0)
 		return 1;
 	skel = mcrtrace_bpf__open();
 	if (!skel) {
@@ -367,6 +416,7 @@ int main(int argc, char **argv)
 			strerror(errno));
 		return 1;
 	}
+	choose_programs(skel, layout);
 	skel->rodata->target_ring = ring < 0 ? MCRT_ALL_RINGS : (__u32)ring;
 	skel->rodata->hist_on = hist;
 	err = mcrtrace_bpf__load(skel);

@@ -5,13 +5,15 @@
  * kernel lays them out, and what the program hands to userspace.
  *
  * The tracepoints are defined in a module (kmod/mcrring_trace.h), so the
- * kernel's vmlinux BTF does not describe them. mcrtrace attaches as a
- * classic tracepoint program (SEC("tp/mcrring/...")), whose context is
- * the raw record of /sys/kernel/tracing/events/mcrring/<event>/format:
- * the 8-byte common header, then the fields at their natural alignment.
- * The structs below declare that layout by hand; the VM test
- * selftests/vm/mcrtrace_test.c reads every format file and fails on any
- * drift between the two.
+ * kernel's vmlinux BTF does not describe them. mcrtrace attaches classic
+ * tracepoint programs (SEC("tp/mcrring/...")), whose context is the raw
+ * record of /sys/kernel/tracing/events/mcrring/<event>/format: the
+ * kernel's common header (struct trace_entry), then the fields at their
+ * natural alignment. The structs below declare that layout by hand, for
+ * both headers Debian's kernels have: 8 bytes, and 12 on PREEMPT_RT,
+ * which adds common_preempt_lazy_count. The loader picks the one the
+ * format files show; selftests/vm/mcrtrace_test.c compares every field
+ * with them, so any drift fails there.
  */
 #ifndef MCRTRACE_H
 #define MCRTRACE_H
@@ -34,36 +36,49 @@ struct mcrt_tp_common {
 	__s32 common_pid;
 };
 
-struct mcrt_tp_drain {
-	struct mcrt_tp_common c;
-	__u32 ring;
-	__u32 records;
-	__u64 now;
-	__u64 oldest_ts;
+struct mcrt_tp_common_rt {
+	__u16 common_type;
+	__u8 common_flags;
+	__u8 common_preempt_count;
+	__s32 common_pid;
+	__u8 common_preempt_lazy_count;
 };
 
-struct mcrt_tp_drop {
-	struct mcrt_tp_common c;
-	__u32 ring;
-	__s32 owner;
-	__u64 dropped;
-	__u64 total;
-};
+/*
+ * The five records after header @hdr, as struct mcrt_tp_<event>_@v.
+ * mcrring_invalid and mcrring_abandoned share mcrt_tp_skip_@v (their
+ * event class is mcrring_skip); claim's bool is one byte.
+ */
+#define MCRT_TP_RECORDS(v, hdr)						\
+struct mcrt_tp_drain_##v {						\
+	hdr c;								\
+	__u32 ring;							\
+	__u32 records;							\
+	__u64 now;							\
+	__u64 oldest_ts;						\
+};									\
+struct mcrt_tp_drop_##v {						\
+	hdr c;								\
+	__u32 ring;							\
+	__s32 owner;							\
+	__u64 dropped;							\
+	__u64 total;							\
+};									\
+struct mcrt_tp_skip_##v {						\
+	hdr c;								\
+	__u32 ring;							\
+	__u64 seq;							\
+	__s32 owner;							\
+};									\
+struct mcrt_tp_claim_##v {						\
+	hdr c;								\
+	__u32 ring;							\
+	__s32 pid;							\
+	__u8 claimed;							\
+}
 
-/* mcrring_invalid and mcrring_abandoned (event class mcrring_skip). */
-struct mcrt_tp_skip {
-	struct mcrt_tp_common c;
-	__u32 ring;
-	__u64 seq;
-	__s32 owner;
-};
-
-struct mcrt_tp_claim {
-	struct mcrt_tp_common c;
-	__u32 ring;
-	__s32 pid;
-	__u8 claimed;		/* bool in the kernel */
-};
+MCRT_TP_RECORDS(std, struct mcrt_tp_common);
+MCRT_TP_RECORDS(rt, struct mcrt_tp_common_rt);
 
 /* --- what the BPF program hands to userspace ------------------------- */
 

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -43,58 +44,78 @@ struct field {
 #define FLD(ev, st, m) \
 	{ ev, #m, offsetof(struct st, m), sizeof(((struct st *)0)->m) }
 
-static const struct field fields[] = {
-	FLD(NULL, mcrt_tp_common, common_type),
-	FLD(NULL, mcrt_tp_common, common_flags),
-	FLD(NULL, mcrt_tp_common, common_preempt_count),
-	FLD(NULL, mcrt_tp_common, common_pid),
-	FLD("mcrring_drain", mcrt_tp_drain, ring),
-	FLD("mcrring_drain", mcrt_tp_drain, records),
-	FLD("mcrring_drain", mcrt_tp_drain, now),
-	FLD("mcrring_drain", mcrt_tp_drain, oldest_ts),
-	FLD("mcrring_drop", mcrt_tp_drop, ring),
-	FLD("mcrring_drop", mcrt_tp_drop, owner),
-	FLD("mcrring_drop", mcrt_tp_drop, dropped),
-	FLD("mcrring_drop", mcrt_tp_drop, total),
-	FLD("mcrring_invalid", mcrt_tp_skip, ring),
-	FLD("mcrring_invalid", mcrt_tp_skip, seq),
-	FLD("mcrring_invalid", mcrt_tp_skip, owner),
-	FLD("mcrring_abandoned", mcrt_tp_skip, ring),
-	FLD("mcrring_abandoned", mcrt_tp_skip, seq),
-	FLD("mcrring_abandoned", mcrt_tp_skip, owner),
-	FLD("mcrring_claim", mcrt_tp_claim, ring),
-	FLD("mcrring_claim", mcrt_tp_claim, pid),
-	FLD("mcrring_claim", mcrt_tp_claim, claimed),
+/* Every field of the five records of layout @v, after header @hdr. */
+#define RECORD_FIELDS(v, hdr)						\
+	FLD(NULL, hdr, common_type),					\
+	FLD(NULL, hdr, common_flags),					\
+	FLD(NULL, hdr, common_preempt_count),				\
+	FLD(NULL, hdr, common_pid),					\
+	FLD("mcrring_drain", mcrt_tp_drain_##v, ring),			\
+	FLD("mcrring_drain", mcrt_tp_drain_##v, records),		\
+	FLD("mcrring_drain", mcrt_tp_drain_##v, now),			\
+	FLD("mcrring_drain", mcrt_tp_drain_##v, oldest_ts),		\
+	FLD("mcrring_drop", mcrt_tp_drop_##v, ring),			\
+	FLD("mcrring_drop", mcrt_tp_drop_##v, owner),			\
+	FLD("mcrring_drop", mcrt_tp_drop_##v, dropped),			\
+	FLD("mcrring_drop", mcrt_tp_drop_##v, total),			\
+	FLD("mcrring_invalid", mcrt_tp_skip_##v, ring),			\
+	FLD("mcrring_invalid", mcrt_tp_skip_##v, seq),			\
+	FLD("mcrring_invalid", mcrt_tp_skip_##v, owner),		\
+	FLD("mcrring_abandoned", mcrt_tp_skip_##v, ring),		\
+	FLD("mcrring_abandoned", mcrt_tp_skip_##v, seq),		\
+	FLD("mcrring_abandoned", mcrt_tp_skip_##v, owner),		\
+	FLD("mcrring_claim", mcrt_tp_claim_##v, ring),			\
+	FLD("mcrring_claim", mcrt_tp_claim_##v, pid),			\
+	FLD("mcrring_claim", mcrt_tp_claim_##v, claimed)
+
+static const struct field std_fields[] = {
+	RECORD_FIELDS(std, mcrt_tp_common),
+	{ NULL, NULL, 0, 0 }
 };
 
-_Static_assert(offsetof(struct mcrt_tp_drain, c) == 0 &&
-	       offsetof(struct mcrt_tp_drop, c) == 0 &&
-	       offsetof(struct mcrt_tp_skip, c) == 0 &&
-	       offsetof(struct mcrt_tp_claim, c) == 0,
-	       "every record starts with the common header");
+static const struct field rt_fields[] = {
+	RECORD_FIELDS(rt, mcrt_tp_common_rt),
+	FLD(NULL, mcrt_tp_common_rt, common_preempt_lazy_count),
+	{ NULL, NULL, 0, 0 }
+};
 
 static const char *const events[] = {
 	"mcrring_drain", "mcrring_drop", "mcrring_invalid",
 	"mcrring_abandoned", "mcrring_claim",
 };
 
-static const struct field *find_field(const char *event, const char *name)
+static const struct field *find_field(const struct field *fields,
+				     const char *event, const char *name)
 {
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		if ((!fields[i].event || !strcmp(fields[i].event, event)) &&
-		    !strcmp(fields[i].name, name))
-			return &fields[i];
+	for (; fields->name; fields++)
+		if ((!fields->event || !strcmp(fields->event, event)) &&
+		    !strcmp(fields->name, name))
+			return fields;
 	return NULL;
+}
+
+/* The kernel's flavour, told by uname rather than by the format files. */
+static bool preempt_rt(void)
+{
+	struct utsname u;
+
+	return !uname(&u) && strstr(u.version, "PREEMPT_RT");
 }
 
 /*
  * Every field of every format file is declared at its offset and size,
- * and every declared field is in the file: a field added, moved, resized
- * or renamed in kmod/mcrring_trace.h fails here.
+ * in the layout of this kernel's flavour, and every declared field is in
+ * the file: a field added, moved, resized or renamed in
+ * kmod/mcrring_trace.h, or a kernel with another common header, fails
+ * here.
  */
 TEST(tracepoint_layouts_match_mcrtrace_h)
 {
+	const struct field *fields = preempt_rt() ? rt_fields : std_fields;
+
 	REQUIRE_MCRTRACE();
+	TH_LOG("%s kernel: the %s layout", preempt_rt() ? "PREEMPT_RT" : "standard",
+	       preempt_rt() ? "rt" : "std");
 	for (size_t e = 0; e < sizeof(events) / sizeof(events[0]); e++) {
 		char path[128], line[256];
 		size_t seen = 0, declared = 0;
@@ -114,7 +135,7 @@ TEST(tracepoint_layouts_match_mcrtrace_h)
 				continue;
 			name = strrchr(decl, ' ');
 			name = name ? name + 1 : decl;
-			fd = find_field(events[e], name);
+			fd = find_field(fields, events[e], name);
 			EXPECT_NE(NULL, fd) TH_LOG("%s: field '%s' not in mcrtrace.h",
 						   events[e], decl);
 			if (!fd)
@@ -124,8 +145,8 @@ TEST(tracepoint_layouts_match_mcrtrace_h)
 			EXPECT_EQ(fd->size, size) TH_LOG("%s.%s", events[e], name);
 		}
 		fclose(f);
-		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-			if (!fields[i].event || !strcmp(fields[i].event, events[e]))
+		for (const struct field *fl = fields; fl->name; fl++)
+			if (!fl->event || !strcmp(fl->event, events[e]))
 				declared++;
 		EXPECT_EQ(declared, seen) TH_LOG("%s: fields of mcrtrace.h missing from %s",
 						 events[e], path);
