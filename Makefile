@@ -64,6 +64,7 @@ VM_TESTS   := $(basename $(notdir $(wildcard selftests/vm/*_test.c)))
 VM_BINS    := $(addprefix $(BUILD)/vm-bin/,$(VM_TESTS))
 
 .PHONY: all module vm-module lib tools selftests install modules_install \
+	dkms-src \
 	check-install FORCE host-tests deps check check-host check-vm \
 	demo vm-shell lint clean
 
@@ -111,7 +112,9 @@ FORCE:
 
 lib: $(LIB_A) $(LIB_SO) $(LIB_DIR)/mcrring.pc
 
-TEST_HDRS := $(wildcard selftests/*.h selftests/host/*.h selftests/vm/*.h)
+# mcrtrace_test checks the tracepoint layouts tools/mcrtrace.h declares.
+TEST_HDRS := $(wildcard selftests/*.h selftests/host/*.h selftests/vm/*.h) \
+	     tools/mcrtrace.h
 
 define host_variant
 $(BUILD)/host/$(1)/%: selftests/host/%.c $(LIB_SRCS) $(HDRS) $(TEST_HDRS) | deps
@@ -129,12 +132,13 @@ $(BUILD)/vm-bin/%: selftests/vm/%.c $(LIB_SRCS) $(HDRS) $(TEST_HDRS) | deps
 
 include selftests/fuzz/fuzz.mk
 include tools/bench.mk
+include tools/mcrtrace.mk
 
 # Tools: dynamic against libmcrring.a here, static copies for the VM.
 # A tool may add link flags as LDLIBS_<tool>; one in HOST_ONLY_TOOLS
 # (mcrbench, see tools/bench.mk) is built only by its own targets and
 # never for the VM.
-TOOLS      := $(basename $(notdir $(wildcard tools/*.c)))
+TOOLS      := $(basename $(notdir $(filter-out %.bpf.c,$(wildcard tools/*.c))))
 TOOL_BINS   = $(addprefix $(BUILD)/tools/,$(filter-out $(HOST_ONLY_TOOLS),$(TOOLS)))
 VM_TOOLS    = $(addprefix $(BUILD)/vm-bin/,$(filter-out $(HOST_ONLY_TOOLS),$(TOOLS)))
 
@@ -233,6 +237,18 @@ install: lib $(addprefix $(BUILD)/tools/,$(USER_TOOLS))
 modules_install: module
 	$(MAKE) -C $(KDIR) M=$(call kbuild_dir,$(KDIR)) \
 		INSTALL_MOD_PATH=$(DESTDIR) modules_install
+
+# make dkms-src [DESTDIR=]: the module's sources with packaging/dkms.conf
+# where `dkms add mcrring/$(LIB_VERSION)` looks for them.
+DKMS_SRC = $(DESTDIR)/usr/src/mcrring-$(LIB_VERSION)
+
+dkms-src:
+	install -d $(DKMS_SRC)/kmod $(DKMS_SRC)/uapi/linux $(DKMS_SRC)/lib
+	install -m 644 packaging/dkms.conf $(DKMS_SRC)
+	install -m 644 kmod/Kbuild kmod/*.c kmod/*.h $(DKMS_SRC)/kmod
+	install -m 644 uapi/linux/mcrring.h $(DKMS_SRC)/uapi/linux
+	install -m 644 lib/mcr_ring.h lib/mcr_text.h lib/mcr_compat.h \
+		$(DKMS_SRC)/lib
 
 # Installs into a scratch DESTDIR and builds a writer against it with
 # pkg-config, as a new user would; TAP in $(BUILD)/results/install.tap.

@@ -105,7 +105,8 @@ static void mcr_account(struct mcr_kring *kr)
 
 	/* The writers' own count: believed only as far as it grows. */
 	if (dropped > kr->dropped_full) {
-		trace_mcrring_drop(kr->id, dropped - kr->dropped_full, dropped);
+		trace_mcrring_drop(kr->id, kr->owner_pid,
+				   dropped - kr->dropped_full, dropped);
 		kr->dropped_full = dropped;
 	}
 	mcr_cursor_publish_counters(&kr->ring, &kr->cur);
@@ -125,6 +126,7 @@ static unsigned int mcr_drain_pass(void)
 	lockdep_assert_held(&mcr_drain_lock);
 	for (i = 0; i < mcr_nr_rings; i++) {
 		mcr_rings[i]->pass_taken = 0;
+		mcr_rings[i]->pass_oldest_ts = U64_MAX;
 		mcr_fill(mcr_rings[i], now);
 	}
 	for (;;) {
@@ -141,6 +143,8 @@ static unsigned int mcr_drain_pass(void)
 		}
 		if (!best)
 			break;
+		best->pass_oldest_ts = min(best->pass_oldest_ts,
+					   best->pending.ts_ns);
 		mcr_emit(best);
 		best->pass_taken++;
 		moved++;
@@ -150,7 +154,8 @@ static unsigned int mcr_drain_pass(void)
 		struct mcr_kring *kr = mcr_rings[i];
 
 		if (kr->pass_taken)
-			trace_mcrring_drain(i, kr->pass_taken, now);
+			trace_mcrring_drain(i, kr->pass_taken, now,
+					    kr->pass_oldest_ts);
 		mcr_account(kr);
 	}
 	return moved;

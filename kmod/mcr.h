@@ -35,6 +35,7 @@ struct mcr_kring {
 	bool have_pending;
 	bool writer_gone;		/* claim released: abandon in flight */
 	u32 pass_taken;			/* records moved in this drain pass */
+	u64 pass_oldest_ts;		/* their smallest timestamp */
 	u64 dropped_full;		/* writers' claim, never decreasing */
 
 	/* SPSC claim, under mcr_claim_lock. */

@@ -7,10 +7,26 @@ set -e
 step() { printf '\n$ %s\n' "$*"; "$@"; }
 
 echo "== mcrring demo on $(uname -r), $(nproc) CPUs =="
-step insmod /lib/modules/mcrring.ko mode=0660 group=1000
+# Small rings (256 records), so that a burst overflows one.
+step insmod /lib/modules/mcrring.ko mode=0660 group=1000 ring_ndesc=256
 step ls -l /dev/mcrlog
 step sh -c 'dmesg | grep mcrring: | tail -n 1'
 echo 1 >/sys/kernel/tracing/events/mcrring/enable
+
+# mcrtrace watches everything below; its output is shown at the end.
+printf '\n$ mcrtrace -i 0.5 >/tmp/mcrtrace.out &\n'
+mcrtrace -i 0.5 >/tmp/mcrtrace.out 2>&1 &
+tracer=$!
+# It prints its header once attached: wait for that (at most 20 s).
+i=0
+until grep -q '^TIME' /tmp/mcrtrace.out; do
+	i=$((i + 1))
+	if [ $i -gt 200 ] || ! kill -0 $tracer 2>/dev/null; then
+		cat /tmp/mcrtrace.out
+		exit 1
+	fi
+	sleep 0.1
+done
 
 # A few writers: the MPSC ring from several processes, an SPSC ring
 # claimed per CPU, fields, and a message that tries to forge a line.
@@ -24,9 +40,16 @@ step mcrlog -p user.err "$(printf 'evil\n0,0,0,0,0,0,0,0,-;forged')"
 # cat follows like `cat /dev/kmsg`: stop it after a second.
 step sh -c 'timeout 1 cat /dev/mcrlog || true'
 
+# A burst of 3000 lines into CPU 1's ring: more than it holds at once.
+step sh -c 'seq 3000 | mcrlog -c 1 -p user.debug 2>&1 | uniq -c'
+
 step mcrcat -o json -s warning
 step mcrstat
 step sh -c 'grep -m 4 mcrring_ /sys/kernel/tracing/trace | sed "s/^ *//"'
 echo 0 >/sys/kernel/tracing/events/mcrring/enable
+printf '\n$ kill -INT %s; cat /tmp/mcrtrace.out\n' "$tracer"
+kill -INT $tracer
+wait $tracer
+cat /tmp/mcrtrace.out
 step rmmod mcrring
 step sh -c '! test -e /dev/mcrlog && echo "/dev/mcrlog is gone after rmmod"'

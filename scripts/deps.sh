@@ -14,6 +14,7 @@ pkgs="gcc make libc6-dev perl xz-utils
       linux-source-6.1 sparse
       qemu-system-x86 busybox-static cpio kmod
       clang libclang-rt-14-dev shellcheck pkgconf man-db groff-base
+      libbpf-dev bpftool libelf-dev zlib1g-dev dkms
       libck-dev libdpdk-dev gnuplot-nox"
 
 [ $# -gt 0 ] || set -- amd64

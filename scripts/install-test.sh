@@ -25,7 +25,7 @@ check "make install DESTDIR=... PREFIX=/usr" \
 		UDEVDIR=/usr/lib/udev/rules.d
 
 root=$dest/root
-files="usr/bin/mcrlog usr/bin/mcrcat usr/bin/mcrstat
+files="usr/bin/mcrlog usr/bin/mcrcat usr/bin/mcrstat usr/bin/mcrtrace
        usr/lib/libmcrring.a usr/lib/libmcrring.so.1 usr/lib/libmcrring.so
        usr/lib/pkgconfig/mcrring.pc usr/include/mcrring/mcrring.h
        usr/include/mcrring/linux/mcrring.h
@@ -84,3 +84,49 @@ for page in "$root"/usr/share/man/man*/*; do
 			MANWIDTH=80 man --warnings -l '$page' 2>&1 >/dev/null |
 			(! grep .)"
 done
+
+# DKMS: `make dkms-src` lays out the module's sources with
+# packaging/dkms.conf as `dkms add` expects them; its MAKE line, run in a
+# copy of them as DKMS runs it, must leave the module where
+# BUILT_MODULE_LOCATION says, built for Debian's kernel.
+krel=$("$top/scripts/krel.sh" amd64)
+version=$(pc --modversion 2>/dev/null)
+src=$dest/dkms-src/usr/src
+check "make dkms-src DESTDIR=..." \
+	make -s -C "$top" dkms-src DESTDIR="$dest/dkms-src"
+conf=$src/mcrring-$version/dkms.conf
+check "dkms.conf's PACKAGE_VERSION is the project's ($version)" \
+	grep -qx "PACKAGE_VERSION=\"$version\"" "$conf"
+# dkms.conf is bash (arrays), read with DKMS's variables set.
+# shellcheck disable=SC2016 # expanded by the inner bash, on purpose
+check "dkms.conf's MAKE builds BUILT_MODULE_LOCATION/mcrring.ko for $krel" \
+	bash -euc '
+	kernelver=$2 kernel_source_dir=/lib/modules/$2/build dkms_tree=$3
+	. "$1"
+	[ "$AUTOINSTALL" = yes ] && [ "$PACKAGE_NAME" = mcrring ]
+	build=$dkms_tree/$PACKAGE_NAME/$PACKAGE_VERSION/build
+	mkdir -p "$build"
+	cp -a "$(dirname "$1")/." "$build"
+	cd "$build"
+	sh -c "${MAKE[0]} KERNELRELEASE=$kernelver"
+	ko=$build/${BUILT_MODULE_LOCATION[0]}${BUILT_MODULE_NAME[0]}.ko
+	modinfo -F vermagic "$ko" | grep -q "^$kernelver "' \
+	_ "$conf" "$krel" "$dest/dkms-by-hand"
+if command -v dkms >/dev/null; then
+	# A scratch tree and signing key: nothing under /var/lib/dkms.
+	tree=$dest/dkms-tree
+	mkdir -p "$tree"
+	check "dkms add and build mcrring/$version for $krel (scratch tree)" \
+		env mok_signing_key="$dest/mok.key" \
+		mok_certificate="$dest/mok.pub" sh -c "
+		dkms add mcrring/$version --sourcetree '$src' --dkmstree '$tree' &&
+		dkms build mcrring/$version -k '$krel' --sourcetree '$src' \
+			--dkmstree '$tree'"
+	check "dkms status says built" sh -c "dkms status mcrring/$version \
+		-k '$krel' --sourcetree '$src' --dkmstree '$tree' | grep -q ': built'"
+	check "dkms kept mcrring.ko built for $krel" sh -c "modinfo -F vermagic \
+		'$tree/mcrring/$version/$krel/$(uname -m)/module/mcrring.ko' |
+		grep -q '^$krel '"
+else
+	echo "ok - install: dkms build # SKIP dkms is not installed (make deps)"
+fi

@@ -1,0 +1,33 @@
+# mcrtrace: the libbpf tool's build. Included from the top-level Makefile.
+#
+# clang compiles the BPF program (tools/mcrtrace.bpf.c) and bpftool turns
+# the object into a skeleton header in $(BUILD)/mcrtrace/, never into the
+# source tree. The loader links libbpf, libelf and zlib (libelf's only
+# dependency in Debian 12): dynamically on the host, statically for the VM.
+
+MCRT_DIR   := $(BUILD)/mcrtrace
+MCRT_SKEL  := $(MCRT_DIR)/mcrtrace.skel.h
+# Debian puts bpftool in /usr/sbin, outside a user's PATH.
+BPFTOOL    ?= $(or $(shell command -v bpftool 2>/dev/null),/usr/sbin/bpftool)
+CLANG      ?= clang
+# <asm/types.h> is in the multiarch directory, which -target bpf misses.
+BPF_CFLAGS := -target bpf -O2 -g $(WARN) \
+	      -I/usr/include/$(shell $(CC) -dumpmachine)
+MCRT_LIBS  := -lbpf -lelf -lz
+
+$(MCRT_DIR)/mcrtrace.bpf.o: tools/mcrtrace.bpf.c tools/mcrtrace.h | deps
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
+
+$(MCRT_SKEL): $(MCRT_DIR)/mcrtrace.bpf.o
+	$(BPFTOOL) gen skeleton $< name mcrtrace_bpf >$@.tmp
+	mv $@.tmp $@
+
+# Explicit rules: they take the place of the generic tool rules.
+$(BUILD)/tools/mcrtrace: tools/mcrtrace.c tools/mcrtrace.h $(MCRT_SKEL)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -I$(MCRT_DIR) $(CFLAGS) -o $@ $< $(MCRT_LIBS)
+
+$(BUILD)/vm-bin/mcrtrace: tools/mcrtrace.c tools/mcrtrace.h $(MCRT_SKEL)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -I$(MCRT_DIR) $(CFLAGS) -static -o $@ $< $(MCRT_LIBS)
