@@ -247,8 +247,8 @@ dkms-src:
 	install -m 644 packaging/dkms.conf $(DKMS_SRC)
 	install -m 644 kmod/Kbuild kmod/*.c kmod/*.h $(DKMS_SRC)/kmod
 	install -m 644 uapi/linux/mcrring.h $(DKMS_SRC)/uapi/linux
-	install -m 644 lib/mcr_ring.h lib/mcr_text.h lib/mcr_compat.h \
-		$(DKMS_SRC)/lib
+	install -m 644 lib/mcr_ring.h lib/mcr_text.h lib/mcr_clock.h \
+		lib/mcr_compat.h $(DKMS_SRC)/lib
 
 # Installs into a scratch DESTDIR and builds a writer against it with
 # pkg-config, as a new user would; TAP in $(BUILD)/results/install.tap.
