@@ -95,7 +95,7 @@ static inline bool mcr_clock_update(struct mcr_clock_keeper *k, __u64 tsc,
 				    __u64 ns)
 {
 	__u64 dt = tsc - k->tsc_prev, dn = ns - k->ns_prev;
-	__u64 rate, err, corr, pred;
+	__u64 rate, err, corr, pred, span;
 	bool had_map = k->map.tsc_limit;
 
 	/*
@@ -128,7 +128,10 @@ static inline bool mcr_clock_update(struct mcr_clock_keeper *k, __u64 tsc,
 	k->map.tsc_base = tsc;
 	k->map.ns_base = pred;
 	k->map.mult = pred > ns ? rate - corr : rate + corr;
-	k->map.tsc_limit = tsc + MCR_CLOCK_EXPIRE * dt;
+	/* Expire MCR_CLOCK_EXPIRE periods on, or intervals if longer. */
+	span = dn < MCR_CLOCK_PERIOD_NS ?
+		mul_u64_u64_div_u64(MCR_CLOCK_PERIOD_NS, dt, dn) : dt;
+	k->map.tsc_limit = tsc + MCR_CLOCK_EXPIRE * span;
 	k->tsc_prev = tsc;
 	k->ns_prev = ns;
 	return true;

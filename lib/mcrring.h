@@ -214,7 +214,9 @@ static inline __u64 mcr_writer_now(const struct mcr_writer *w)
 #ifdef MCR_HAVE_TSC
 	__u64 ns;
 
-	if (__builtin_expect(mcr_clock_read(w->clock, __rdtsc(), &ns), 1))
+	/* No rdtsc where there is no map at all: it costs half a write. */
+	if (__builtin_expect(READ_ONCE(w->clock->tsc_limit) != 0, 1) &&
+	    mcr_clock_read(w->clock, __rdtsc(), &ns))
 		return ns;
 #else
 	(void)w;

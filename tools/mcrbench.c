@@ -1333,6 +1333,131 @@ static void measure_rtt(void)
 	free(run);
 }
 
+/* ------------------------------------------------------------------ */
+/* The write path alone                                                */
+/* ------------------------------------------------------------------ */
+
+#define SOLO_BATCH	1024
+#define SOLO_SIZES	3
+static const uint32_t solo_size[SOLO_SIZES] = { 16, 128, 1024 };
+/* ns per write, [size][0: TSC map, 1: clock_gettime][ring kind] */
+static double solo_ns[SOLO_SIZES][2][NR_KINDS];
+static const struct mcr_clock solo_no_map;	/* covers no TSC value */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * One thread writes batches of SOLO_BATCH records into an empty ring,
+ * each batch timed whole, and drains them, untimed, before the next. No
+ * second core takes part, so where the host puts the vCPUs cannot move
+ * the figure: it is what a write costs with the ring in cache.
+ */
+static ALWAYS_INLINE double solo_body(const int kind, struct run *run,
+				      struct wctx *w, struct cctx *c,
+				      unsigned int batches, double *v,
+				      struct mcr_set *keep)
+{
+	const unsigned char *msg;
+	uint32_t len;
+
+	for (unsigned int b = 0; b < batches; b++) {
+		uint64_t t0 = __rdtsc();
+
+		for (unsigned int i = 0; i < SOLO_BATCH; i++)
+			if (ring_write(kind, run, w, run->size))
+				return NAN;
+		v[b] = cyc2ns((double)(__rdtsc() - t0)) / SOLO_BATCH;
+		while (ring_read(kind, run, c, &msg, &len))
+			;
+		if (keep)	/* as a consumer would */
+			mcr_set_keep_clock(keep);
+	}
+	qsort(v, batches, sizeof(*v), cmp_double);
+	return v[batches / 2];
+}
+
+static double solo_one(int kind, uint32_t size, bool gettime,
+		       unsigned int batches)
+{
+	struct run *run = aligned_alloc(64, (sizeof(*run) + 63) & ~63ul);
+	struct wctx *w = aligned_alloc(64, (sizeof(*w) + 63) & ~63ul);
+	struct cctx *c = aligned_alloc(64, (sizeof(*c) + 63) & ~63ul);
+	double *v = calloc(batches, sizeof(*v)), ns = NAN;
+	const struct mcr_clock *peer_map = clock_reader.clock;
+	struct mcr_set *keep;
+
+	if (!run || !w || !c || !v)
+		goto out;
+	memset(run, 0, sizeof(*run));
+	memset(w, 0, sizeof(*w));
+	memset(c, 0, sizeof(*c));
+	run->kind = kind;
+	run->nw = 1;
+	run->size = size;
+	run->cap = capacity_for(size);
+	run->mode = M_FLAT;
+	w->run = run;
+	c->run = run;
+	if (ring_setup(run))
+		goto out_ring;
+	memset(w->elem + sizeof(struct elem_hdr), 'x', size);
+	if (kind == R_MCR) {
+		if (mcr_writer_spsc(run->set, 0, &w->mw))
+			goto out_ring;
+		mcr_cursor_init(&c->cur, run->mring, MCR_RING_SPSC(0));
+		if (gettime)	/* nobody keeps this set's clock from now on */
+			memset(&run->mring->cons->clock, 0,
+			       sizeof(struct mcr_clock));
+	} else if (gettime) {
+		clock_reader.clock = &solo_no_map;
+	}
+	keep = gettime ? NULL : kind == R_MCR ? run->set : clock_set;
+	switch (kind) {
+	case R_MCR:
+		ns = solo_body(R_MCR, run, w, c, batches, v, keep);
+		break;
+	case R_CK:
+		ns = solo_body(R_CK, run, w, c, batches, v, keep);
+		break;
+	case R_DPDK:
+		ns = solo_body(R_DPDK, run, w, c, batches, v, keep);
+		break;
+	default:
+		ns = solo_body(R_SEED, run, w, c, batches, v, keep);
+		break;
+	}
+	clock_reader.clock = peer_map;
+out_ring:
+	ring_teardown(run);
+out:
+	free(v);
+	free(c);
+	free(w);
+	free(run);
+	return ns;
+}
+
+/* On the writers' CPU, every size, clock and ring, rings interleaved. */
+static void measure_solo(void)
+{
+	unsigned int batches = cfg.smoke ? 20 : 2000;
+	cpu_set_t all;
+
+	sched_getaffinity(0, sizeof(all), &all);
+	pin_to(cfg.wcpu);
+	for (int z = 0; z < SOLO_SIZES; z++)
+		for (int g = 0; g < 2; g++)
+			for (int k = 0; k < NR_KINDS; k++)
+				solo_ns[z][g][k] = solo_one(k, solo_size[z],
+							    g, batches);
+	pthread_setaffinity_np(pthread_self(), sizeof(all), &all);
+}
+
 static int run_once(const struct scenario *sc, int kind,
 		    struct run_result *res, struct hist *lat, struct hist *e2e)
 {
@@ -2236,6 +2361,33 @@ static void write_markdown(FILE *f)
 		}
 	}
 
+	fprintf(f, "\n### The write path alone\n\n"
+		"One thread on CPU %d writes batches of %d records into an "
+		"empty ring, each batch timed whole, and drains them untimed "
+		"before the next; ns per write, median of batches. No second "
+		"core takes part, so the vCPUs' placement does not move these. "
+		"*TSC map*: every ring stamps CLOCK_MONOTONIC from libmcrring's "
+		"map; *clock_gettime*: every ring calls it, as mcrring's "
+		"writers do where nobody keeps a map.\n\n"
+		"| bytes | clock | mcrring | ck | dpdk | seed | vs ck | vs dpdk "
+		"| vs seed |\n"
+		"| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+		cfg.wcpu, SOLO_BATCH);
+	for (int z = 0; z < SOLO_SIZES; z++)
+		for (int g = 0; g < 2; g++) {
+			const double *ns = solo_ns[z][g];
+
+			fprintf(f, "| %u | %s |", solo_size[z],
+				g ? "clock_gettime" : "TSC map");
+			for (int k = 0; k < NR_KINDS; k++)
+				fprintf(f, isnan(ns[k]) ? " n/a |" : " %.1f |",
+					ns[k]);
+			for (int k = R_CK; k < NR_KINDS; k++)
+				fprintf(f, isnan(ns[k]) ? " n/a |" : " %.2fx |",
+					ns[k] / ns[R_MCR]);
+			fprintf(f, "\n");
+		}
+
 	fprintf(f, "\n### Memory density, 100-byte messages\n\n"
 		"| layout | bytes per record | records per MiB | how |\n"
 		"| --- | --- | --- | --- |\n");
@@ -2352,6 +2504,16 @@ static void write_json(FILE *f)
 			targets[i].what, targets[i].goal, targets[i].got,
 			targets[i].met < 0 ? "null" : targets[i].met ? "true" :
 			"false", i + 1 < ntargets ? "," : "");
+	fprintf(f, "  ],\n  \"write_path_alone_ns\": [\n");
+	for (int z = 0; z < SOLO_SIZES; z++)
+		for (int g = 0; g < 2; g++) {
+			fprintf(f, "    {\"bytes\": %u, \"clock\": \"%s\", ",
+				solo_size[z], g ? "clock_gettime" : "tsc_map");
+			for (int k = 0; k < NR_KINDS; k++)
+				json_num(f, kind_name[k], solo_ns[z][g][k],
+					 k + 1 < NR_KINDS);
+			fprintf(f, "}%s\n", z + 1 < SOLO_SIZES || !g ? "," : "");
+		}
 	fprintf(f, "  ],\n  \"density_100B\": [\n");
 	for (int i = 0; i < ndens; i++) {
 		fprintf(f, "    {\"layout\": \"%s\", ", dens[i].layout);
@@ -2810,6 +2972,7 @@ int main(int argc, char **argv)
 	timer_cost(cfg.smoke ? 20000 : 200000);
 	measure_rtt();
 	measure_density();
+	measure_solo();
 	if (!quiet)
 		fprintf(stderr, "mcrbench: TSC %.3f GHz, timer bracket %.1f ns, "
 			"clock_gettime %.1f ns; writers on CPU %d, consumer on "

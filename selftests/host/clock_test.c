@@ -59,9 +59,12 @@ TEST(map_range_and_expiry)
 	EXPECT_TRUE(mcr_clock_read(&c, base, &ns));
 	/* read before the base: the writer's rdtsc raced an update */
 	EXPECT_FALSE(mcr_clock_read(&c, base - 1, &ns));
-	/* valid for MCR_CLOCK_EXPIRE intervals of 100 ms, then expired */
-	EXPECT_TRUE(mcr_clock_read(&c, base + GHZ3(400 * MS) - 1, &ns));
-	EXPECT_FALSE(mcr_clock_read(&c, base + GHZ3(400 * MS), &ns));
+	/*
+	 * valid for MCR_CLOCK_EXPIRE periods of a second (not intervals of
+	 * 100 ms: the next sample comes a period on), then expired
+	 */
+	EXPECT_TRUE(mcr_clock_read(&c, base + GHZ3(4 * SEC) - 1, &ns));
+	EXPECT_FALSE(mcr_clock_read(&c, base + GHZ3(4 * SEC), &ns));
 	/* an odd seq is a map being rewritten */
 	c.seq++;
 	EXPECT_FALSE(mcr_clock_read(&c, base, &ns));
