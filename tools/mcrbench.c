@@ -2444,8 +2444,9 @@ static void write_markdown(FILE *f)
 		"memory (no EAL), `rte_ring_sp/mp_enqueue_elem`, "
 		"`rte_ring_sc_dequeue_elem`. Both copy a fixed element (16-byte "
 		"header with timestamp, thread, length, priority + the "
-		"message); each peer write takes its timestamp with "
-		"`clock_gettime` as mcrring's does. seed: rebuilt from the "
+		"message); every peer write, the seed's included, takes its "
+		"timestamp from the TSC map libmcrring keeps, through the "
+		"inline function mcrring's writers use. seed: rebuilt from the "
 		"proof of concept's description (512-byte slots, "
 		"EMPTY/WRITING/READY, fetch_add + CAS for MPSC, an overrun "
 		"drops the record and its sequence).\n");
