@@ -26,9 +26,12 @@ max_files=200
 max_bytes=$((1024 * 1024))
 status=0
 
-# Common options; per target -max_len and where crashes go.
+# Common options; per target -max_len, its dictionary if it has one
+# (selftests/fuzz/<target>.dict) and where crashes go.
 opts() {	# opts TARGET MAXLEN
 	echo "-max_len=$2 -timeout=10 -print_final_stats=1 -artifact_prefix=$fdir/artifacts/$1-"
+	dict=selftests/fuzz/$1.dict
+	[ -e "$dict" ] && echo "-dict=$dict"
 }
 
 stat() {	# stat NAME LOG

@@ -12,7 +12,8 @@
 #                                 the seeds (-merge=1); named seeds (not a
 #                                 sha1) are always kept
 #
-# Targets: selftests/fuzz/<target>_fuzz.c; seeds in
+# Targets: selftests/fuzz/<target>_fuzz.c, optional dictionary
+# selftests/fuzz/<target>.dict; seeds in
 # selftests/fuzz/corpus/<target>, read and never written but by
 # fuzz-corpus and selftests/fuzz/gen_seeds.py. Each target has its own
 # -max_len, FUZZ_MAXLEN_<target>. scripts/fuzz.sh does the work.
@@ -24,7 +25,7 @@ FUZZ_CFLAGS  := $(CPPFLAGS) -std=gnu11 -g -O1 $(WARN) \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer
 
-FUZZ_TARGETS := consume text
+FUZZ_TARGETS := consume text archive
 # consume: a few KiB of ops fill and lap the ring. text: the header and
 # MCR_TEXT_MAX bytes of text. archive: a little more than the longest
 # line (the target inserts the runs that overflow the reader's buffer).

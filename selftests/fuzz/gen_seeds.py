@@ -182,6 +182,10 @@ def archive_seeds():
     return {
         'lines': archive_stream(lines),
         'lines_small_pieces': archive_stream(lines, pieces=1, seed=77),
+        'edges': archive_stream(b'0,0,0,0,0,0,0,0,1/0;\n'
+                                b'# mcrring: 0 records lost\n'
+                                b'9,9,9,9,9,9,9,7,9/9;\\x00\n'
+                                b'10,10,10,10,10,10,10,7,10/10;\\x7f\t\n'),
         'longest_line': archive_stream(longest, pieces=3, seed=5),
         'too_long': archive_stream(b'1,1,0,0,1,1,1,6,-;' + b'z' * 4097 +
                                    b'\n' + lines, pieces=2),
