@@ -45,7 +45,7 @@ enum { EV_RECORD = 1, EV_BAD };
 struct event {
 	int kind;
 	struct mcr_arecord rec;
-	unsigned char *text;	/* MCR_TEXT_MAX bytes, EV_RECORD only */
+	unsigned char *text;	/* rec.len bytes, EV_RECORD only */
 };
 
 static struct event *evs;
@@ -187,6 +187,8 @@ static bool ref_lost(const char *line, size_t n, uint64_t *lost)
 static void model(const char *s, size_t len)
 {
 	size_t pos = 0, head = strlen(MCR_TEXT_LOST_HEAD);
+	static unsigned char text[MCR_TEXT_MAX];
+	struct mcr_arecord rec;
 	uint64_t lost = 0, v;
 
 	while (pos < len) {
@@ -211,17 +213,17 @@ static void model(const char *s, size_t len)
 				ev_add(EV_BAD);
 			continue;
 		}
-		e = ev_add(EV_RECORD);
-		e->text = malloc(MCR_TEXT_MAX);
-		check(e->text);
-		if (ref_record(line, n, &e->rec, e->text)) {
-			e->rec.lost = lost;
-			lost = 0;
-		} else {
-			free(e->text);
-			e->text = NULL;
-			e->kind = EV_BAD;
+		if (!ref_record(line, n, &rec, text)) {
+			ev_add(EV_BAD);
+			continue;
 		}
+		e = ev_add(EV_RECORD);
+		e->rec = rec;
+		e->rec.lost = lost;
+		lost = 0;
+		e->text = malloc(rec.len ? rec.len : 1);
+		check(e->text);
+		memcpy(e->text, text, rec.len);
 	}
 }
 
