@@ -11,7 +11,8 @@
 #        scripts/fuzz.sh corpus 0 TARGET:MAXLEN...
 #          minimize the seeds and build/fuzz/corpus/<target> (-merge=1)
 #          into selftests/fuzz/corpus/<target>: hand-named seeds are kept
-#          as they are, the rest is what adds coverage to them
+#          as they are, the rest is what adds coverage to them (every
+#          feature, or only edges where that is too many files)
 #
 # "Done N runs" is libFuzzer's last word on a clean run; without it the
 # run failed (a crash, a leak, a timeout).
@@ -80,27 +81,35 @@ for arg in "$@"; do
 		fi
 		;;
 	corpus)
-		out=$fdir/merge/$t
-		rm -rf "$out"
-		mkdir -p "$out" "$fdir/corpus/$t"
-		named "$seeds" | while read -r f; do cp "$f" "$out/"; done
-		# shellcheck disable=SC2046
-		if ! "$bin" $(opts "$t" "$max") -merge=1 "$out" "$seeds" \
-			"$fdir/corpus/$t" >"$fdir/merge/$t.log" 2>&1; then
-			echo "corpus $t: merge failed, see $fdir/merge/$t.log"
-			status=1
-			continue
-		fi
-		files=$(find "$out" -type f | wc -l)
-		bytes=$(find "$out" -type f -exec cat {} + | wc -c)
-		if [ "$files" -gt "$max_files" ] || [ "$bytes" -gt "$max_bytes" ]; then
-			echo "corpus $t: $files files, $bytes bytes: over $max_files files or $max_bytes bytes, $seeds left alone"
+		# Every feature (edges and hit counts) if that fits the limits,
+		# else edges only.
+		for how in "" -use_counters=0; do
+			out=$fdir/merge/$t
+			rm -rf "$out"
+			mkdir -p "$out" "$fdir/corpus/$t"
+			named "$seeds" | while read -r f; do cp "$f" "$out/"; done
+			# shellcheck disable=SC2046
+			if ! "$bin" $(opts "$t" "$max") -merge=1 $how "$out" \
+				"$seeds" "$fdir/corpus/$t" >"$fdir/merge/$t.log" 2>&1; then
+				echo "corpus $t: merge failed, see $fdir/merge/$t.log"
+				files=
+				break
+			fi
+			files=$(find "$out" -type f | wc -l)
+			bytes=$(find "$out" -type f -exec cat {} + | wc -c)
+			[ "$files" -le "$max_files" ] && [ "$bytes" -le "$max_bytes" ] &&
+				break
+			echo "corpus $t: $files files, $bytes bytes${how:+ ($how)}: over $max_files files or $max_bytes bytes"
+			files=
+		done
+		if [ -z "$files" ]; then
+			echo "corpus $t: $seeds left alone"
 			status=1
 			continue
 		fi
 		find "$seeds" -maxdepth 1 -type f -delete
 		cp "$out"/* "$seeds/"
-		echo "corpus $t: $files files, $bytes bytes in $seeds"
+		echo "corpus $t: $files files, $bytes bytes${how:+ ($how)} in $seeds"
 		;;
 	*)
 		echo "usage: $0 smoke|run|corpus SECONDS TARGET:MAXLEN..." >&2
