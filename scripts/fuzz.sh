@@ -73,7 +73,8 @@ for arg in "$@"; do
 		"$bin" $(opts "$t" "$max") -max_total_time="$secs" \
 			"$fdir/corpus/$t" "$seeds" >"$log" 2>&1
 		if grep -q '^Done [0-9]* runs' "$log"; then
-			echo "fuzz: $t: $(stat number_of_executed_units "$log") execs, $(stat average_exec_per_sec "$log")/s, $(stat new_units_added "$log") new, corpus $(find "$fdir/corpus/$t" -type f | wc -l) files, peak $(stat peak_rss_mb "$log") MB"
+			echo "fuzz: $t: $(stat number_of_executed_units "$log") execs, $(stat average_exec_per_sec "$log")/s, $(stat new_units_added "$log") new inputs, peak $(stat peak_rss_mb "$log") MB"
+			sed -n 's/^#[0-9]*[[:space:]]*DONE *\(cov: [0-9]* ft: [0-9]* corp: [^ ]*\).*/fuzz: \1/p' "$log"
 		else
 			echo "fuzz: $t FAILED:"
 			grep -E '^(==[0-9]+==|SUMMARY|artifact_prefix|Test unit)' "$log"
