@@ -32,6 +32,12 @@
 /* Longest line: the prefix, and every text byte escaped to four. */
 #define MCR_LINE_MAX	(256 + 4 * MCR_TEXT_MAX)
 
+/* Is @b written as \xNN? */
+static inline bool mcr_text_escaped(unsigned char b)
+{
+	return b < 0x20 || b >= 0x7f || b == '\\';
+}
+
 /**
  * mcr_text_escape() - append @n bytes of record text to @out, escaped
  * @out: the line, with room for 4 * @n more bytes
@@ -54,7 +60,7 @@ static inline size_t mcr_text_escape(char *out, size_t o,
 
 		if (fields && !b) {
 			out[o++] = '\t';
-		} else if (b < 0x20 || b >= 0x7f || b == '\\') {
+		} else if (mcr_text_escaped(b)) {
 			out[o++] = '\\';
 			out[o++] = 'x';
 			out[o++] = hex[b >> 4];

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -684,7 +685,7 @@ MCR_EXPORT int mcr_reader_stats(const struct mcr_reader *rd, unsigned int ring,
 
 struct mcr_archive {
 	int fd;
-	size_t have;		/* bytes in buf */
+	size_t off, have;	/* unread bytes: buf[off, have) */
 	__u64 lost;		/* a marker seen, not yet given out */
 	char buf[1 << 16];	/* holds at least one whole line */
 };
@@ -730,62 +731,111 @@ static int mcr_hex(char c)
 	return -1;
 }
 
-/* Parse one line (no newline) as the module writes it: lib/mcr_text.h. */
+/*
+ * A number as the module prints it: decimal digits, no sign, no space,
+ * no leading zero, at most @max; then @sep. Advances *p past @sep.
+ */
+static bool mcr_take_num(const char **p, const char *end, __u64 max,
+			 char sep, __u64 *v)
+{
+	const char *s = *p;
+	__u64 x = 0;
+
+	if (s == end || *s < '0' || *s > '9' ||
+	    (*s == '0' && end - s > 1 && s[1] >= '0' && s[1] <= '9'))
+		return false;
+	for (; s < end && *s >= '0' && *s <= '9'; s++) {
+		unsigned int d = *s - '0';
+
+		if (d > max || x > (max - d) / 10)
+			return false;
+		x = x * 10 + d;
+	}
+	if (s == end || *s != sep)
+		return false;
+	*p = s + 1;
+	*v = x;
+	return true;
+}
+
+/*
+ * Parse one line (no newline) as the module writes it, lib/mcr_text.h,
+ * and nothing else: what the module would write differently (a number
+ * out of its field's range or not as printf prints it, a byte it
+ * escapes, an escape it does not write) is refused.
+ */
 static int mcr_parse_line(const char *line, size_t n, struct mcr_arecord *rec,
 			  char *text)
 {
-	unsigned long long seq, ts;
-	unsigned int ring, cpu, pid, tid, fac, sev, uid;
-	const char *p, *end = line + n;
-	int owner, used = 0;
+	static const __u64 max[8] = {
+		UINT64_MAX, UINT64_MAX, UINT32_MAX, UINT32_MAX,
+		UINT32_MAX, UINT32_MAX, MCR_FAC_MAX, MCR_SEV_MAX,
+	};
+	const char *p = line, *end = line + n;
+	__u64 f[8], owner = 0, uid = 0;
+	bool nul_escaped = false;
 	size_t len = 0;
+	int i;
 
-	if (sscanf(line, "%llu,%llu,%u,%u,%u,%u,%u,%u,%n", &seq, &ts, &ring,
-		   &cpu, &pid, &tid, &fac, &sev, &used) != 8 || !used ||
-	    fac > MCR_FAC_MAX || sev > MCR_SEV_MAX)
-		return -EBADMSG;
-	p = line + used;
-	if (*p == '-' && p[1] == ';') {
-		owner = -1;
-		uid = 0;
+	for (i = 0; i < 8; i++)
+		if (!mcr_take_num(&p, end, max[i], ',', &f[i]))
+			return -EBADMSG;
+	if (end - p >= 2 && p[0] == '-' && p[1] == ';')
 		p += 2;
-	} else if (sscanf(p, "%d/%u;%n", &owner, &uid, &used) == 2 && used &&
-		   owner > 0) {
-		p += used;
-	} else {
+	else if (!mcr_take_num(&p, end, INT32_MAX, '/', &owner) || !owner ||
+		 !mcr_take_num(&p, end, UINT32_MAX, ';', &uid))
 		return -EBADMSG;
-	}
 	memset(rec, 0, sizeof(*rec));
 	for (; p < end; p++) {
+		unsigned char b = *p;
 		int hi, lo;
 
 		if (len == MCR_TEXT_MAX)
 			return -EBADMSG;
-		if (*p == '\t') {
+		if (b == '\t') {
 			text[len++] = '\0';
 			rec->flags |= MCR_FLAG_FIELDS;
-		} else if (*p != '\\') {
-			text[len++] = *p;
-		} else if (end - p >= 4 && p[1] == 'x' &&
-			   (hi = mcr_hex(p[2])) >= 0 &&
-			   (lo = mcr_hex(p[3])) >= 0) {
-			text[len++] = (char)(hi << 4 | lo);
+			continue;
+		}
+		if (b == '\\' && end - p >= 4 && p[1] == 'x' &&
+		    (hi = mcr_hex(p[2])) >= 0 && (lo = mcr_hex(p[3])) >= 0) {
+			b = hi << 4 | lo;
 			p += 3;
-		} else {
+			if (!mcr_text_escaped(b))
+				return -EBADMSG;
+			nul_escaped |= !b;
+		} else if (mcr_text_escaped(b)) {
 			return -EBADMSG;
 		}
+		text[len++] = b;
 	}
-	rec->seq = seq;
-	rec->ts_ns = ts;
-	rec->ring = ring;
-	rec->cpu = cpu;
-	rec->pid = pid;
-	rec->tid = tid;
-	rec->facility = (__u8)fac;
-	rec->severity = (__u8)sev;
-	rec->owner_pid = owner;
+	/* With fields, the module writes a \0 as a tab, never as \x00. */
+	if (nul_escaped && (rec->flags & MCR_FLAG_FIELDS))
+		return -EBADMSG;
+	rec->seq = f[0];
+	rec->ts_ns = f[1];
+	rec->ring = f[2];
+	rec->cpu = f[3];
+	rec->pid = f[4];
+	rec->tid = f[5];
+	rec->facility = f[6];
+	rec->severity = f[7];
+	rec->owner_pid = owner ? (__s32)owner : -1;
 	rec->owner_uid = uid;
-	rec->len = (__u32)len;
+	rec->len = len;
+	return 0;
+}
+
+/* A lost marker exactly as the module writes it; 0 or -EBADMSG. */
+static int mcr_parse_lost(const char *line, size_t n, __u64 *lost)
+{
+	static const char tail[] = "records lost";
+	const char *p = line + strlen(MCR_TEXT_LOST_HEAD);
+	const char *end = line + n;
+
+	if (!mcr_take_num(&p, end, UINT64_MAX, ' ', lost) ||
+	    (size_t)(end - p) != strlen(tail) || memcmp(p, tail, end - p))
+		return -EBADMSG;
 	return 0;
 }
 
@@ -793,37 +843,36 @@ MCR_EXPORT int mcr_archive_next(struct mcr_archive *a, struct mcr_arecord *rec,
 				char *text)
 {
 	for (;;) {
-		char *nl = memchr(a->buf, '\n', a->have);
+		char *line = a->buf + a->off;
+		char *nl = memchr(line, '\n', a->have - a->off);
 		ssize_t n;
 
 		if (nl) {
-			size_t len = nl - a->buf;
-			unsigned long long lost;
-			int ret = 0, used = 0;
+			size_t len = nl - line;
+			int ret;
+			__u64 lost;
 
-			*nl = '\0';
-			if (!strncmp(a->buf, MCR_TEXT_LOST_HEAD,
-				     strlen(MCR_TEXT_LOST_HEAD))) {
-				if (sscanf(a->buf, MCR_TEXT_LOST_HEAD
-					   "%llu records lost%n", &lost,
-					   &used) == 1 && (size_t)used == len)
-					a->lost += lost;
-				else
-					ret = -EBADMSG;
-			} else {
-				ret = mcr_parse_line(a->buf, len, rec, text);
-				if (!ret) {
-					rec->lost = a->lost;
-					a->lost = 0;
-					ret = 1;
-				}
+			a->off += len + 1;
+			if (len >= strlen(MCR_TEXT_LOST_HEAD) &&
+			    !memcmp(line, MCR_TEXT_LOST_HEAD,
+				    strlen(MCR_TEXT_LOST_HEAD))) {
+				ret = mcr_parse_lost(line, len, &lost);
+				if (ret)
+					return ret;
+				a->lost += lost;
+				continue;
 			}
-			a->have -= len + 1;
-			memmove(a->buf, nl + 1, a->have);
+			ret = mcr_parse_line(line, len, rec, text);
 			if (ret)
 				return ret;
-			continue;
+			rec->lost = a->lost;
+			a->lost = 0;
+			return 1;
 		}
+		/* Only the unfinished line is kept: one move per read. */
+		a->have -= a->off;
+		memmove(a->buf, line, a->have);
+		a->off = 0;
 		if (a->have == sizeof(a->buf)) {
 			a->have = 0;	/* longer than any line: drop it */
 			return -EBADMSG;

@@ -1,52 +1,57 @@
 # libFuzzer targets (clang). Included from the top-level Makefile.
 #
-#   make fuzz [FUZZ_SECONDS=300]   fuzz the validating consumer; new inputs
-#                                  go to $(BUILD)/fuzz/corpus/consume, crashes
-#                                  to $(BUILD)/fuzz/artifacts/
-#   make fuzz-smoke                a short run over the seed corpus; prints
-#                                  TAP to $(BUILD)/results/fuzz.tap
+#   make fuzz [FUZZ_SECONDS=300]  each target in turn, FUZZ_SECONDS each;
+#                                 what it finds grows
+#                                 $(BUILD)/fuzz/corpus/<target>, crashes go
+#                                 to $(BUILD)/fuzz/artifacts/, logs to
+#                                 $(BUILD)/fuzz/<target>.log
+#   make fuzz-smoke               every target a few seconds from its seeds;
+#                                 TAP, one line per target, in
+#                                 $(BUILD)/results/fuzz.tap
+#   make fuzz-corpus              minimize seeds + $(BUILD)/fuzz/corpus into
+#                                 the seeds (-merge=1); named seeds (not a
+#                                 sha1) are always kept
 #
-# The seeds in selftests/fuzz/corpus/consume are read, never written:
-# libFuzzer adds what it finds to the first corpus directory it is given,
-# and that is always one under $(BUILD)/fuzz. Regenerate the seeds with
-# selftests/fuzz/gen_seeds.py.
+# Targets: selftests/fuzz/<target>_fuzz.c, optional dictionary
+# selftests/fuzz/<target>.dict; seeds in
+# selftests/fuzz/corpus/<target>, read and never written but by
+# fuzz-corpus and selftests/fuzz/gen_seeds.py. Each target has its own
+# -max_len, FUZZ_MAXLEN_<target>. scripts/fuzz.sh does the work.
 
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 300
 FUZZ_DIR     := $(BUILD)/fuzz
-FUZZ_SEEDS   := selftests/fuzz/corpus/consume
 FUZZ_CFLAGS  := $(CPPFLAGS) -std=gnu11 -g -O1 $(WARN) \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer
-# Per input: a few KiB of ops are enough to fill and lap the ring.
-FUZZ_OPTS    := -max_len=4096 -timeout=10 -print_final_stats=1 \
-                -artifact_prefix=$(FUZZ_DIR)/artifacts/
 
-.PHONY: fuzz fuzz-smoke
+FUZZ_TARGETS := consume text archive
+# consume: a few KiB of ops fill and lap the ring. text: the header and
+# MCR_TEXT_MAX bytes of text. archive: a little more than the longest
+# line (the target inserts the runs that overflow the reader's buffer).
+FUZZ_MAXLEN_consume := 4096
+FUZZ_MAXLEN_text    := 4160
+FUZZ_MAXLEN_archive := 18000
 
-$(FUZZ_DIR)/consume_fuzz: selftests/fuzz/consume_fuzz.c $(HDRS) | deps
+FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/%_fuzz,$(FUZZ_TARGETS))
+FUZZ_ARGS  = $(foreach t,$(FUZZ_TARGETS),$(t):$(FUZZ_MAXLEN_$(t)))
+
+.PHONY: fuzz fuzz-smoke fuzz-corpus fuzz-bins
+
+$(FUZZ_DIR)/%_fuzz: selftests/fuzz/%_fuzz.c selftests/fuzz/fuzz_line.h \
+		$(HDRS) $(LIB_SRCS) | deps
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $<
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) -pthread
 
-fuzz: $(FUZZ_DIR)/consume_fuzz
-	@mkdir -p $(FUZZ_DIR)/corpus/consume $(FUZZ_DIR)/artifacts
-	$< $(FUZZ_OPTS) -max_total_time=$(FUZZ_SECONDS) \
-		$(FUZZ_DIR)/corpus/consume $(FUZZ_SEEDS)
+fuzz-bins: $(FUZZ_BINS)
 
-# A fresh scratch directory takes whatever the run finds. "Done N runs" is
-# libFuzzer's last word on a clean run; without it the run failed.
-fuzz-smoke: $(FUZZ_DIR)/consume_fuzz
-	@mkdir -p $(BUILD)/results $(FUZZ_DIR)/artifacts
-	@rm -rf $(FUZZ_DIR)/smoke $(BUILD)/results/fuzz.tap
-	@mkdir -p $(FUZZ_DIR)/smoke/corpus
-	@if $< $(FUZZ_OPTS) -runs=100000 -max_total_time=15 \
-		$(FUZZ_DIR)/smoke/corpus $(FUZZ_SEEDS) \
-		>$(FUZZ_DIR)/smoke/log 2>&1 && \
-	    n=$$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' $(FUZZ_DIR)/smoke/log) && \
-	    [ -n "$$n" ]; then \
-		echo "ok - fuzz: consume_fuzz $$n execs"; \
-	else \
-		echo "not ok - fuzz: consume_fuzz failed, see $(FUZZ_DIR)/smoke/log"; \
-		tail -n 40 $(FUZZ_DIR)/smoke/log >&2; \
-	fi >$(BUILD)/results/fuzz.tap
-	@scripts/tap-count.sh -l fuzz $(BUILD)/results/fuzz.tap
+fuzz: $(FUZZ_BINS)
+	@scripts/fuzz.sh run $(FUZZ_SECONDS) $(FUZZ_ARGS)
+
+fuzz-smoke: $(FUZZ_BINS)
+	@mkdir -p $(BUILD)/results
+	@scripts/fuzz.sh smoke 6 $(FUZZ_ARGS) >$(BUILD)/results/fuzz.tap; \
+	scripts/tap-count.sh -l fuzz $(BUILD)/results/fuzz.tap
+
+fuzz-corpus: $(FUZZ_BINS)
+	@scripts/fuzz.sh corpus 0 $(FUZZ_ARGS)

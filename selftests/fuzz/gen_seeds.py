@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Write the seed corpus of consume_fuzz (selftests/fuzz/corpus/consume).
+"""Write the named seeds of the fuzz targets (selftests/fuzz/corpus/<target>).
 
-The input format is the one LLVMFuzzerTestOneInput() in consume_fuzz.c
+consume: the input format LLVMFuzzerTestOneInput() in consume_fuzz.c
 reads: a header byte, the ring's starting sequence and position, the
-clock, then operations. Run from anywhere; it rewrites the seeds.
+clock, then operations. text and archive: see text_fuzz.c and
+archive_fuzz.c. Run from anywhere; it rewrites these seeds and leaves
+the others (those make fuzz-corpus adds) alone.
 """
 import os
 import struct
@@ -130,13 +132,100 @@ def seeds():
     return s
 
 
+def text_record(fields=False, owner=None, seq=0, ts=0, ring=0, cpu=0,
+                pid=0, tid=0, pri=14, off=0, split=0, text=b''):
+    b = bytes([(1 if fields else 0) | (2 if owner is not None else 0)])
+    b += struct.pack('<QQIIIIBBH', seq, ts, ring, cpu, pid, tid, pri, off,
+                     split)
+    if owner is not None:
+        b += struct.pack('<iI', *owner)
+    return b + text
+
+
+def text_seeds():
+    return {
+        'plain': text_record(seq=7, ts=123456789, cpu=1, pid=42, tid=43,
+                             text=b'hello'),
+        'fields_owner': text_record(fields=True, owner=(50, 1000),
+                                    ring=2, cpu=1, pid=50, tid=51,
+                                    pri=16 << 3 | 4, off=9, split=3,
+                                    text=b'a\nb\\c\x01\xff\0K=v\tw'),
+        'every_byte': text_record(fields=True, pri=0xff,
+                                  owner=(-1, 0xffffffff),
+                                  text=bytes(range(256)) * 16),
+        'widest': text_record(seq=2**64 - 1, ts=2**64 - 1, ring=2**32 - 1,
+                              cpu=2**32 - 1, pid=2**32 - 1, tid=2**32 - 1,
+                              pri=23 << 3 | 7, owner=(2**31 - 1, 2**32 - 1),
+                              off=255, split=4095, text=b'\xff' * 4096),
+    }
+
+
+# archive: a flags byte (bits 0-1 piece sizes, bit 2 a long run), a
+# 16-bit seed, [run length, byte, place], then the stream.
+def archive_stream(stream, pieces=0, seed=1, run=None):
+    b = bytes([pieces | (4 if run else 0)]) + struct.pack('<H', seed)
+    if run:
+        b += bytes([run[0], run[1]]) + struct.pack('<H', run[2])
+    return b + stream
+
+
+def archive_seeds():
+    lines = (b'7,123456789,0,1,42,43,3,6,-;hello\n'
+             b'# mcrring: 785 records lost\n'
+             b'785,1,0,0,1,1,1,6,-;x\n'
+             b'8,1,2,1,50,51,16,4,50/1000;'
+             b'a\\x0ab\\x5cc\\x01\\xff\tK=v\\x09w\n'
+             b'garbage\n1,2,3,4,5,6,24,0,-;facility out of range\n')
+    longest = (b'18446744073709551615,18446744073709551615,4294967295,'
+               b'4294967295,4294967295,4294967295,23,7,'
+               b'2147483647/4294967295;' + b'\\xff' * 4096 + b'\n')
+    return {
+        'lines': archive_stream(lines),
+        'lines_small_pieces': archive_stream(lines, pieces=1, seed=77),
+        'edges': archive_stream(b'0,0,0,0,0,0,0,0,1/0;\n'
+                                b'# mcrring: 0 records lost\n'
+                                b'9,9,9,9,9,9,9,7,9/9;\\x00\n'
+                                b'10,10,10,10,10,10,10,7,10/10;\\x7f\t\n'),
+        'longest_line': archive_stream(longest, pieces=3, seed=5),
+        'too_long': archive_stream(b'1,1,0,0,1,1,1,6,-;' + b'z' * 4097 +
+                                   b'\n' + lines, pieces=2),
+        'overflow_buffer': archive_stream(b'1,1,0,0,1,1,1,6,-;\n' + lines,
+                                          pieces=2, run=(16, ord('z'), 18)),
+        # mcr_archive_next() accepted these; the module never prints them.
+        'regress-leading-zero':
+            archive_stream(b'007,1,0,0,1,1,1,6,-;leading zero\n'),
+        'regress-sign': archive_stream(b'+7,1,0,0,1,1,1,6,-;sign\n'),
+        'regress-space': archive_stream(b'7, 1,0,0,1,1,1,6,-;space\n'),
+        'regress-u32-overflow':
+            archive_stream(b'7,1,4294967296,0,1,1,1,6,-;ring wraps to 0\n'),
+        'regress-owner-overflow':
+            archive_stream(b'7,1,0,0,1,1,1,6,4294967297/0;owner 1\n'),
+        'regress-u64-overflow':
+            archive_stream(b'18446744073709551617,1,0,0,1,1,1,6,-;x\n'),
+        'regress-owner-no-semicolon':
+            archive_stream(b'1,2,3,4,5,6,7,0,5/6xhello\n'),
+        'regress-needless-escape':
+            archive_stream(b'1,2,3,4,5,6,7,0,-;\\x41 needs none\n'),
+        'regress-raw-control':
+            archive_stream(b'1,2,3,4,5,6,7,0,-;raw \x01 \x00 \x80\n'),
+        'regress-nul-escape-with-fields':
+            archive_stream(b'1,2,3,4,5,6,7,0,-;nul \\x00 and\tfield\n'),
+        'regress-lost-sign':
+            archive_stream(b'# mcrring: +5 records lost\n1,2,3,4,5,6,7,0,-;x\n'),
+        'regress-lost-space':
+            archive_stream(b'# mcrring: 5records\tlost\n1,2,3,4,5,6,7,0,-;x\n'),
+    }
+
+
 def main():
-    out = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                       'corpus', 'consume')
-    os.makedirs(out, exist_ok=True)
-    for name, data in seeds().items():
-        with open(os.path.join(out, name), 'wb') as f:
-            f.write(data)
+    here = os.path.dirname(os.path.abspath(__file__))
+    for target, make in (('consume', seeds), ('text', text_seeds),
+                         ('archive', archive_seeds)):
+        out = os.path.join(here, 'corpus', target)
+        os.makedirs(out, exist_ok=True)
+        for name, data in make().items():
+            with open(os.path.join(out, name), 'wb') as f:
+                f.write(data)
 
 
 if __name__ == '__main__':

@@ -4,6 +4,7 @@
  * fields, escapes, owner, lost markers, and refuses what the module
  * never writes.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -94,6 +95,22 @@ TEST_F(parse, refuses_what_the_module_never_writes)
 		"1,2,3,4,5,6,1,1,-;bad escape \\q\n",
 		"1,2,3,4,5,6,1,1,-;short escape \\x4\n",
 		"# mcrring: many records lost\n",
+		/* Found by selftests/fuzz/archive_fuzz.c: sscanf took these. */
+		"007,1,0,0,1,1,1,6,-;leading zero\n",
+		"+7,1,0,0,1,1,1,6,-;sign\n",
+		"7, 1,0,0,1,1,1,6,-;space\n",
+		"7,1,4294967296,0,1,1,1,6,-;ring wraps to 0\n",
+		"7,1,0,0,1,1,1,6,4294967297/0;owner wraps to 1\n",
+		"18446744073709551616,1,0,0,1,1,1,6,-;seq too big\n",
+		"1,2,3,4,5,6,7,0,5/6xhello: no ';' after the owner\n",
+		"1,2,3,4,5,6,7,0,-;\\x41 needs no escape\n",
+		"1,2,3,4,5,6,7,0,-;raw \x01 control byte\n",
+		"1,2,3,4,5,6,7,0,-;raw \x80 byte\n",
+		"1,2,3,4,5,6,7,0,-;\\x00 with\tfields is written as a tab\n",
+		"# mcrring: +5 records lost\n",
+		"# mcrring: 5records lost\n",
+		"# mcrring: 5 records lost \n",
+		"# mcrring: 18446744073709551616 records lost\n",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -104,6 +121,30 @@ TEST_F(parse, refuses_what_the_module_never_writes)
 			  mcr_archive_next(self->a, &self->rec, self->text))
 			TH_LOG("accepted: %s", bad[i]);
 	}
+}
+
+TEST_F(parse, widest_fields)
+{
+	ASSERT_EQ(0, open_with(self, "18446744073709551615,18446744073709551615,"
+			       "4294967295,4294967295,4294967295,4294967295,"
+			       "23,7,2147483647/4294967295;\\x00\n"
+			       "0,0,0,0,0,0,0,0,1/0;\n"));
+	ASSERT_EQ(1, mcr_archive_next(self->a, &self->rec, self->text));
+	EXPECT_EQ(UINT64_MAX, self->rec.seq);
+	EXPECT_EQ(UINT64_MAX, self->rec.ts_ns);
+	EXPECT_EQ(UINT32_MAX, self->rec.ring);
+	EXPECT_EQ(UINT32_MAX, self->rec.tid);
+	EXPECT_EQ(23, self->rec.facility);
+	EXPECT_EQ(7, self->rec.severity);
+	EXPECT_EQ(INT32_MAX, self->rec.owner_pid);
+	EXPECT_EQ(UINT32_MAX, self->rec.owner_uid);
+	EXPECT_EQ(0, self->rec.flags);
+	ASSERT_EQ(1, self->rec.len);
+	EXPECT_EQ(0, self->text[0]);
+	ASSERT_EQ(1, mcr_archive_next(self->a, &self->rec, self->text));
+	EXPECT_EQ(0, self->rec.seq);
+	EXPECT_EQ(1, self->rec.owner_pid);
+	EXPECT_EQ(0, self->rec.len);
 }
 
 TEST_F(parse, text_longer_than_the_limit_is_refused)
