@@ -166,20 +166,15 @@ bool mcr_archive_ready(const struct mcr_file *mf)
 /* Format @a as one line into @out (MCR_LINE_MAX bytes); returns its length. */
 static size_t mcr_format(char *out, const struct mcr_arec *a)
 {
-	size_t o;
+	const struct mcr_text_rec r = {
+		.seq = a->seq, .ts_ns = a->ts_ns, .ring = a->ring,
+		.cpu = a->cpu, .pid = a->pid, .tid = a->tid, .pri = a->pri,
+		.flags = a->flags, .owner_pid = a->owner_pid,
+		.owner_uid = a->owner_uid, .len = a->len,
+		.text = (const unsigned char *)a->text,
+	};
 
-	o = scnprintf(out, MCR_LINE_MAX, MCR_TEXT_PREFIX,
-		      a->seq, a->ts_ns, a->ring, a->cpu, a->pid, a->tid,
-		      MCR_PRI_FAC(a->pri), MCR_PRI_SEV(a->pri));
-	if (a->owner_pid)
-		o += scnprintf(out + o, MCR_LINE_MAX - o, MCR_TEXT_OWNER,
-			       a->owner_pid, a->owner_uid);
-	else
-		o += scnprintf(out + o, MCR_LINE_MAX - o, MCR_TEXT_NOOWNER);
-	o = mcr_text_escape(out, o, (const unsigned char *)a->text, a->len,
-			    a->flags & MCR_FLAG_FIELDS);
-	out[o++] = '\n';
-	return o;
+	return mcr_text_line(out, &r);
 }
 
 /*

@@ -16,10 +16,15 @@
 #define MCR_TEXT_H
 
 #ifdef __KERNEL__
+#include <linux/kernel.h>
 #include <linux/types.h>
+#define mcr_text_printf		scnprintf
 #else
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+/* The prefix never fills MCR_LINE_MAX: snprintf() is scnprintf() here. */
+#define mcr_text_printf		snprintf
 #endif
 
 #include <linux/mcrring.h>
@@ -69,6 +74,48 @@ static inline size_t mcr_text_escape(char *out, size_t o,
 			out[o++] = b;
 		}
 	}
+	return o;
+}
+
+/* One archived record, as mcr_text_line() prints it. */
+struct mcr_text_rec {
+	__u64 seq;
+	__u64 ts_ns;
+	__u32 ring;
+	__u32 cpu;
+	__u32 pid;
+	__u32 tid;
+	__u8 pri;
+	__u8 flags;
+	__s32 owner_pid;	/* attested owner; 0: none, printed "-" */
+	__u32 owner_uid;
+	__u32 len;
+	const unsigned char *text;
+};
+
+/**
+ * mcr_text_line() - a record as its line of /dev/mcrlog
+ * @out: MCR_LINE_MAX bytes
+ * @r: the record
+ *
+ * Return: the line's length, its '\n' included.
+ */
+static inline size_t mcr_text_line(char *out, const struct mcr_text_rec *r)
+{
+	size_t o;
+
+	o = mcr_text_printf(out, MCR_LINE_MAX, MCR_TEXT_PREFIX, r->seq,
+			    r->ts_ns, r->ring, r->cpu, r->pid, r->tid,
+			    MCR_PRI_FAC(r->pri), MCR_PRI_SEV(r->pri));
+	if (r->owner_pid)
+		o += mcr_text_printf(out + o, MCR_LINE_MAX - o, MCR_TEXT_OWNER,
+				     r->owner_pid, r->owner_uid);
+	else
+		o += mcr_text_printf(out + o, MCR_LINE_MAX - o,
+				     MCR_TEXT_NOOWNER);
+	o = mcr_text_escape(out, o, r->text, r->len,
+			    r->flags & MCR_FLAG_FIELDS);
+	out[o++] = '\n';
 	return o;
 }
 

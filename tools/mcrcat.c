@@ -45,20 +45,17 @@ static bool wanted(const struct filter *f, const struct mcr_arecord *r)
 static void print_text(const struct mcr_arecord *r, const char *text)
 {
 	static char line[MCR_LINE_MAX];
-	size_t o;
+	const struct mcr_text_rec t = {
+		.seq = r->seq, .ts_ns = r->ts_ns, .ring = r->ring,
+		.cpu = r->cpu, .pid = r->pid, .tid = r->tid,
+		.pri = (__u8)MCR_PRI(r->facility, r->severity),
+		.flags = r->flags,
+		.owner_pid = r->owner_pid >= 0 ? r->owner_pid : 0,
+		.owner_uid = r->owner_uid, .len = r->len,
+		.text = (const unsigned char *)text,
+	};
 
-	o = snprintf(line, sizeof(line), MCR_TEXT_PREFIX,
-		     (unsigned long long)r->seq, (unsigned long long)r->ts_ns,
-		     r->ring, r->cpu, r->pid, r->tid, r->facility, r->severity);
-	if (r->owner_pid >= 0)
-		o += snprintf(line + o, sizeof(line) - o, MCR_TEXT_OWNER,
-			      r->owner_pid, r->owner_uid);
-	else
-		o += snprintf(line + o, sizeof(line) - o, MCR_TEXT_NOOWNER);
-	o = mcr_text_escape(line, o, (const unsigned char *)text, r->len,
-			    r->flags & MCR_FLAG_FIELDS);
-	line[o++] = '\n';
-	fwrite(line, 1, o, stdout);
+	fwrite(line, 1, mcr_text_line(line, &t), stdout);
 }
 
 /* A JSON string of @n bytes; bytes from 0x80 up are taken as Latin-1. */

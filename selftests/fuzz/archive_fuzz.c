@@ -102,7 +102,7 @@ static bool ref_record(const char *line, size_t n, struct mcr_arecord *r,
 {
 	const char *p = line, *end = line + n;
 	uint64_t f[8], opid = 0, ouid = 0;
-	struct fl_rec a = { 0 };
+	struct mcr_text_rec a = { 0 };
 	static char *fmt;
 	size_t len = 0;
 
@@ -154,7 +154,7 @@ static bool ref_record(const char *line, size_t n, struct mcr_arecord *r,
 	a.owner_uid = (uint32_t)ouid;
 	a.len = (uint32_t)len;
 	a.text = text;
-	if (fl_format(fmt, &a) != n + 1 || memcmp(fmt, line, n))
+	if (mcr_text_line(fmt, &a) != n + 1 || memcmp(fmt, line, n))
 		return false;
 	r->seq = a.seq;
 	r->ts_ns = a.ts_ns;

@@ -115,7 +115,7 @@ static void check_escape(const unsigned char *text, size_t n, bool fields,
 }
 
 /* Header end: the ';' after OWNER, the line's first. */
-static size_t check_line(const char *line, size_t n, const struct fl_rec *r)
+static size_t check_line(const char *line, size_t n, const struct mcr_text_rec *r)
 {
 	bool fields = r->flags & MCR_FLAG_FIELDS;
 	const char *semi;
@@ -143,7 +143,7 @@ static size_t check_line(const char *line, size_t n, const struct fl_rec *r)
 }
 
 static void check_unescape(const char *line, size_t n, size_t head,
-			   const struct fl_rec *r)
+			   const struct mcr_text_rec *r)
 {
 	unsigned char *back = malloc(MCR_TEXT_MAX + 1);
 	long len;
@@ -155,7 +155,7 @@ static void check_unescape(const char *line, size_t n, size_t head,
 }
 
 /* The library reads the line back from a pipe, as from /dev/mcrlog. */
-static void check_parse(const char *line, size_t n, const struct fl_rec *r)
+static void check_parse(const char *line, size_t n, const struct mcr_text_rec *r)
 {
 	bool valid = MCR_PRI_FAC(r->pri) <= MCR_FAC_MAX && r->owner_pid >= 0;
 	bool fields = (r->flags & MCR_FLAG_FIELDS) &&
@@ -190,7 +190,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void check_widest(void)
 {
 	static unsigned char text[MCR_TEXT_MAX];
-	struct fl_rec r = {
+	struct mcr_text_rec r = {
 		.seq = UINT64_MAX, .ts_ns = UINT64_MAX, .ring = UINT32_MAX,
 		.cpu = UINT32_MAX, .pid = UINT32_MAX, .tid = UINT32_MAX,
 		.pri = 0xff, .owner_pid = INT32_MIN, .owner_uid = UINT32_MAX,
@@ -200,7 +200,7 @@ static void check_widest(void)
 
 	check(line);
 	memset(text, 0xff, sizeof(text));
-	check_line(line, fl_format(line, &r), &r);
+	check_line(line, mcr_text_line(line, &r), &r);
 	free(line);
 }
 
@@ -226,7 +226,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fl_input in = { data, size };
 	uint8_t fl = (uint8_t)fl_take(&in, 1);
-	struct fl_rec r = {
+	struct mcr_text_rec r = {
 		.seq = fl_take(&in, 8),
 		.ts_ns = fl_take(&in, 8),
 		.ring = (uint32_t)fl_take(&in, 4),
@@ -253,7 +253,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r.text = text;
 
 	check_escape(text, r.len, fl & 1, o0, split);
-	n = fl_format(line, &r);
+	n = mcr_text_line(line, &r);
 	head = check_line(line, n, &r);
 	check_unescape(line, n, head, &r);
 	check_parse(line, n, &r);
