@@ -40,6 +40,20 @@
 		SKIP(return, "MCR_MODULE does not name mcrring.ko");	\
 } while (0)
 
+/*
+ * How much slower than Debian's kernel this one may be: bounds on real
+ * time that a test asserts are multiplied by it. The debug kernels set
+ * MCR_TIME_SCALE (scripts/guest-init.sh, mcrtimescale= on their command
+ * line); 1 elsewhere.
+ */
+static inline unsigned int mcr_time_scale(void)
+{
+	const char *s = getenv("MCR_TIME_SCALE");
+	unsigned int v = s ? (unsigned int)strtoul(s, NULL, 10) : 1;
+
+	return v ? v : 1;
+}
+
 /* CLOCK_MONOTONIC in ms, for deadlines (in ns: mcr_now_ns()). */
 static inline unsigned long long mcr_now_ms(void)
 {
