@@ -189,7 +189,7 @@ DEBUG_APPEND   := log_buf_len=16M mcrtimescale=4
 # KCSAN watches one access in 1000 rather than 4000: four times the
 # chances to catch a race, for about twice the run time.
 DEBUG_APPEND_kcsan := kcsan.skip_watch=1000
-DEBUG_TIMEOUT  ?= 3600
+DEBUG_TIMEOUT  ?= 1800
 
 check-debug:
 	@scripts/deps.sh -d $(FLAVOUR)

@@ -543,7 +543,7 @@ static void check_no_leak(struct __test_metadata *_metadata)
 	ASSERT_EQ(0, mcr_load(NULL));
 }
 
-TEST_F_TIMEOUT(fault, every_allocation_fails_cleanly, 1800)
+TEST_F_TIMEOUT(fault, every_allocation_fails_cleanly, 900)
 {
 	int n;
 
@@ -671,7 +671,7 @@ static void one_sequence(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, mcr_unload()) TH_LOG("iteration %u", iter);
 }
 
-TEST_F_TIMEOUT(fault, random_failures_fail_cleanly, 1800)
+TEST_F_TIMEOUT(fault, random_failures_fail_cleanly, 900)
 {
 	const char *s = getenv("MCR_FAULT_SEED");
 	unsigned int iters = 200;
