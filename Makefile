@@ -8,6 +8,8 @@
 #   make demo            boot, load the module, show it working
 #   make vm-shell        boot into a busybox shell with the module loaded
 #   make lint            sparse, W=1, checkpatch, shellcheck (part of check)
+#   make check-debug     the VM tier on debug kernels: KASAN, UBSAN, lockdep,
+#                        kmemleak, fault injection; and KCSAN
 #   make bench           mcrbench against Concurrency Kit, DPDK and the seed
 #   make deps            install the Debian packages the above need
 #
@@ -66,7 +68,7 @@ VM_BINS    := $(addprefix $(BUILD)/vm-bin/,$(VM_TESTS))
 .PHONY: all module vm-module lib tools selftests install modules_install \
 	dkms-src \
 	check-install FORCE host-tests deps check check-host check-vm \
-	demo vm-shell lint clean
+	check-debug check-debug-one demo vm-shell lint clean
 
 all: module lib tools selftests
 
@@ -174,6 +176,55 @@ check-vm: vm-module $(VM_BINS) $(VM_TOOLS)
 		$(call kbuild_dir,$(VM_KDIR))/kmod/mcrring.ko $(BUILD)/vm-bin; \
 	cp $(BUILD)/vm/$(VM_KREL)/tap.log $(BUILD)/results/vm-$(FLAVOUR).tap; \
 	scripts/tap-count.sh -l vm-$(FLAVOUR) $(BUILD)/results/vm-$(FLAVOUR).tap
+
+# --- debug kernels ----------------------------------------------------
+# The VM tier on kernels built from linux-source-6.1 with the kernel's own
+# bug detectors (scripts/debug-kernel.sh; cached outside the clone, so
+# only the first run builds them): "kasan" has KASAN, UBSAN, lockdep,
+# kmemleak and fault injection, "kcsan" the data-race detector. The guest
+# checks that the detectors named in DEBUG_DETECT_* are armed; it fails on
+# any report (scripts/klog-check.sh) and on any kmemleak leak.
+DEBUG_KERNELS  := kasan kcsan
+DEBUG_DETECT_kasan := kasan,lockdep,kmemleak,fault
+DEBUG_DETECT_kcsan := kcsan
+# A big log: the scan after the tests must see the whole run. Real-time
+# bounds the tests assert are stretched 4 times (MCR_TIME_SCALE).
+DEBUG_APPEND   := log_buf_len=16M mcrtimescale=4
+# KCSAN watches one access in 1000 rather than 4000: four times the
+# chances to catch a race, for about twice the run time.
+DEBUG_APPEND_kcsan := kcsan.skip_watch=1000
+DEBUG_TIMEOUT  ?= 1800
+
+check-debug:
+	@scripts/deps.sh -d $(FLAVOUR)
+	@mkdir -p $(BUILD)/results
+	@rm -f $(BUILD)/results/debug-*.tap
+	@for k in $(DEBUG_KERNELS); do \
+		if kdir=$$(scripts/debug-kernel.sh $$k); then \
+			$(MAKE) --no-print-directory check-debug-one \
+				DEBUG_KERNEL=$$k DEBUG_KDIR=$$kdir; \
+		else \
+			echo "not ok - debug-$$k: kernel build failed" \
+				>$(BUILD)/results/debug-$$k.tap; \
+		fi; \
+	done; true
+	@scripts/tap-count.sh \
+		$(foreach k,$(DEBUG_KERNELS),$(BUILD)/results/debug-$(k).tap)
+
+# One debug kernel: DEBUG_KERNEL names it, DEBUG_KDIR is its tree.
+check-debug-one: $(VM_BINS) $(VM_TOOLS)
+	$(call kmod,$(DEBUG_KDIR))
+	@krel=$$(cat $(DEBUG_KDIR)/include/config/kernel.release); \
+	VM_KERNEL=$(DEBUG_KDIR)/arch/x86/boot/bzImage VM_MEM=2G \
+	VM_TIMEOUT=$(DEBUG_TIMEOUT) \
+	VM_APPEND="$(DEBUG_APPEND) $(DEBUG_APPEND_$(DEBUG_KERNEL)) \
+		mcrdetect=$(DEBUG_DETECT_$(DEBUG_KERNEL))" \
+	scripts/vm.sh test $$krel \
+		$(call kbuild_dir,$(DEBUG_KDIR))/kmod/mcrring.ko $(BUILD)/vm-bin; \
+	cp $(BUILD)/vm/$$krel/tap.log \
+		$(BUILD)/results/debug-$(DEBUG_KERNEL).tap; \
+	scripts/tap-count.sh -l debug-$(DEBUG_KERNEL) \
+		$(BUILD)/results/debug-$(DEBUG_KERNEL).tap
 
 # Lint and both tiers always run, the VM tier on each kernel flavour; the
 # last line sums them all.

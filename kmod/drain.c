@@ -39,18 +39,22 @@ static u64 mcr_ms_to_ns(unsigned int ms)
 	return (u64)ms * NSEC_PER_MSEC;
 }
 
-/* SPSC rings wait for a live owner; a released claim is abandoned at once. */
+/*
+ * SPSC rings wait for a live owner; a released claim is abandoned at once.
+ * abandon_ms, reclaim_ms and poll_max_ms may be written through sysfs at
+ * any time, under no lock of ours: each is read once, with READ_ONCE().
+ */
 static u64 mcr_abandon_ns(const struct mcr_kring *kr)
 {
 	if (kr->id == MCR_RING_MPSC)
-		return mcr_ms_to_ns(mcr_abandon_ms);
+		return mcr_ms_to_ns(READ_ONCE(mcr_abandon_ms));
 	return kr->writer_gone ? 0 : U64_MAX;
 }
 
 /* A dead SPSC owner cannot write late: nothing to keep pinned. */
 static u64 mcr_reclaim_ns(const struct mcr_kring *kr)
 {
-	return kr->writer_gone ? 0 : mcr_ms_to_ns(mcr_reclaim_ms);
+	return kr->writer_gone ? 0 : mcr_ms_to_ns(READ_ONCE(mcr_reclaim_ms));
 }
 
 /* Fill @kr's pending slot; at most one ring's worth of skips. */
@@ -188,6 +192,10 @@ void mcr_drain_ring_locked(struct mcr_kring *kr)
  * Anything for the drainer to take now? Only a record it can take counts:
  * a reservation still being written (or a head left by a hostile writer)
  * must not keep it from sleeping; the next timed pass abandons what is due.
+ *
+ * Runs without mcr_drain_lock, while a claim's release may be draining
+ * under it (mcr_release_claims()): the cursor and the pending flag are
+ * read once each, and a stale answer costs at most one sleep.
  */
 static bool mcr_any_ready(void)
 {
@@ -196,11 +204,11 @@ static bool mcr_any_ready(void)
 	for (i = 0; i < mcr_nr_rings; i++) {
 		struct mcr_kring *kr = mcr_rings[i];
 		const struct mcr_ring *r = &kr->ring;
-		u64 seq = kr->cur.seq;
+		u64 seq = READ_ONCE(kr->cur.seq);
 		u64 sv = READ_ONCE(r->desc[seq & (r->ndesc - 1)].state_var);
 		u32 st = MCR_SV_STATE(sv);
 
-		if (kr->have_pending ||
+		if (READ_ONCE(kr->have_pending) ||
 		    (MCR_SV_SEQ(sv) == (u32)seq &&
 		     (st == MCR_DESC_COMMITTED || st == MCR_DESC_DISCARDED)))
 			return true;
@@ -267,7 +275,8 @@ static int mcr_drain_thread(void *unused)
 		if (atomic_xchg(&mcr_drain_kicked, 0))
 			sleep_ms = 1;
 		else if (!moved)
-			sleep_ms = min(sleep_ms * 2, max(poll_max_ms, 1U));
+			sleep_ms = min(sleep_ms * 2,
+				       max(READ_ONCE(poll_max_ms), 1U));
 		mcr_set_need_wakeup(false);
 	}
 	return 0;

@@ -39,7 +39,8 @@ static void mcr_kring_free(struct mcr_kring *kr)
 		return;
 	if (kr->vaddr)
 		vunmap(kr->vaddr);
-	for (i = 0; i < kr->nr_pages && kr->pages[i]; i++)
+	/* Unwinding a failed mcr_kring_alloc(): pages may not be there. */
+	for (i = 0; kr->pages && i < kr->nr_pages && kr->pages[i]; i++)
 		__free_page(kr->pages[i]);
 	kvfree(kr->pages);
 	kfree(kr->pending_text);

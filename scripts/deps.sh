@@ -3,7 +3,8 @@
 # them. Idempotent: a second run with everything present makes no apt call
 # and extracts nothing.
 #
-# usage: scripts/deps.sh [FLAVOUR...]    (kernel flavours, default: amd64)
+# usage: scripts/deps.sh [-d] [FLAVOUR...]  (kernel flavours, default: amd64)
+#   -d  also what building the debug kernels takes (make check-debug)
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,6 +18,10 @@ pkgs="gcc make libc6-dev perl xz-utils
       libbpf-dev bpftool libelf-dev zlib1g-dev dkms
       libck-dev libdpdk-dev gnuplot-nox"
 
+if [ "${1:-}" = -d ]; then
+	pkgs="$pkgs flex bison bc libelf-dev"
+	shift
+fi
 [ $# -gt 0 ] || set -- amd64
 for flavour in "$@"; do
 	pkgs="$pkgs linux-image-$flavour linux-headers-$flavour"

@@ -10,7 +10,11 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 export MCR_MODULE=/lib/modules/mcrring.ko
+# Debug kernels are slower: tests stretch their real-time bounds this much.
+export MCR_TIME_SCALE="${mcrtimescale:-1}"
+KMEMLEAK=/sys/kernel/debug/kmemleak
 
 verdict() {
 	# shellcheck disable=SC2059 # the format is the octal escape of the byte
@@ -18,8 +22,33 @@ verdict() {
 	poweroff -f
 }
 
-# Kernel reports that fail a run wherever they appear in the log.
-BAD='BUG:|WARNING:|Oops|general protection|soft lockup|hung task|Call Trace'
+# A debug kernel names on its command line (mcrdetect=kasan,lockdep,...)
+# the detectors it was built with; each must be armed, at the start and
+# still at the end, or a clean log proves nothing.
+armed() {
+	case $1 in
+	kasan) dmesg | grep -q 'KernelAddressSanitizer initialized' ;;
+	kcsan) grep -q '^enabled: 1' /sys/kernel/debug/kcsan ;;
+	lockdep) grep -Eq 'debug_locks: +1$' /proc/lockdep_stats ;;
+	kmemleak) [ -e $KMEMLEAK ] ;;
+	fault) [ -d /sys/kernel/debug/failslab ] &&
+		[ -d /sys/kernel/debug/fail_page_alloc ] ;;
+	*) false ;;
+	esac
+}
+
+check_armed() {	# check_armed WHEN
+	unarmed=""
+	for d in $(echo "${mcrdetect:-}" | tr , ' '); do
+		armed "$d" || unarmed="$unarmed $d"
+	done
+	if [ -n "$unarmed" ]; then
+		echo "not ok - vm: detectors armed $1: not$unarmed"
+		fail=1
+	elif [ -n "${mcrdetect:-}" ]; then
+		echo "ok - vm: detectors armed $1: $mcrdetect"
+	fi
+}
 
 case "${mcrmode:-test}" in
 shell)
@@ -35,6 +64,11 @@ esac
 
 exec >/dev/ttyS1 2>&1
 fail=0
+check_armed "at start"
+# kmemleak: what boot left is not ours; only what the tests leave counts.
+if [ -e $KMEMLEAK ]; then
+	echo scan >$KMEMLEAK && echo clear >$KMEMLEAK
+fi
 if insmod "$MCR_MODULE"; then
 	echo "ok - vm: insmod mcrring.ko"
 else
@@ -49,12 +83,32 @@ else
 	echo "not ok - vm: rmmod mcrring"
 	fail=1
 fi
-if dmesg | grep -E "$BAD" >/tmp/bad; then
+if [ -e $KMEMLEAK ]; then
+	# Any unreferenced object fails, whoever allocated it: after rmmod
+	# the module's frames are bare addresses. kmemleak reports objects
+	# older than 5 s seen unreferenced by two scans.
+	sleep 5
+	if echo scan >$KMEMLEAK && echo scan >$KMEMLEAK &&
+	   cat $KMEMLEAK >/tmp/leaks && [ ! -s /tmp/leaks ]; then
+		echo "ok - vm: kmemleak finds no leak"
+	else
+		echo "not ok - vm: kmemleak finds no leak"
+		sed 's/^/#   /' /tmp/leaks
+		fail=1
+	fi
+fi
+check_armed "at the end"
+# KCSAN's counters: how many accesses it watched, races it found.
+[ -r /sys/kernel/debug/kcsan ] && sed -n 's/^\([a-z_]*: [0-9]*\)$/# kcsan \1/p' \
+	/sys/kernel/debug/kcsan
+dmesg >/tmp/klog
+if klog-check.sh /tmp/klog >/tmp/bad 2>/tmp/notes; then
+	echo "ok - vm: kernel log is clean"
+else
 	echo "not ok - vm: kernel log is clean"
 	sed 's/^/#   /' /tmp/bad
 	fail=1
-else
-	echo "ok - vm: kernel log is clean"
 fi
+sed 's/^/# /' /tmp/notes
 echo "# mcr-vm: done"
 verdict $fail

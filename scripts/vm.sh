@@ -11,7 +11,10 @@
 #   BINDIR  directory of static binaries copied to /bin in the guest
 #
 # Environment: VM_TIMEOUT (seconds, default 600), VM_SMP (default 2),
-#              VM_MEM (default 1G), VM_OUT (default build/vm/KREL).
+#              VM_MEM (default 1G), VM_OUT (default build/vm/KREL),
+#              VM_KERNEL (a kernel image to boot instead of Debian's
+#              /boot/vmlinuz-KREL: the debug kernels), VM_APPEND (more
+#              kernel command line).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,8 +25,9 @@ cache=$top/build/cache
 mkdir -p "$out" "$cache"
 
 # The ELF kernel boots through the PVH entry, twice as fast as bzImage.
-vmlinux=$cache/vmlinux-$krel
+vmlinux=${VM_KERNEL:-$cache/vmlinux-$krel}
 if [ ! -s "$vmlinux" ]; then
+	[ -z "${VM_KERNEL:-}" ] || { echo "vm.sh: no $vmlinux" >&2; exit 1; }
 	sh "$cache/linux-source-6.1/scripts/extract-vmlinux" \
 		"/boot/vmlinuz-$krel" >"$vmlinux.tmp"
 	mv "$vmlinux.tmp" "$vmlinux"
@@ -39,7 +43,8 @@ cp "$module" "$root/lib/modules/mcrring.ko"
 for ko in "$(dirname "$module")"/../selftests/kmod/*.ko; do
 	[ -e "$ko" ] && cp "$ko" "$root/lib/modules/"
 done
-cp "$top/scripts/run-tests.sh" "$top/scripts/guest-init.sh" "$root/bin/"
+cp "$top/scripts/run-tests.sh" "$top/scripts/guest-init.sh" \
+	"$top/scripts/klog-check.sh" "$root/bin/"
 [ -f "$top/scripts/demo-guest.sh" ] && cp "$top/scripts/demo-guest.sh" "$root/bin/"
 find "$bindir" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/bin/" \;
 ln -s bin/guest-init.sh "$root/init"
@@ -54,7 +59,7 @@ tap=$out/tap.log
 rm -f "$serial" "$tap"
 # tsc=reliable: under TCG the TSC is the host's, but the clocksource
 # watchdog, timing it against emulated timers, would call it unstable.
-append="console=ttyS0 panic=-1 oops=panic tsc=reliable mcrmode=$mode"
+append="console=ttyS0 panic=-1 oops=panic tsc=reliable mcrmode=$mode ${VM_APPEND:-}"
 exit_dev="isa-debug-exit,iobase=0xf4,iosize=0x04"
 qemu=(qemu-system-x86_64 -accel tcg -m "${VM_MEM:-1G}" -smp "${VM_SMP:-2}"
       -kernel "$vmlinux" -initrd "$out/initramfs.gz"
