@@ -62,6 +62,10 @@ LIB_SO      := $(LIB_DIR)/libmcrring.so.$(LIB_VERSION)
 LIB_OBJS    := $(patsubst lib/%.c,$(LIB_DIR)/%.o,$(LIB_SRCS))
 
 HOST_TESTS := $(basename $(notdir $(wildcard selftests/host/*_test.c)))
+# Tests of the scripts themselves, run once (no sanitizer variants).
+HOST_SCRIPT_TESTS := $(wildcard selftests/host/*_test.sh)
+# VM_TESTS="a_test b_test" on make's command line reaches scripts/vm.sh
+# too (make exports command-line variables): only those are built and run.
 VM_TESTS   := $(basename $(notdir $(wildcard selftests/vm/*_test.c)))
 VM_BINS    := $(addprefix $(BUILD)/vm-bin/,$(VM_TESTS))
 
@@ -167,6 +171,7 @@ check-host: host-tests tools
 		scripts/run-tests.sh -p $$v/ \
 			$(addprefix $(BUILD)/host/$$v/,$(HOST_TESTS)); \
 	done >$(BUILD)/results/host.tap; \
+	scripts/run-tests.sh $(HOST_SCRIPT_TESTS) >>$(BUILD)/results/host.tap; \
 	scripts/tap-count.sh -l host $(BUILD)/results/host.tap
 
 check-vm: vm-module $(VM_BINS) $(VM_TOOLS)

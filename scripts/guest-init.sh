@@ -75,8 +75,14 @@ else
 	echo "not ok - vm: insmod mcrring.ko"
 	fail=1
 fi
-# shellcheck disable=SC2046
-run-tests.sh $(ls /bin/*_test 2>/dev/null) || fail=1
+# mcrtests=a_test,b_test on the command line runs only those (VM_TESTS).
+if [ -n "${mcrtests:-}" ]; then
+	tests=$(echo "$mcrtests" | tr , '\n' | sed 's|^|/bin/|')
+else
+	tests=$(ls /bin/*_test 2>/dev/null)
+fi
+# shellcheck disable=SC2086
+run-tests.sh $tests || fail=1
 if rmmod mcrring; then
 	echo "ok - vm: rmmod mcrring"
 else

@@ -46,7 +46,8 @@ for f in "$top"/kmod/*.c "$top"/kmod/*.h "$top"/uapi/linux/*.h \
 	report $rc "checkpatch ${f#"$top"/}" "$log.bad"
 done
 
-shellcheck "$top"/scripts/*.sh "$top"/.ci/run >"$log.bad" 2>&1
-report $? "shellcheck scripts/ .ci/run" "$log.bad"
+shellcheck "$top"/scripts/*.sh "$top"/selftests/host/*.sh "$top"/.ci/run \
+	>"$log.bad" 2>&1
+report $? "shellcheck scripts/ selftests/host/ .ci/run" "$log.bad"
 rm -f "$log.bad"
 exit $status

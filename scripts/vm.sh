@@ -14,7 +14,8 @@
 #              VM_MEM (default 1G), VM_OUT (default build/vm/KREL),
 #              VM_KERNEL (a kernel image to boot instead of Debian's
 #              /boot/vmlinuz-KREL: the debug kernels), VM_APPEND (more
-#              kernel command line).
+#              kernel command line), VM_TESTS (test names, e.g.
+#              "kill_test clock_test": run only those).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -60,6 +61,8 @@ rm -f "$serial" "$tap"
 # tsc=reliable: under TCG the TSC is the host's, but the clocksource
 # watchdog, timing it against emulated timers, would call it unstable.
 append="console=ttyS0 panic=-1 oops=panic tsc=reliable mcrmode=$mode ${VM_APPEND:-}"
+# shellcheck disable=SC2086 # split the names, join them with commas
+[ -z "${VM_TESTS:-}" ] || append="$append mcrtests=$(echo $VM_TESTS | tr ' ' ,)"
 exit_dev="isa-debug-exit,iobase=0xf4,iosize=0x04"
 qemu=(qemu-system-x86_64 -accel tcg -m "${VM_MEM:-1G}" -smp "${VM_SMP:-2}"
       -kernel "$vmlinux" -initrd "$out/initramfs.gz"

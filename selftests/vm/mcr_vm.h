@@ -54,6 +54,26 @@ static inline unsigned int mcr_time_scale(void)
 	return v ? v : 1;
 }
 
+#ifndef __KSELFTEST_HARNESS_H
+#error "include kselftest_harness.h before mcr_vm.h"
+#endif
+
+/*
+ * The harness's timeouts are real-time bounds too: TEST_HARNESS_MAIN's
+ * main() calls test_harness_run(), which this replaces with one that
+ * first stretches every test's timeout by mcr_time_scale().
+ */
+static inline int mcr_harness_run(int argc, char **argv)
+{
+	unsigned int scale = mcr_time_scale();
+
+	for (struct __fixture_metadata *f = __fixture_list; f; f = f->next)
+		for (struct __test_metadata *t = f->tests; t; t = t->next)
+			t->timeout *= scale;
+	return test_harness_run(argc, argv);
+}
+#define test_harness_run mcr_harness_run
+
 /* CLOCK_MONOTONIC in ms, for deadlines (in ns: mcr_now_ns()). */
 static inline unsigned long long mcr_now_ms(void)
 {
