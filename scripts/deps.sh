@@ -19,7 +19,7 @@ pkgs="gcc make libc6-dev perl xz-utils
       libck-dev libdpdk-dev gnuplot-nox"
 
 if [ "${1:-}" = -d ]; then
-	pkgs="$pkgs flex bison bc libelf-dev"
+	pkgs="$pkgs flex bison bc"
 	shift
 fi
 [ $# -gt 0 ] || set -- amd64

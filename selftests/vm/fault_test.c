@@ -34,18 +34,6 @@
 
 static const char *const attrs[] = { "failslab", "fail_page_alloc" };
 
-static int put_str(const char *path, const char *val)
-{
-	ssize_t n, len = strlen(val);
-	int fd = open(path, O_WRONLY);
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, len);
-	close(fd);
-	return n == len ? 0 : -EIO;
-}
-
 /* Set @key of fault attribute @attr ("failslab", "fail_page_alloc"). */
 static int attr_set(const char *attr, const char *key, long long val)
 {
@@ -53,7 +41,7 @@ static int attr_set(const char *attr, const char *key, long long val)
 
 	snprintf(path, sizeof(path), DEBUGFS "%s/%s", attr, key);
 	snprintf(buf, sizeof(buf), "%lld", val);
-	return put_str(path, buf);
+	return write_str(path, buf);
 }
 
 static bool have_fault_injection(void)
@@ -88,8 +76,8 @@ static int attrs_setup(bool on)
 		ret |= attr_set(a, "space", 0);
 		ret |= attr_set(a, "verbose", on ? 1 : 2);
 		ret |= attr_set(a, "task-filter", on);
-		ret |= put_str(DEBUGFS "failslab/ignore-gfp-wait", on ? "N" : "Y");
-		ret |= put_str(DEBUGFS "fail_page_alloc/ignore-gfp-wait",
+		ret |= write_str(DEBUGFS "failslab/ignore-gfp-wait", on ? "N" : "Y");
+		ret |= write_str(DEBUGFS "fail_page_alloc/ignore-gfp-wait",
 			       on ? "N" : "Y");
 	}
 	return ret;
@@ -116,7 +104,7 @@ FIXTURE_SETUP(fault)
 	self->mod_fd = mcr_module_path() ?
 		open(mcr_module_path(), O_RDONLY | O_CLOEXEC) : -1;
 	if (have_fault_injection()) {
-		ASSERT_EQ(0, put_str("/dev/kmsg", KLOG_BEGIN));
+		ASSERT_EQ(0, write_str("/dev/kmsg", KLOG_BEGIN));
 		ASSERT_EQ(0, attrs_setup(true));
 	}
 }
@@ -125,7 +113,7 @@ FIXTURE_TEARDOWN(fault)
 {
 	if (have_fault_injection()) {
 		EXPECT_EQ(0, attrs_setup(false));
-		EXPECT_EQ(0, put_str("/dev/kmsg", KLOG_END));
+		EXPECT_EQ(0, write_str("/dev/kmsg", KLOG_END));
 	}
 	if (self->nth_fd >= 0)
 		close(self->nth_fd);
@@ -530,8 +518,8 @@ static void check_no_leak(struct __test_metadata *_metadata)
 		return;
 	ASSERT_EQ(0, mcr_unload());
 	sleep_us(5100000);
-	ASSERT_EQ(0, put_str(KMEMLEAK, "scan"));
-	ASSERT_EQ(0, put_str(KMEMLEAK, "scan"));
+	ASSERT_EQ(0, write_str(KMEMLEAK, "scan"));
+	ASSERT_EQ(0, write_str(KMEMLEAK, "scan"));
 	fd = open(KMEMLEAK, O_RDONLY);
 	ASSERT_LE(0, fd);
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -539,7 +527,7 @@ static void check_no_leak(struct __test_metadata *_metadata)
 	buf[n > 0 ? n : 0] = '\0';
 	EXPECT_EQ(0, n) TH_LOG("kmemleak:\n%s", buf);
 	/* Reported here; the guest's final scan is for what follows. */
-	put_str(KMEMLEAK, "clear");
+	write_str(KMEMLEAK, "clear");
 	ASSERT_EQ(0, mcr_load(NULL));
 }
 

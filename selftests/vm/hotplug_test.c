@@ -119,18 +119,6 @@ static void on_hp(void *ctx, const struct mline *l)
 	s->next[k] = n + 1;
 }
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 FIXTURE(hotplug) {
 	struct hp *hp;
 	pid_t writer;

@@ -131,6 +131,23 @@ static inline int read_u64(const char *path, unsigned long long *v)
 	return sscanf(buf, "%llu", v) == 1 ? 0 : -EINVAL;
 }
 
+/* Write @s to @path in one write(): 0 or -errno. */
+static inline int write_str(const char *path, const char *s)
+{
+	ssize_t len = strlen(s), n;
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, len);
+	if (n < 0)
+		ret = -errno;
+	else if (n != len)
+		ret = -EIO;
+	close(fd);
+	return ret;
+}
+
 /* The number in file @path, or -1. */
 static inline long long sysfs_num(const char *path)
 {
@@ -280,8 +297,10 @@ static inline int cpu_percent(pid_t pid, unsigned int ms)
 
 /*
  * Count lines in the kernel log that a clean run must never produce.
- * A KCSAN report counts only when it names mcrring: the debug kernel's
- * core code has races of its own (scripts/klog-check.sh).
+ * A KCSAN report counts only when its title names mcrring: the debug
+ * kernel's core code has races of its own. This is the quick check a test
+ * makes of its own stretch of the log; scripts/klog-check.sh judges the
+ * whole run at the end, and also finds mcrring in a report's stacks.
  * Returns the count, or -errno when the log cannot be read.
  */
 static inline int mcr_klog_bad_lines(void)
