@@ -57,8 +57,12 @@ static u64 mcr_reclaim_ns(const struct mcr_kring *kr)
 	return kr->writer_gone ? 0 : mcr_ms_to_ns(READ_ONCE(mcr_reclaim_ms));
 }
 
-/* Fill @kr's pending slot; at most one ring's worth of skips. */
-static void mcr_fill(struct mcr_kring *kr, u64 now)
+/*
+ * Fill @kr's pending slot; at most one ring's worth of skips. The clock is
+ * read for each look (mcr_consume()): not the pass's start, which would
+ * count a pass's length against a record reserved during it.
+ */
+static void mcr_fill(struct mcr_kring *kr)
 {
 	struct mcr_cursor *c = &kr->cur;
 	u32 budget;
@@ -67,7 +71,8 @@ static void mcr_fill(struct mcr_kring *kr, u64 now)
 		u64 seq = c->seq, invalid = c->invalid;
 		u64 abandoned = c->abandoned;
 		int res = mcr_consume(&kr->ring, c, &kr->pending,
-				      kr->pending_text, now, mcr_abandon_ns(kr),
+				      kr->pending_text, ktime_get_ns(),
+				      mcr_abandon_ns(kr),
 				      mcr_reclaim_ns(kr));
 
 		if (res == MCR_RECORD) {
@@ -131,7 +136,7 @@ static unsigned int mcr_drain_pass(void)
 	for (i = 0; i < mcr_nr_rings; i++) {
 		mcr_rings[i]->pass_taken = 0;
 		mcr_rings[i]->pass_oldest_ts = U64_MAX;
-		mcr_fill(mcr_rings[i], now);
+		mcr_fill(mcr_rings[i]);
 	}
 	for (;;) {
 		struct mcr_kring *best = NULL;
@@ -152,7 +157,7 @@ static unsigned int mcr_drain_pass(void)
 		mcr_emit(best);
 		best->pass_taken++;
 		moved++;
-		mcr_fill(best, now);
+		mcr_fill(best);
 	}
 	for (i = 0; i < mcr_nr_rings; i++) {
 		struct mcr_kring *kr = mcr_rings[i];

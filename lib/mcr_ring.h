@@ -904,7 +904,9 @@ static inline __u64 __mcr_take(const struct mcr_ring *r,
  * @c: the consumer's cursor
  * @rec: the record's metadata, on MCR_RECORD
  * @text: MCR_TEXT_MAX bytes; the record's text, on MCR_RECORD
- * @now_ns: the consumer's CLOCK_MONOTONIC time
+ * @now_ns: the consumer's CLOCK_MONOTONIC time, read just before the call:
+ *	a wait starts at the first call that finds the record in flight, so
+ *	an older time would skip a record in flight for less than @abandon_ns
  * @abandon_ns: how long an in-flight record may hold up the ring before
  *	it is skipped as abandoned (0: at once; U64_MAX: never)
  * @reclaim_ns: how long an abandoned record's memory stays pinned

@@ -614,14 +614,18 @@ static __u64 mcr_abandon_bound(struct mcr_reader *rd, unsigned int i)
 	return rr->writer_gone ? 0 : (__u64)-1;
 }
 
-/* Fill ring @i's pending slot; bounded: at most one ring's worth of skips. */
-static void mcr_reader_fill(struct mcr_reader *rd, unsigned int i, __u64 now)
+/*
+ * Fill ring @i's pending slot; bounded: at most one ring's worth of skips.
+ * The clock is read for each look, as mcr_consume() asks.
+ */
+static void mcr_reader_fill(struct mcr_reader *rd, unsigned int i)
 {
 	struct mcr_reader_ring *rr = &rd->rings[i];
 	const struct mcr_ring *r = &rr->ring;
 
 	for (__u32 budget = r->ndesc; !rr->have && budget; budget--) {
-		int res = mcr_consume(r, &rr->cur, &rr->rec, rr->text, now,
+		int res = mcr_consume(r, &rr->cur, &rr->rec, rr->text,
+				      mcr_now_ns(),
 				      mcr_abandon_bound(rd, i),
 				      rd->reclaim_ns);
 
@@ -636,7 +640,6 @@ static void mcr_reader_fill(struct mcr_reader *rd, unsigned int i, __u64 now)
 MCR_EXPORT int mcr_read(struct mcr_reader *rd, struct mcr_record *rec,
 			char *text)
 {
-	__u64 now = mcr_now_ns();
 	struct mcr_reader_ring *best = NULL;
 
 	/* Whoever drains keeps the writers' clock. */
@@ -652,7 +655,7 @@ MCR_EXPORT int mcr_read(struct mcr_reader *rd, struct mcr_record *rec,
 	for (unsigned int i = 0; i < rd->set->nr_rings; i++) {
 		struct mcr_reader_ring *rr = &rd->rings[i];
 
-		mcr_reader_fill(rd, i, now);
+		mcr_reader_fill(rd, i);
 		if (rr->have && (!best || rr->rec.ts_ns < best->rec.ts_ns))
 			best = rr;
 	}
