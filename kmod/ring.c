@@ -19,6 +19,7 @@
 #include <linux/topology.h>
 #include <linux/vmalloc.h>
 
+#include "compat.h"
 #include "mcr.h"
 #include "mcrring_trace.h"
 
@@ -196,7 +197,7 @@ int mcr_mmap(struct file *file, struct vm_area_struct *vma)
 	kr = mcr_rings[ring];
 	if (in == MCR_CONS_OFF && ro &&
 	    (size == total || size == MCR_PAGE_SIZE)) {
-		vma->vm_flags &= ~VM_MAYWRITE;
+		vm_flags_clear(vma, VM_MAYWRITE);
 	} else if (in == MCR_PROD_OFF && size == total - MCR_PROD_OFF) {
 		if (ring != MCR_RING_MPSC && !mcr_owns(kr, file))
 			return -EACCES;
@@ -206,7 +207,7 @@ int mcr_mmap(struct file *file, struct vm_area_struct *vma)
 	/* Writes to a private copy would never reach the consumer. */
 	if (!ro && !(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
-	vma->vm_flags |= VM_DONTCOPY | VM_DONTEXPAND | VM_DONTDUMP;
+	vm_flags_set(vma, VM_DONTCOPY | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &mcr_vm_ops;
 	npages = size >> PAGE_SHIFT;
 	ret = vm_insert_pages(vma, vma->vm_start, kr->pages + (in >> PAGE_SHIFT),
