@@ -13,7 +13,8 @@
 #   make bench           mcrbench against Concurrency Kit, DPDK and the seed
 #   make deps            install the Debian packages the above need
 #
-# FLAVOUR=rt-amd64 selects Debian's PREEMPT_RT kernel for the VM targets.
+# FLAVOUR=rt-amd64 selects Debian's PREEMPT_RT kernel for the VM targets,
+# FLAVOUR=6.12-amd64 the 6.12 series: any linux-image-FLAVOUR metapackage.
 
 BUILD    := build
 TOP      := $(CURDIR)
@@ -234,16 +235,22 @@ check-debug-one: $(VM_BINS) $(VM_TOOLS)
 		$(BUILD)/results/debug-$(DEBUG_KERNEL).tap
 
 # Lint and both tiers always run, the VM tier on each kernel flavour; the
-# last line sums them all.
-CHECK_FLAVOURS := amd64 rt-amd64
+# last line sums them all. The flavours: Debian's default kernel (6.1 on
+# Debian 12) and the newest series it ships beside it (6.12 there), each
+# standard and PREEMPT_RT. Expanded when used: finding the newest series
+# may need apt's lists.
+CHECK_FLAVOURS = amd64 rt-amd64 $(shell scripts/kseries.sh amd64) \
+		 $(shell scripts/kseries.sh rt-amd64)
 
 check:
 	@scripts/deps.sh $(CHECK_FLAVOURS)
+	@echo "check: VM tier on $(CHECK_FLAVOURS)"
 	@rm -f $(BUILD)/results/*.tap
 	@-$(MAKE) --no-print-directory lint
 	@-$(MAKE) --no-print-directory check-host
 	@-$(MAKE) --no-print-directory fuzz-smoke
-	@-$(MAKE) --no-print-directory check-install
+	@-$(MAKE) --no-print-directory check-install \
+		MCR_DKMS_FLAVOURS="$(CHECK_FLAVOURS)"
 	@-$(MAKE) --no-print-directory bench-smoke
 	@for f in $(CHECK_FLAVOURS); do \
 		$(MAKE) --no-print-directory check-vm FLAVOUR=$$f; \
@@ -317,9 +324,15 @@ check-install: lib tools
 
 # --- static checks on the kernel code ---------------------------------
 # sparse (C=2), W=1, checkpatch --strict, shellcheck; TAP like the tests.
-lint: deps
+# sparse and W=1 against Debian's default kernel and the newest series.
+LINT_KRELS = $(foreach f,amd64 $(shell scripts/kseries.sh amd64),\
+		 $(shell scripts/krel.sh $(f)))
+
+lint:
+	@scripts/deps.sh amd64 $(shell scripts/kseries.sh amd64)
 	@mkdir -p $(BUILD)/results
-	@scripts/lint.sh $(VM_KDIR) >$(BUILD)/results/lint.tap; \
+	@scripts/lint.sh $(foreach k,$(LINT_KRELS),/lib/modules/$(k)/build) \
+		>$(BUILD)/results/lint.tap; \
 	scripts/tap-count.sh -l lint $(BUILD)/results/lint.tap
 
 clean:

@@ -112,21 +112,30 @@ check "dkms.conf's MAKE builds BUILT_MODULE_LOCATION/mcrring.ko for $krel" \
 	ko=$build/${BUILT_MODULE_LOCATION[0]}${BUILT_MODULE_NAME[0]}.ko
 	modinfo -F vermagic "$ko" | grep -q "^$kernelver "' \
 	_ "$conf" "$krel" "$dest/dkms-by-hand"
+# DKMS itself, for every kernel of the VM matrix whose headers are here
+# (MCR_DKMS_FLAVOURS, from `make check`; Debian's default kernel alone
+# otherwise), each in a scratch tree with a scratch signing key.
 if command -v dkms >/dev/null; then
-	# A scratch tree and signing key: nothing under /var/lib/dkms.
-	tree=$dest/dkms-tree
-	mkdir -p "$tree"
-	check "dkms add and build mcrring/$version for $krel (scratch tree)" \
-		env mok_signing_key="$dest/mok.key" \
-		mok_certificate="$dest/mok.pub" sh -c "
-		dkms add mcrring/$version --sourcetree '$src' --dkmstree '$tree' &&
-		dkms build mcrring/$version -k '$krel' --sourcetree '$src' \
-			--dkmstree '$tree'"
-	check "dkms status says built" sh -c "dkms status mcrring/$version \
-		-k '$krel' --sourcetree '$src' --dkmstree '$tree' | grep -q ': built'"
-	check "dkms kept mcrring.ko built for $krel" sh -c "modinfo -F vermagic \
-		'$tree/mcrring/$version/$krel/$(uname -m)/module/mcrring.ko' |
-		grep -q '^$krel '"
+	for flavour in ${MCR_DKMS_FLAVOURS:-amd64}; do
+		k=$("$top/scripts/krel.sh" "$flavour") || {
+			echo "not ok - install: dkms build for $flavour # no such kernel installed"
+			continue
+		}
+		tree=$dest/dkms-tree-$k
+		mkdir -p "$tree"
+		check "dkms add and build mcrring/$version for $k (scratch tree)" \
+			env mok_signing_key="$dest/mok.key" \
+			mok_certificate="$dest/mok.pub" sh -c "
+			dkms add mcrring/$version --sourcetree '$src' --dkmstree '$tree' &&
+			dkms build mcrring/$version -k '$k' --sourcetree '$src' \
+				--dkmstree '$tree'"
+		check "dkms status says built for $k" sh -c "dkms status \
+			mcrring/$version -k '$k' --sourcetree '$src' \
+			--dkmstree '$tree' | grep -q ': built'"
+		check "dkms kept mcrring.ko built for $k" sh -c "modinfo -F vermagic \
+			'$tree/mcrring/$version/$k/$(uname -m)/module/mcrring.ko' |
+			grep -q '^$k '"
+	done
 else
 	echo "ok - install: dkms build # SKIP dkms is not installed (make deps)"
 fi

@@ -3,10 +3,9 @@
 # sparse (C=2) and W=1 on the module, checkpatch --strict on every kernel
 # and uapi file, shellcheck on the scripts.
 #
-# usage: scripts/lint.sh KDIR
+# usage: scripts/lint.sh KDIR...
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-kdir=$1
 cache=$top/build/cache
 status=0
 
@@ -20,17 +19,22 @@ report() {	# report OK NAME [LOG]
 	fi
 }
 
-# A separate tree: C=2 re-checks every file without disturbing the
-# objects `make` keeps.
-dir=$top/build/kbuild-lint/$(basename "$(realpath "$kdir")")
-log=$top/build/results/lint-kbuild.log
-mkdir -p "$top/build/results"
-"$top/scripts/kbuild-tree.sh" "$dir"
-make -s -C "$kdir" M="$dir" C=2 W=1 modules >"$log" 2>&1
-rc=$?
-grep -v 'Skipping BTF generation' "$log" | grep -E 'warning|error' >"$log.bad"
-[ $rc -eq 0 ] && [ ! -s "$log.bad" ]
-report $? "sparse and W=1 on kmod/" "$log.bad"
+# A separate tree per kernel: C=2 re-checks every file without
+# disturbing the objects `make` keeps. Every KDIR given: the kernels the
+# module must build on (kmod/compat.h) each get their own run.
+for kdir in "$@"; do
+	krel=$(basename "$(realpath "$kdir")")
+	dir=$top/build/kbuild-lint/$krel
+	log=$top/build/results/lint-kbuild-$krel.log
+	mkdir -p "$top/build/results"
+	"$top/scripts/kbuild-tree.sh" "$dir"
+	make -s -C "$kdir" M="$dir" C=2 W=1 modules >"$log" 2>&1
+	rc=$?
+	grep -v 'Skipping BTF generation' "$log" | grep -E 'warning|error' >"$log.bad"
+	[ $rc -eq 0 ] && [ ! -s "$log.bad" ]
+	report $? "sparse and W=1 on kmod/ against $krel" "$log.bad"
+done
+log=$top/build/results/lint.log
 
 for f in "$top"/kmod/*.c "$top"/kmod/*.h "$top"/uapi/linux/*.h \
 	 "$top"/lib/mcr_ring.h "$top"/lib/mcr_text.h "$top"/selftests/kmod/*.c; do
