@@ -108,17 +108,49 @@ static void mcr_emit(struct mcr_kring *kr)
 	kr->have_pending = false;
 }
 
-static void mcr_account(struct mcr_kring *kr)
+/*
+ * The writers count their refused records in prod->dropped_full, which any
+ * of them can overwrite. What the kernel believes: growth since its last
+ * look (a value that went back is a new baseline, nothing counted), and no
+ * faster than one refusal per nanosecond per CPU since that look, more
+ * than any writer can fail a reservation. A forged value thus costs the
+ * count at most what refusing records flat out would.
+ */
+static void mcr_account(struct mcr_kring *kr, u64 now)
 {
-	u64 dropped = READ_ONCE(kr->ring.prod->dropped_full);
+	u64 raw = READ_ONCE(kr->ring.prod->dropped_full);
+	u64 most = (now - kr->dropped_at) * num_online_cpus() + 1;
 
-	/* The writers' own count: believed only as far as it grows. */
-	if (dropped > kr->dropped_full) {
-		trace_mcrring_drop(kr->id, kr->owner_pid,
-				   dropped - kr->dropped_full, dropped);
-		kr->dropped_full = dropped;
+	if (raw > kr->dropped_seen) {
+		u64 grew = min(raw - kr->dropped_seen, most);
+
+		kr->dropped_full += grew;
+		trace_mcrring_drop(kr->id, kr->owner_pid, grew,
+				   kr->dropped_full);
 	}
+	kr->dropped_seen = raw;
+	kr->dropped_at = now;
 	mcr_cursor_publish_counters(&kr->ring, &kr->cur);
+}
+
+/**
+ * mcr_account_claimed() - start a new SPSC owner's drop count at zero
+ * @kr: the ring, being claimed
+ *
+ * What the previous owner reported is counted first; then the shared
+ * counter is zeroed, so nothing it left there is taken for the next
+ * owner's drops, or hides them.
+ *
+ * Context: mcr_drain_lock held; no writer has the ring mapped.
+ */
+void mcr_account_claimed(struct mcr_kring *kr)
+{
+	u64 now = ktime_get_ns();
+
+	lockdep_assert_held(&mcr_drain_lock);
+	mcr_account(kr, now);
+	WRITE_ONCE(kr->ring.prod->dropped_full, 0);
+	kr->dropped_seen = 0;
 }
 
 /*
@@ -165,7 +197,7 @@ static unsigned int mcr_drain_pass(void)
 		if (kr->pass_taken)
 			trace_mcrring_drain(i, kr->pass_taken, now,
 					    kr->pass_oldest_ts);
-		mcr_account(kr);
+		mcr_account(kr, ktime_get_ns());
 	}
 	return moved;
 }

@@ -14,6 +14,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/nospec.h>
 #include <linux/poll.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -217,7 +218,9 @@ static long mcr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		if (c.flags || !mcr_zero(c.resv, sizeof(c.resv)) ||
 		    c.ring >= mcr_nr_rings)
 			return -EINVAL;
-		mcr_ring_counters(mcr_rings[c.ring], &c);
+		mcr_ring_counters(mcr_rings[array_index_nospec(c.ring,
+							       mcr_nr_rings)],
+				  &c);
 		return copy_to_user(uarg, &c, sizeof(c)) ? -EFAULT : 0;
 	}
 	}

@@ -36,11 +36,14 @@ struct mcr_kring {
 	bool writer_gone;		/* claim released: abandon in flight */
 	u32 pass_taken;			/* records moved in this drain pass */
 	u64 pass_oldest_ts;		/* their smallest timestamp */
-	u64 dropped_full;		/* writers' claim, never decreasing */
+	u64 dropped_full;		/* refusals believed, in all */
+	u64 dropped_seen;		/* prod->dropped_full at the last look */
+	u64 dropped_at;			/* when that was, ns */
 
 	/* SPSC claim, under mcr_claim_lock. */
 	struct file *owner;
-	pid_t owner_pid;		/* attested: tgid of the claimer */
+	struct pid *owner_tgid;		/* the claiming process, referenced */
+	pid_t owner_pid;		/* attested: its tgid's number */
 	kuid_t owner_uid;
 };
 
@@ -90,6 +93,7 @@ u64 mcr_drain_passes_done(void);
 u64 mcr_drain_wakeups_asked(void);
 u32 mcr_ring_fill(struct mcr_kring *kr);
 void mcr_drain_ring_locked(struct mcr_kring *kr);
+void mcr_account_claimed(struct mcr_kring *kr);
 void mcr_ring_counters(struct mcr_kring *kr, struct mcr_counters *c);
 
 /* archive.c */

@@ -12,6 +12,8 @@
 #include <linux/gfp.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
+#include <linux/nospec.h>
+#include <linux/pid.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -87,11 +89,13 @@ out_free:
 }
 
 /**
- * mcr_rings_alloc() - allocate the MPSC ring and one SPSC ring per
- * possible CPU
+ * mcr_rings_alloc() - allocate the MPSC ring and one SPSC ring per CPU id
  *
- * Rings of CPUs that are offline, or go offline later, exist and are
- * drained like the others; nothing is freed before module unload.
+ * Every id below nr_cpu_ids gets a ring, also where cpu_possible_mask has
+ * a hole (such a ring is never written by its CPU, but mcr_rings[] has no
+ * NULL for a ring index to meet). Rings of CPUs that are offline, or go
+ * offline later, exist and are drained like the others; nothing is freed
+ * before module unload.
  *
  * Context: module init.
  * Return: 0 or -ENOMEM.
@@ -107,10 +111,11 @@ int mcr_rings_alloc(void)
 	mcr_rings[MCR_RING_MPSC] = mcr_kring_alloc(MCR_RING_MPSC, NUMA_NO_NODE);
 	if (!mcr_rings[MCR_RING_MPSC])
 		goto out_free;
-	for_each_possible_cpu(cpu) {
+	for (cpu = 0; cpu < nr_cpu_ids; cpu++) {
 		u32 id = MCR_RING_SPSC(cpu);
+		int node = cpu_possible(cpu) ? cpu_to_node(cpu) : NUMA_NO_NODE;
 
-		mcr_rings[id] = mcr_kring_alloc(id, cpu_to_node(cpu));
+		mcr_rings[id] = mcr_kring_alloc(id, node);
 		if (!mcr_rings[id])
 			goto out_free;
 	}
@@ -151,14 +156,36 @@ static const struct vm_operations_struct mcr_vm_ops = {
 	.mremap		= mcr_vma_mremap,
 };
 
+/*
+ * The claim is the file's and the claiming process's: a child that
+ * inherited the file, or a process it was passed to, is not the owner
+ * the archive attests.
+ */
 static bool mcr_owns(struct mcr_kring *kr, struct file *file)
 {
 	bool owns;
 
 	spin_lock(&mcr_claim_lock);
-	owns = kr->owner == file;
+	owns = kr->owner == file && kr->owner_tgid == task_tgid(current);
 	spin_unlock(&mcr_claim_lock);
 	return owns;
+}
+
+/* Map @n pages one by one: a ring's pages are not contiguous. */
+static int mcr_remap(struct vm_area_struct *vma, struct page **pages,
+		     unsigned long n)
+{
+	unsigned long i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		ret = remap_pfn_range(vma, vma->vm_start + i * PAGE_SIZE,
+				      page_to_pfn(pages[i]), PAGE_SIZE,
+				      vma->vm_page_prot);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 /**
@@ -171,14 +198,20 @@ static bool mcr_owns(struct mcr_kring *kr, struct file *file)
  *   - the whole ring, read-only (readers, stats);
  *   - the cons page alone, read-only;
  *   - everything from the prod page to the end, read-write: for the MPSC
- *     ring any writer, for an SPSC ring only the file that claimed it;
+ *     ring any writer, for an SPSC ring only the process that claimed it,
+ *     through the file it claimed it with;
  *   - with user_drain=1 only, the whole ring read-write: the userspace
  *     consumer.
  * Read-only mappings lose VM_MAYWRITE so mprotect() cannot add write
- * permission later.
+ * permission later. The pages are mapped as PFNs (remap_pfn_range()):
+ * the mapping is VM_PFNMAP | VM_IO and its PTEs are special, so no page
+ * can be pinned through it (get_user_pages(), fast or not, refuses them:
+ * O_DIRECT, vmsplice, io_uring fixed buffers, process_vm_writev), and
+ * madvise(MADV_DOFORK) cannot undo VM_DONTCOPY. Only the claimant's own
+ * mapping ever writes a claimed ring, and it goes when the claim does.
  *
  * Return: 0, -EINVAL for any other shape or offset, -EACCES when writing
- * an SPSC ring this file has not claimed, or a vm_insert_pages() error.
+ * an SPSC ring this file has not claimed, or a remap_pfn_range() error.
  */
 int mcr_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -189,12 +222,10 @@ int mcr_mmap(struct file *file, struct vm_area_struct *vma)
 	u64 total = mcr_ring_bytes();
 	bool ro = !(vma->vm_flags & VM_WRITE);
 	struct mcr_kring *kr;
-	unsigned long npages;
-	int ret;
 
 	if (ring >= mcr_nr_rings)
 		return -EINVAL;
-	kr = mcr_rings[ring];
+	kr = mcr_rings[array_index_nospec(ring, mcr_nr_rings)];
 	if (in == MCR_CONS_OFF && ro &&
 	    (size == total || size == MCR_PAGE_SIZE)) {
 		vm_flags_clear(vma, VM_MAYWRITE);
@@ -204,15 +235,18 @@ int mcr_mmap(struct file *file, struct vm_area_struct *vma)
 	} else if (!(in == MCR_CONS_OFF && size == total && mcr_user_drain)) {
 		return -EINVAL;
 	}
-	/* Writes to a private copy would never reach the consumer. */
-	if (!ro && !(vma->vm_flags & VM_SHARED))
-		return -EINVAL;
+	/*
+	 * Writes to a private copy would never reach the consumer, and the
+	 * pages are not copied on write: a private mapping stays read-only.
+	 */
+	if (!(vma->vm_flags & VM_SHARED)) {
+		if (!ro)
+			return -EINVAL;
+		vm_flags_clear(vma, VM_MAYWRITE);
+	}
 	vm_flags_set(vma, VM_DONTCOPY | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &mcr_vm_ops;
-	npages = size >> PAGE_SHIFT;
-	ret = vm_insert_pages(vma, vma->vm_start, kr->pages + (in >> PAGE_SHIFT),
-			      &npages);
-	return ret;
+	return mcr_remap(vma, kr->pages + (in >> PAGE_SHIFT), size >> PAGE_SHIFT);
 }
 
 /* --- claims ---------------------------------------------------------- */
@@ -235,14 +269,17 @@ int mcr_claim(struct file *file, u32 ring)
 
 	if (ring == MCR_RING_MPSC || ring >= mcr_nr_rings)
 		return -EINVAL;
-	kr = mcr_rings[ring];
+	kr = mcr_rings[array_index_nospec(ring, mcr_nr_rings)];
 	/* Leftovers of the previous owner are drained in its name first. */
 	mutex_lock(&mcr_drain_lock);
 	spin_lock(&mcr_claim_lock);
 	if (kr->owner || kr->writer_gone) {
 		ret = -EBUSY;
 	} else {
+		if (!mcr_user_drain)
+			mcr_account_claimed(kr);
 		kr->owner = file;
+		kr->owner_tgid = get_pid(task_tgid(current));
 		kr->owner_pid = task_tgid_nr(current);
 		kr->owner_uid = current_uid();
 	}
@@ -278,6 +315,8 @@ void mcr_release_claims(struct file *file)
 		}
 		trace_mcrring_claim(i, kr->owner_pid, false);
 		spin_lock(&mcr_claim_lock);
+		put_pid(kr->owner_tgid);
+		kr->owner_tgid = NULL;
 		kr->owner = NULL;
 		kr->owner_pid = 0;
 		spin_unlock(&mcr_claim_lock);

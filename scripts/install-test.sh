@@ -132,8 +132,9 @@ if command -v dkms >/dev/null; then
 		check "dkms status says built for $k" sh -c "dkms status \
 			mcrring/$version -k '$k' --sourcetree '$src' \
 			--dkmstree '$tree' | grep -q ': built'"
+		# Compressed (mcrring.ko.xz) where the kernel's modules are.
 		check "dkms kept mcrring.ko built for $k" sh -c "modinfo -F vermagic \
-			'$tree/mcrring/$version/$k/$(uname -m)/module/mcrring.ko' |
+			'$tree/mcrring/$version/$k/$(uname -m)/module/'mcrring.ko* |
 			grep -q '^$k '"
 	done
 else

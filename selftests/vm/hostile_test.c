@@ -17,11 +17,14 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
+
+#include <linux/io_uring.h>
 
 #include "mcrring.h"
 #include "kselftest_harness.h"
@@ -986,6 +989,241 @@ TEST_F_TIMEOUT(hostile, leftovers_are_not_attested_to_the_next_owner, 30)
 	EXPECT_EQ(12, v.mine);
 	mcr_set_close(set);
 	munmap(fa, 4096);
+}
+
+/* --- attestation cannot be inherited or outlived --------------------- */
+
+/*
+ * Claim SPSC ring 0 through a new file and map its writable part: the
+ * file, and the mapping's address and size through @p and @size.
+ */
+static int claim_and_map(void **p, size_t *size)
+{
+	struct mcr_claim claim = { .ring = MCR_RING_SPSC(0) };
+	struct mcr_info info = { 0 };
+	int fd = open(MCR_DEV_PATH, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, MCR_IOC_INFO, &info) || ioctl(fd, MCR_IOC_CLAIM, &claim)) {
+		close(fd);
+		return -errno;
+	}
+	*size = info.ring_size - MCR_PROD_OFF;
+	*p = map_ring(fd, MCR_RING_SPSC(0), MCR_PROD_OFF, *size,
+		      PROT_READ | PROT_WRITE, MAP_SHARED);
+	if (*p == MAP_FAILED) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+/*
+ * madvise(MADV_DOFORK) would undo VM_DONTCOPY, and a child that kept the
+ * claimant's pages after it died would write in its name: refused, and a
+ * child never has the pages.
+ */
+TEST(madv_dofork_is_refused_and_a_child_gets_no_ring_pages)
+{
+	size_t size;
+	void *p;
+	int fd, status;
+	pid_t pid;
+
+	if (!mcr_loaded())
+		SKIP(return, "mcrring.ko is not loaded");
+	fd = claim_and_map(&p, &size);
+	ASSERT_LE(0, fd) TH_LOG("claim and map: %s", strerror(-fd));
+	EXPECT_EQ(-1, madvise(p, size, MADV_DOFORK));
+	EXPECT_EQ(EINVAL, errno);
+	pid = fork();
+	if (pid == 0) {
+		/* ENOMEM: nothing is mapped there in the child. */
+		_exit(madvise(p, size, MADV_NORMAL) == -1 && errno == ENOMEM ?
+		      0 : 1);
+	}
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("the child has the claimant's ring pages");
+	munmap(p, size);
+	close(fd);
+}
+
+/*
+ * The claim is the claiming process's: a child that inherited the file
+ * (or a process it was passed to) cannot map the ring writable, and so
+ * cannot write in the claimant's name after it exits.
+ */
+TEST(an_inherited_file_does_not_carry_the_claim)
+{
+	size_t size;
+	void *p;
+	int fd, status;
+	pid_t pid;
+
+	if (!mcr_loaded())
+		SKIP(return, "mcrring.ko is not loaded");
+	fd = claim_and_map(&p, &size);
+	ASSERT_LE(0, fd) TH_LOG("claim and map: %s", strerror(-fd));
+	pid = fork();
+	if (pid == 0)
+		_exit(map_err(fd, MCR_RING_SPSC(0), MCR_PROD_OFF, size,
+			      PROT_READ | PROT_WRITE, MAP_SHARED));
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(EACCES, WEXITSTATUS(status))
+		TH_LOG("the child mapped the claimed ring: errno %d",
+		       WEXITSTATUS(status));
+	/* The claimant itself still can. */
+	EXPECT_EQ(0, map_err(fd, MCR_RING_SPSC(0), MCR_PROD_OFF, size,
+			     PROT_READ | PROT_WRITE, MAP_SHARED));
+	munmap(p, size);
+	close(fd);
+}
+
+/*
+ * A page pinned through the writable mapping (vmsplice, process_vm_writev,
+ * io_uring fixed buffers, O_DIRECT: all get_user_pages()) would outlive
+ * the claim. VM_IO mappings cannot be pinned.
+ */
+TEST(claimed_pages_cannot_be_pinned)
+{
+	struct io_uring_params params = { 0 };
+	char buf[64] = "pinned";
+	struct iovec local = { buf, sizeof(buf) }, remote;
+	int fd, pipefd[2], ring;
+	size_t size;
+	void *p;
+
+	if (!mcr_loaded())
+		SKIP(return, "mcrring.ko is not loaded");
+	fd = claim_and_map(&p, &size);
+	ASSERT_LE(0, fd) TH_LOG("claim and map: %s", strerror(-fd));
+	remote = (struct iovec){ (char *)p + size - 4096, 4096 };
+
+	ASSERT_EQ(0, pipe(pipefd));
+	EXPECT_EQ(-1, vmsplice(pipefd[1], &remote, 1, 0));
+	EXPECT_EQ(EFAULT, errno);
+	close(pipefd[0]);
+	close(pipefd[1]);
+
+	remote.iov_len = sizeof(buf);
+	EXPECT_EQ(-1, process_vm_writev(getpid(), &local, 1, &remote, 1, 0));
+	EXPECT_EQ(EFAULT, errno);
+
+	ring = syscall(__NR_io_uring_setup, 4, &params);
+	if (ring < 0) {
+		TH_LOG("io_uring_setup: %s: fixed buffers not tried",
+		       strerror(errno));
+	} else {
+		/*
+		 * EOPNOTSUPP: io_uring itself also refuses file-backed
+		 * pages that are not shmem, before it pins (6.1 does).
+		 */
+		remote.iov_len = 4096;
+		EXPECT_EQ(-1, syscall(__NR_io_uring_register, ring,
+				      IORING_REGISTER_BUFFERS, &remote, 1));
+		EXPECT_TRUE(errno == EFAULT || errno == EOPNOTSUPP)
+			TH_LOG("io_uring fixed buffer: %s", strerror(errno));
+		close(ring);
+	}
+	munmap(p, size);
+	close(fd);
+}
+
+/* --- counters a writer reports ---------------------------------------- */
+
+/* A predecessor that leaves ring @arg's drop counter nearly wrapped. */
+static void forge_dropped(void *arg)
+{
+	unsigned int ring = (uintptr_t)arg;
+	const struct mcr_ring *r;
+	struct mcr_writer w;
+
+	r = child_ring(ring, &w);
+	WRITE_ONCE(r->prod->dropped_full, ~1ULL);
+	_exit(0);
+}
+
+/* Write @n records into @w as fast as it goes; the ring's refusals. */
+static uint64_t burst(struct mcr_writer *w, unsigned int n)
+{
+	uint64_t refused = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		if (mcr_log(w, PRI, "burst", 5) == -ENOBUFS)
+			refused++;
+	return refused;
+}
+
+/* dropped_full of @ring once its fill is 0 (everything drained). */
+static int settled_dropped(int fd, unsigned int ring, unsigned long long *v)
+{
+	char name[32];
+	unsigned long long fill = 1;
+	uint64_t deadline = mcr_now_ns() + 2000 * MS * mcr_time_scale();
+	struct mcr_counters c;
+
+	if (ring)
+		snprintf(name, sizeof(name), "cpu%u/fill", ring - 1);
+	else
+		snprintf(name, sizeof(name), "mpsc/fill");
+	while (!sysfs_u64(name, &fill) && fill && mcr_now_ns() < deadline)
+		sleep_us(1000);
+	if (fill)
+		return -ETIMEDOUT;
+	/* Two passes later the writers' count has surely been read. */
+	sleep_us(2 * 100 * 1000 * mcr_time_scale());
+	if (ring_counters(fd, ring, &c))
+		return -errno;
+	*v = c.dropped_full;
+	return 0;
+}
+
+/*
+ * A predecessor leaves the drop counter at 2^64 - 2 and exits. The next
+ * SPSC owner's refusals are counted exactly; on the MPSC ring, which any
+ * writer shares, the forgery costs the count once, not for good.
+ */
+TEST_F_TIMEOUT(hostile, a_forged_drop_count_does_not_poison_the_next, 60)
+{
+	unsigned long long before, after;
+	struct mcr_writer w;
+	struct mcr_set *set;
+	uint64_t refused;
+	int status;
+
+	REQUIRE_MODULE();
+	ASSERT_EQ(0, mcr_reload("ring_ndesc=16"));
+	self->loaded = true;
+	ASSERT_EQ(0, arc_open(&self->arc));
+
+	for (unsigned int ring = 0; ring < 2; ring++) {
+		status = in_child(forge_dropped, (void *)(uintptr_t)ring);
+		ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+			TH_LOG("forging child: status %#x", status);
+		ASSERT_EQ(0, mcr_open(NULL, &set));
+		if (ring) {
+			ASSERT_EQ(0, mcr_writer_spsc(set, 0, &w));
+		} else {
+			ASSERT_EQ(0, mcr_writer_mpsc(set, &w));
+			/* The first burst wraps the forged count. */
+			burst(&w, 2000);
+		}
+		ASSERT_EQ(0, settled_dropped(self->arc.fd, ring, &before));
+		refused = burst(&w, 2000);
+		ASSERT_EQ(0, settled_dropped(self->arc.fd, ring, &after));
+		TH_LOG("%s ring after a forged predecessor: %" PRIu64 " refused, %llu counted",
+		       ring ? "SPSC" : "MPSC", refused, after - before);
+		EXPECT_LT(1, refused);
+		EXPECT_EQ(refused, after - before);
+		mcr_set_close(set);
+		while (arc_pump(&self->arc, 10, NULL, NULL) > 0)
+			;
+	}
 }
 
 /* --- the archive under crafted record sizes -------------------------- */
