@@ -8,6 +8,7 @@
 
 #include <linux/kthread.h>
 #include <linux/minmax.h>
+#include <linux/overflow.h>
 #include <linux/sched.h>
 #include <linux/timekeeping.h>
 #include <linux/wait.h>
@@ -119,12 +120,17 @@ static void mcr_emit(struct mcr_kring *kr)
 static void mcr_account(struct mcr_kring *kr, u64 now)
 {
 	u64 raw = READ_ONCE(kr->ring.prod->dropped_full);
-	u64 most = (now - kr->dropped_at) * num_online_cpus() + 1;
+	u64 most, grew;
 
+	/* Saturating: a ring's count stops at U64_MAX rather than wrap. */
+	if (check_mul_overflow(now - kr->dropped_at, (u64)num_online_cpus(),
+			       &most))
+		most = U64_MAX;
 	if (raw > kr->dropped_seen) {
-		u64 grew = min(raw - kr->dropped_seen, most);
-
-		kr->dropped_full += grew;
+		grew = min(raw - kr->dropped_seen, max(most, 1ULL));
+		if (check_add_overflow(kr->dropped_full, grew,
+				       &kr->dropped_full))
+			kr->dropped_full = U64_MAX;
 		trace_mcrring_drop(kr->id, kr->owner_pid, grew,
 				   kr->dropped_full);
 	}

@@ -61,6 +61,7 @@ static struct mcr_kring *mcr_kring_alloc(u32 id, int node)
 	if (!kr)
 		return NULL;
 	kr->id = id;
+	kr->dropped_at = ktime_get_ns();	/* the first look's bound */
 	kr->nr_pages = bytes >> PAGE_SHIFT;
 	kr->pages = kvcalloc(kr->nr_pages, sizeof(*kr->pages), GFP_KERNEL);
 	kr->pending_text = kmalloc(MCR_TEXT_MAX, GFP_KERNEL);
@@ -179,6 +180,8 @@ static int mcr_remap(struct vm_area_struct *vma, struct page **pages,
 	int ret;
 
 	for (i = 0; i < n; i++) {
+		if (i % 256 == 255)
+			cond_resched();		/* up to 2^18 pages */
 		ret = remap_pfn_range(vma, vma->vm_start + i * PAGE_SIZE,
 				      page_to_pfn(pages[i]), PAGE_SIZE,
 				      vma->vm_page_prot);
@@ -208,7 +211,8 @@ static int mcr_remap(struct vm_area_struct *vma, struct page **pages,
  * can be pinned through it (get_user_pages(), fast or not, refuses them:
  * O_DIRECT, vmsplice, io_uring fixed buffers, process_vm_writev), and
  * madvise(MADV_DOFORK) cannot undo VM_DONTCOPY. Only the claimant's own
- * mapping ever writes a claimed ring, and it goes when the claim does.
+ * mapping ever writes a claimed ring, and it goes when the claim does
+ * (except with user_drain=1, where the consumer maps every ring whole).
  *
  * Return: 0, -EINVAL for any other shape or offset, -EACCES when writing
  * an SPSC ring this file has not claimed, or a remap_pfn_range() error.

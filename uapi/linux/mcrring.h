@@ -198,7 +198,7 @@ struct mcr_cons {
 /* ioctls. Every reserved field must be zero or the call fails -EINVAL. */
 struct mcr_info {
 	__u32 abi_version;	/* out */
-	__u32 nr_rings;		/* out: 1 + number of possible CPUs */
+	__u32 nr_rings;		/* out: 1 + nr_cpu_ids (highest CPU id + 1) */
 	__u64 features;		/* out: MCR_FEAT_* */
 	__u32 ndesc;		/* out: per ring */
 	__u32 data_size;	/* out: per ring */
