@@ -20,6 +20,7 @@ static const char *const ring_counters[] = {
 	"discarded",
 };
 #define NCOUNTERS (sizeof(ring_counters) / sizeof(ring_counters[0]))
+#define WRITTEN		1	/* ring_counters[WRITTEN] is "written" */
 
 static const char *root = SYSFS;
 
@@ -73,14 +74,24 @@ static int show(void)
 	putchar('\n');
 	for (int i = 0; i < n; i++) {
 		const char *r = rings[i]->d_name;
-		long long owner = value(r, "owner");
+		long long owner = value(r, "owner"), v[NCOUNTERS];
 		char who[24] = "-";
 
 		if (owner >= 0)
 			snprintf(who, sizeof(who), "%lld", owner);
 		printf("%-6s %7s", r, who);
+		/*
+		 * Each file is its own snapshot and the drainer moves on
+		 * between reads. written is the sum of the others, all of
+		 * which only grow: read it last, so that a row never shows
+		 * more drained (or dropped, ...) than written.
+		 */
 		for (size_t c = 0; c < NCOUNTERS; c++)
-			printf(" %12lld", value(r, ring_counters[c]));
+			if (c != WRITTEN)
+				v[c] = value(r, ring_counters[c]);
+		v[WRITTEN] = value(r, ring_counters[WRITTEN]);
+		for (size_t c = 0; c < NCOUNTERS; c++)
+			printf(" %12lld", v[c]);
 		putchar('\n');
 		free(rings[i]);
 	}
