@@ -1019,36 +1019,63 @@ static int claim_and_map(void **p, size_t *size)
 	return fd;
 }
 
+/* A claimed SPSC ring 0, mapped writable by this process. */
+FIXTURE(claimed) {
+	void *p;
+	size_t size;
+	int fd;
+};
+
+FIXTURE_SETUP(claimed)
+{
+	self->fd = -1;
+	if (!mcr_loaded())
+		SKIP(return, "mcrring.ko is not loaded");
+	self->fd = claim_and_map(&self->p, &self->size);
+	ASSERT_LE(0, self->fd) TH_LOG("claim and map: %s",
+				      strerror(-self->fd));
+}
+
+FIXTURE_TEARDOWN(claimed)
+{
+	if (self->fd < 0)
+		return;
+	munmap(self->p, self->size);
+	close(self->fd);
+}
+
+/* In a child: exit 0 when nothing is mapped at the ring's address. */
+static void child_lacks_pages(void *arg)
+{
+	const FIXTURE_DATA(claimed) *c = arg;
+
+	_exit(madvise(c->p, c->size, MADV_NORMAL) == -1 && errno == ENOMEM ?
+	      0 : 1);
+}
+
+/* In a child: exit with the errno of mapping the claimed ring writable. */
+static void child_maps_claim(void *arg)
+{
+	const FIXTURE_DATA(claimed) *c = arg;
+
+	_exit(map_err(c->fd, MCR_RING_SPSC(0), MCR_PROD_OFF, c->size,
+		      PROT_READ | PROT_WRITE, MAP_SHARED));
+}
+
 /*
  * madvise(MADV_DOFORK) would undo VM_DONTCOPY, and a child that kept the
  * claimant's pages after it died would write in its name: refused, and a
  * child never has the pages.
  */
-TEST(madv_dofork_is_refused_and_a_child_gets_no_ring_pages)
+TEST_F(claimed, madv_dofork_is_refused_and_a_child_gets_no_ring_pages)
 {
-	size_t size;
-	void *p;
-	int fd, status;
-	pid_t pid;
+	int status;
 
-	if (!mcr_loaded())
-		SKIP(return, "mcrring.ko is not loaded");
-	fd = claim_and_map(&p, &size);
-	ASSERT_LE(0, fd) TH_LOG("claim and map: %s", strerror(-fd));
-	EXPECT_EQ(-1, madvise(p, size, MADV_DOFORK));
+	EXPECT_EQ(-1, madvise(self->p, self->size, MADV_DOFORK));
 	EXPECT_EQ(EINVAL, errno);
-	pid = fork();
-	if (pid == 0) {
-		/* ENOMEM: nothing is mapped there in the child. */
-		_exit(madvise(p, size, MADV_NORMAL) == -1 && errno == ENOMEM ?
-		      0 : 1);
-	}
-	ASSERT_LT(0, pid);
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	status = in_child(child_lacks_pages, self);
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		TH_LOG("the child has the claimant's ring pages");
-	munmap(p, size);
-	close(fd);
+		TH_LOG("the child has the claimant's ring pages: %#x", status);
 }
 
 /*
@@ -1056,53 +1083,31 @@ TEST(madv_dofork_is_refused_and_a_child_gets_no_ring_pages)
  * (or a process it was passed to) cannot map the ring writable, and so
  * cannot write in the claimant's name after it exits.
  */
-TEST(an_inherited_file_does_not_carry_the_claim)
+TEST_F(claimed, an_inherited_file_does_not_carry_the_claim)
 {
-	size_t size;
-	void *p;
-	int fd, status;
-	pid_t pid;
+	int status = in_child(child_maps_claim, self);
 
-	if (!mcr_loaded())
-		SKIP(return, "mcrring.ko is not loaded");
-	fd = claim_and_map(&p, &size);
-	ASSERT_LE(0, fd) TH_LOG("claim and map: %s", strerror(-fd));
-	pid = fork();
-	if (pid == 0)
-		_exit(map_err(fd, MCR_RING_SPSC(0), MCR_PROD_OFF, size,
-			      PROT_READ | PROT_WRITE, MAP_SHARED));
-	ASSERT_LT(0, pid);
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_TRUE(WIFEXITED(status)) TH_LOG("child: %#x", status);
 	EXPECT_EQ(EACCES, WEXITSTATUS(status))
 		TH_LOG("the child mapped the claimed ring: errno %d",
 		       WEXITSTATUS(status));
 	/* The claimant itself still can. */
-	EXPECT_EQ(0, map_err(fd, MCR_RING_SPSC(0), MCR_PROD_OFF, size,
-			     PROT_READ | PROT_WRITE, MAP_SHARED));
-	munmap(p, size);
-	close(fd);
+	EXPECT_EQ(0, map_err(self->fd, MCR_RING_SPSC(0), MCR_PROD_OFF,
+			     self->size, PROT_READ | PROT_WRITE, MAP_SHARED));
 }
 
 /*
  * A page pinned through the writable mapping (vmsplice, process_vm_writev,
  * io_uring fixed buffers, O_DIRECT: all get_user_pages()) would outlive
- * the claim. VM_IO mappings cannot be pinned.
+ * the claim. PFN mappings cannot be pinned.
  */
-TEST(claimed_pages_cannot_be_pinned)
+TEST_F(claimed, claimed_pages_cannot_be_pinned)
 {
+	struct iovec remote = { (char *)self->p + self->size - 4096, 4096 };
 	struct io_uring_params params = { 0 };
 	char buf[64] = "pinned";
-	struct iovec local = { buf, sizeof(buf) }, remote;
-	int fd, pipefd[2], ring;
-	size_t size;
-	void *p;
-
-	if (!mcr_loaded())
-		SKIP(return, "mcrring.ko is not loaded");
-	fd = claim_and_map(&p, &size);
-	ASSERT_LE(0, fd) TH_LOG("claim and map: %s", strerror(-fd));
-	remote = (struct iovec){ (char *)p + size - 4096, 4096 };
+	struct iovec local = { buf, sizeof(buf) };
+	int pipefd[2], ring;
 
 	ASSERT_EQ(0, pipe(pipefd));
 	EXPECT_EQ(-1, vmsplice(pipefd[1], &remote, 1, 0));
@@ -1118,20 +1123,18 @@ TEST(claimed_pages_cannot_be_pinned)
 	if (ring < 0) {
 		TH_LOG("io_uring_setup: %s: fixed buffers not tried",
 		       strerror(errno));
-	} else {
-		/*
-		 * EOPNOTSUPP: io_uring itself also refuses file-backed
-		 * pages that are not shmem, before it pins (6.1 does).
-		 */
-		remote.iov_len = 4096;
-		EXPECT_EQ(-1, syscall(__NR_io_uring_register, ring,
-				      IORING_REGISTER_BUFFERS, &remote, 1));
-		EXPECT_TRUE(errno == EFAULT || errno == EOPNOTSUPP)
-			TH_LOG("io_uring fixed buffer: %s", strerror(errno));
-		close(ring);
+		return;
 	}
-	munmap(p, size);
-	close(fd);
+	/*
+	 * EOPNOTSUPP: io_uring itself also refuses file-backed pages that
+	 * are not shmem, before it pins (6.1 does).
+	 */
+	remote.iov_len = 4096;
+	EXPECT_EQ(-1, syscall(__NR_io_uring_register, ring,
+			      IORING_REGISTER_BUFFERS, &remote, 1));
+	EXPECT_TRUE(errno == EFAULT || errno == EOPNOTSUPP)
+		TH_LOG("io_uring fixed buffer: %s", strerror(errno));
+	close(ring);
 }
 
 /* --- counters a writer reports ---------------------------------------- */
@@ -1163,7 +1166,7 @@ static uint64_t burst(struct mcr_writer *w, unsigned int n)
 static int settled_dropped(int fd, unsigned int ring, unsigned long long *v)
 {
 	char name[32];
-	unsigned long long fill = 1;
+	unsigned long long fill = 1, passes, now = 0;
 	uint64_t deadline = mcr_now_ns() + 2000 * MS * mcr_time_scale();
 	struct mcr_counters c;
 
@@ -1175,8 +1178,14 @@ static int settled_dropped(int fd, unsigned int ring, unsigned long long *v)
 		sleep_us(1000);
 	if (fill)
 		return -ETIMEDOUT;
-	/* Two passes later the writers' count has surely been read. */
-	sleep_us(2 * 100 * 1000 * mcr_time_scale());
+	/* Two passes later the writers' count has been read. */
+	if (sysfs_u64("drain_passes", &passes))
+		return -EIO;
+	while (!sysfs_u64("drain_passes", &now) && now < passes + 2)
+		if (mcr_now_ns() > deadline)
+			return -ETIMEDOUT;
+		else
+			sleep_us(1000);
 	if (ring_counters(fd, ring, &c))
 		return -errno;
 	*v = c.dropped_full;
