@@ -116,15 +116,29 @@ static inline void mcr_atomic_inc64(__u64 *p)
  *
  * A descriptor that stays unready while head says it was reserved is
  * in flight. After @abandon_ns (an MPSC writer that stalled or died;
- * 0 for a released SPSC claim) it is skipped and counted ABANDONED. Its
- * descriptor and text stay pinned, not freed, until its writer commits or
- * discards late or @reclaim_ns passes, so a writer that was only slow
- * cannot write into memory handed to another record. The consumer keeps
- * MCR_PINS pins; with all of them taken it abandons nothing more until
- * one goes, so the ring may then hold still for up to @reclaim_ns. A
- * writer stopped in the middle of a record for longer than @reclaim_ns is
- * the one case left: it may then damage the record that reused its space;
- * the bound is a module parameter and documented.
+ * 0 for a released SPSC claim) it is skipped and counted ABANDONED. The
+ * wait is one for all: when the consumer first finds a record in flight,
+ * every sequence below the head it reads then was reserved before then,
+ * so once @abandon_ns has passed, each of them still in flight is skipped
+ * without a wait of its own; a record reserved later gets a whole
+ * @abandon_ns. An abandoned record's descriptor and text stay pinned, not
+ * freed, until its writer commits or discards late or @reclaim_ns
+ * passes, so a writer that was only slow cannot write into memory handed
+ * to another record. The consumer keeps MCR_PINS pins; past them, the
+ * newest pin takes the record on as well and counts @reclaim_ns afresh
+ * (memory after the oldest pin is not freed anyway). Text between the
+ * cursor and the head when nothing is in flight and nothing pinned
+ * belongs to no sequence (abandoned records' text); once it is more than
+ * half the data ring, the cursor moves past it.
+ *
+ * Recovery bound: whatever writers leave behind — a dead or stopped
+ * writer, a head forged up to a ring ahead, every other record reserved
+ * and never committed — the consumer frees the ring within @abandon_ns +
+ * @reclaim_ns of meeting it, plus the time to look at each descriptor
+ * once, whatever ndesc is. A writer stopped in the middle of a record
+ * for longer than @reclaim_ns is the one case left: it may then damage
+ * the record that reused its space; the bound is a module parameter and
+ * documented.
  *
  * Sequence numbers, ABA
  * ---------------------
@@ -722,19 +736,20 @@ struct mcr_record {
 	__u16 ring;
 };
 
-/* An abandoned reservation whose memory is not freed yet. */
+/* Abandoned reservations whose memory is not freed yet. */
 struct mcr_pin {
-	__u64 seq;
-	__u64 pos;		/* data the late writer may still write from */
-	__u64 since_ns;
+	__u64 seq;		/* the first of them */
+	__u64 pos;		/* data their late writers may write from on */
+	__u64 since_ns;		/* when the newest of them was skipped */
+	__u32 nrec;		/* how many: only a lone one can end early */
 };
 
 /* The consumer's private cursors; never stored where writers can write. */
 struct mcr_cursor {
 	__u64 seq;		/* next sequence to consume */
 	__u64 pos;		/* end of the last consumed text */
-	__u64 wait_seq;		/* in-flight sequence being timed ... */
-	__u64 wait_since_ns;	/* ... since then; 0: not waiting */
+	__u64 wait_end;		/* sequences below this were reserved ... */
+	__u64 wait_since_ns;	/* ... by then; 0: no wait running */
 	struct mcr_pin pins[MCR_PINS];
 	__u32 npins;
 	__u32 ring_id;
@@ -802,7 +817,8 @@ static inline void __mcr_unpin(const struct mcr_ring *r, struct mcr_cursor *c,
 		struct mcr_pin *p = &c->pins[0];
 		__u64 sv = READ_ONCE(r->desc[p->seq & (r->ndesc - 1)].state_var);
 		__u32 st = MCR_SV_STATE(sv);
-		bool done = MCR_SV_SEQ(sv) == (__u32)p->seq &&
+		bool done = p->nrec == 1 &&
+			    MCR_SV_SEQ(sv) == (__u32)p->seq &&
 			    (st == MCR_DESC_COMMITTED ||
 			     st == MCR_DESC_DISCARDED);
 
@@ -849,15 +865,24 @@ static inline void mcr_ring_reset(const struct mcr_ring *r,
 	WRITE_ONCE(r->prod->head, here);
 }
 
-/* Skip the in-flight descriptor at c->seq, keeping its memory pinned. */
+/*
+ * Skip the in-flight descriptor at c->seq, keeping its memory pinned: by a
+ * pin of its own, or with every pin taken, by the newest, which then
+ * counts reclaim_ns from now.
+ */
 static inline void __mcr_abandon(struct mcr_cursor *c, __u64 now_ns)
 {
-	c->pins[c->npins++] = (struct mcr_pin){
-		.seq = c->seq, .pos = c->pos, .since_ns = now_ns,
-	};
+	if (c->npins < MCR_PINS) {
+		c->pins[c->npins++] = (struct mcr_pin){
+			.seq = c->seq, .pos = c->pos, .since_ns = now_ns,
+			.nrec = 1,
+		};
+	} else {
+		c->pins[MCR_PINS - 1].since_ns = now_ns;
+		c->pins[MCR_PINS - 1].nrec++;
+	}
 	c->abandoned++;
 	c->seq++;
-	c->wait_since_ns = 0;
 }
 
 /*
@@ -905,8 +930,9 @@ static inline __u64 __mcr_take(const struct mcr_ring *r,
  * @rec: the record's metadata, on MCR_RECORD
  * @text: MCR_TEXT_MAX bytes; the record's text, on MCR_RECORD
  * @now_ns: the consumer's CLOCK_MONOTONIC time, read just before the call:
- *	a wait starts at the first call that finds the record in flight, so
- *	an older time would skip a record in flight for less than @abandon_ns
+ *	a wait starts at the first call that finds a record in flight and
+ *	covers what the head shows reserved then, so an older time would
+ *	skip a record in flight for less than @abandon_ns
  * @abandon_ns: how long an in-flight record may hold up the ring before
  *	it is skipped as abandoned (0: at once; U64_MAX: never)
  * @reclaim_ns: how long an abandoned record's memory stays pinned
@@ -944,21 +970,35 @@ static inline int mcr_consume(const struct mcr_ring *r, struct mcr_cursor *c,
 			if (!c->npins)
 				__mcr_resync_head(r, c, head);
 			inflight = 0;
+		} else if (inflight == 0 && !c->npins &&
+			   (__u32)(mcr_packed_pos(head) - (__u32)c->pos) >
+			   r->data_size / 2) {
+			/*
+			 * Over half the text belongs to no sequence in flight
+			 * and no pin: skip it, or writers may find no room
+			 * ever again. Not sooner: a late writer may still
+			 * give back the text of a record skipped without a
+			 * pin, moving the head's position back.
+			 */
+			c->pos = __mcr_extend_pos(c->pos,
+						  mcr_packed_pos(head));
 		}
 		if (inflight == 0) {
 			c->wait_since_ns = 0;
 			__mcr_free(r, c);
 			return MCR_EMPTY;
 		}
-		if (!c->wait_since_ns || c->wait_seq != c->seq) {
-			c->wait_seq = c->seq;
+		if (!c->wait_since_ns || c->seq >= c->wait_end ||
+		    c->seq + inflight < c->wait_end) {
+			/*
+			 * All reserved up to the head was reserved by now. A
+			 * head that went back (no writer following the
+			 * protocol moves it so) starts the wait afresh.
+			 */
+			c->wait_end = c->seq + inflight;
 			c->wait_since_ns = now_ns ? now_ns : 1;
 		}
-		/*
-		 * With every pin taken, wait for one to go rather than free
-		 * memory a stopped writer may still write.
-		 */
-		if (abandon_ns != (__u64)-1 && c->npins < MCR_PINS &&
+		if (abandon_ns != (__u64)-1 &&
 		    now_ns - c->wait_since_ns >= abandon_ns) {
 			__mcr_abandon(c, now_ns);
 			__mcr_free(r, c);
@@ -967,7 +1007,6 @@ static inline int mcr_consume(const struct mcr_ring *r, struct mcr_cursor *c,
 		return MCR_INFLIGHT;
 	}
 
-	c->wait_since_ns = 0;
 	if (state == MCR_DESC_DISCARDED) {
 		c->discarded++;
 		c->seq++;
