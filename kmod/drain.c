@@ -20,6 +20,13 @@
 
 /* Records taken from one ring in one pass, so no ring starves another. */
 #define MCR_RING_PASS_BUDGET	512
+/*
+ * Descriptors looked at in one ring in one pass, records and skips alike:
+ * what bounds a pass, and so how long mcr_drain_lock is held, whatever a
+ * writer puts in its ring. A look reads one descriptor and copies at most
+ * MCR_TEXT_MAX bytes.
+ */
+#define MCR_RING_PASS_LOOKS	(2 * MCR_RING_PASS_BUDGET)
 
 /* Serialises consumers: the kthread, claim release, counters, unload. */
 DEFINE_MUTEX(mcr_drain_lock);
@@ -47,7 +54,7 @@ static u64 mcr_ms_to_ns(unsigned int ms)
  */
 static u64 mcr_abandon_ns(const struct mcr_kring *kr)
 {
-	if (kr->id == MCR_RING_MPSC)
+	if (kr->id == MCR_RING_MPSC || kr->id == MCR_RING_KERNEL)
 		return mcr_ms_to_ns(READ_ONCE(mcr_abandon_ms));
 	return kr->writer_gone ? 0 : U64_MAX;
 }
@@ -59,22 +66,28 @@ static u64 mcr_reclaim_ns(const struct mcr_kring *kr)
 }
 
 /*
- * Fill @kr's pending slot; at most one ring's worth of skips. The clock is
- * read for each look (mcr_consume()): not the pass's start, which would
- * count a pass's length against a record reserved during it.
+ * Fill @kr's pending slot, within what is left of the ring's looks for
+ * this pass. The clock is read for each look (mcr_consume()): not the
+ * pass's start, which would count a pass's length against a record
+ * reserved during it.
  */
 static void mcr_fill(struct mcr_kring *kr)
 {
 	struct mcr_cursor *c = &kr->cur;
-	u32 budget;
 
-	for (budget = kr->ring.ndesc; !kr->have_pending && budget; budget--) {
+	while (!kr->have_pending) {
 		u64 seq = c->seq, invalid = c->invalid;
 		u64 abandoned = c->abandoned;
-		int res = mcr_consume(&kr->ring, c, &kr->pending,
-				      kr->pending_text, ktime_get_ns(),
-				      mcr_abandon_ns(kr),
-				      mcr_reclaim_ns(kr));
+		int res;
+
+		if (kr->pass_looks >= MCR_RING_PASS_LOOKS) {
+			kr->pass_more = true;
+			break;
+		}
+		kr->pass_looks++;
+		res = mcr_consume(&kr->ring, c, &kr->pending,
+				  kr->pending_text, ktime_get_ns(),
+				  mcr_abandon_ns(kr), mcr_reclaim_ns(kr));
 
 		if (res == MCR_RECORD) {
 			kr->have_pending = true;
@@ -163,24 +176,33 @@ void mcr_account_claimed(struct mcr_kring *kr)
  * One pass: a k-way merge of the rings by timestamp. Each ring gives at
  * most MCR_RING_PASS_BUDGET records, so a writer that claims tiny
  * timestamps delays the others by at most one pass; per ring, records
- * always leave in sequence order.
+ * always leave in sequence order. A pass looks at no more than
+ * MCR_RING_PASS_LOOKS descriptors per ring.
+ *
+ * Return: records moved; *more is set when a ring stopped at its budget
+ * with work left, so the caller runs the next pass at once.
  */
-static unsigned int mcr_drain_pass(void)
+static unsigned int mcr_drain_pass(bool *more)
 {
 	u64 now = ktime_get_ns();
 	unsigned int i, moved = 0;
 
 	lockdep_assert_held(&mcr_drain_lock);
-	for (i = 0; i < mcr_nr_rings; i++) {
-		mcr_rings[i]->pass_taken = 0;
-		mcr_rings[i]->pass_oldest_ts = U64_MAX;
-		mcr_fill(mcr_rings[i]);
+	*more = false;
+	for (i = 0; i < mcr_nr_drained; i++) {
+		struct mcr_kring *kr = mcr_drained[i];
+
+		kr->pass_taken = 0;
+		kr->pass_looks = 0;
+		kr->pass_more = false;
+		kr->pass_oldest_ts = U64_MAX;
+		mcr_fill(kr);
 	}
 	for (;;) {
 		struct mcr_kring *best = NULL;
 
-		for (i = 0; i < mcr_nr_rings; i++) {
-			struct mcr_kring *kr = mcr_rings[i];
+		for (i = 0; i < mcr_nr_drained; i++) {
+			struct mcr_kring *kr = mcr_drained[i];
 
 			if (!kr->have_pending ||
 			    kr->pass_taken >= MCR_RING_PASS_BUDGET)
@@ -197,37 +219,46 @@ static unsigned int mcr_drain_pass(void)
 		moved++;
 		mcr_fill(best);
 	}
-	for (i = 0; i < mcr_nr_rings; i++) {
-		struct mcr_kring *kr = mcr_rings[i];
+	for (i = 0; i < mcr_nr_drained; i++) {
+		struct mcr_kring *kr = mcr_drained[i];
 
 		if (kr->pass_taken)
-			trace_mcrring_drain(i, kr->pass_taken, now,
+			trace_mcrring_drain(kr->id, kr->pass_taken, now,
 					    kr->pass_oldest_ts);
 		mcr_account(kr, ktime_get_ns());
+		if (kr->pass_more || (kr->have_pending &&
+				      kr->pass_taken >= MCR_RING_PASS_BUDGET))
+			*more = true;
 	}
 	return moved;
 }
 
 /**
- * mcr_drain_ring_locked() - drain until one ring is empty
+ * mcr_drain_ring() - drain until one ring is empty
  * @kr: the ring
  *
  * Used when a claim ends: with writer_gone set, what the owner left half
  * written is abandoned at once. Whole passes over every ring, so the
- * owner's last records still merge by timestamp with the others. Bounded:
- * one ring's worth of records.
+ * owner's last records still merge by timestamp with the others; the lock
+ * is taken for each pass, so nobody waits behind more than one. Bounded:
+ * one ring's worth of descriptors, each pass taking at least
+ * MCR_RING_PASS_BUDGET of them from a ring whose writer is gone.
  *
- * Context: mcr_drain_lock held.
+ * Context: process; takes mcr_drain_lock.
  */
-void mcr_drain_ring_locked(struct mcr_kring *kr)
+void mcr_drain_ring(struct mcr_kring *kr)
 {
 	u32 passes = kr->ring.ndesc / MCR_RING_PASS_BUDGET + 2;
+	bool more, done;
 
-	lockdep_assert_held(&mcr_drain_lock);
 	while (passes--) {
-		mcr_drain_pass();
-		if (!kr->have_pending && !kr->writer_gone)
+		mutex_lock(&mcr_drain_lock);
+		mcr_drain_pass(&more);
+		done = !kr->have_pending && !kr->writer_gone;
+		mutex_unlock(&mcr_drain_lock);
+		if (done)
 			break;
+		cond_resched();
 	}
 }
 
@@ -244,8 +275,8 @@ static bool mcr_any_ready(void)
 {
 	unsigned int i;
 
-	for (i = 0; i < mcr_nr_rings; i++) {
-		struct mcr_kring *kr = mcr_rings[i];
+	for (i = 0; i < mcr_nr_drained; i++) {
+		struct mcr_kring *kr = mcr_drained[i];
 		const struct mcr_ring *r = &kr->ring;
 		u64 seq = READ_ONCE(kr->cur.seq);
 		u64 sv = READ_ONCE(r->desc[seq & (r->ndesc - 1)].state_var);
@@ -263,8 +294,8 @@ static void mcr_set_need_wakeup(bool on)
 {
 	unsigned int i;
 
-	for (i = 0; i < mcr_nr_rings; i++) {
-		struct mcr_cons *cons = mcr_rings[i]->ring.cons;
+	for (i = 0; i < mcr_nr_drained; i++) {
+		struct mcr_cons *cons = mcr_drained[i]->ring.cons;
 		u32 flags = READ_ONCE(cons->flags);
 
 		flags = on ? flags | MCR_CONS_NEED_WAKEUP :
@@ -279,7 +310,8 @@ static bool mcr_drain_should_wake(void)
 }
 
 /*
- * Busy: pass after pass. Some work: 1 ms between passes. Idle: set
+ * Busy (a ring stopped at its pass budget): pass after pass. Some work:
+ * 1 ms between passes. Idle: set
  * NEED_WAKEUP, check once more, and sleep, twice as long each time up to
  * poll_max_ms, so a quiet system's records still reach the archive. A
  * writer that finds its ring half full with NEED_WAKEUP set wakes us
@@ -292,12 +324,13 @@ static int mcr_drain_thread(void *unused)
 
 	while (!kthread_should_stop()) {
 		unsigned int moved;
+		bool more;
 
 		mutex_lock(&mcr_drain_lock);
-		moved = mcr_drain_pass();
+		moved = mcr_drain_pass(&more);
 		atomic64_inc(&mcr_drain_passes);
 		mutex_unlock(&mcr_drain_lock);
-		if (moved >= MCR_RING_PASS_BUDGET) {
+		if (more) {
 			sleep_ms = 1;
 			cond_resched();
 			continue;
@@ -378,7 +411,7 @@ int mcr_drain_start(void)
 void mcr_drain_stop(void)
 {
 	if (!mcr_drainer)
-		return;		/* user drain mode: the rings are not ours to read */
+		return;		/* a failed load, before it started */
 	kthread_stop(mcr_drainer);
 	mcr_drainer = NULL;
 }

@@ -51,7 +51,7 @@ MODULE_PARM_DESC(group,
 u32 mcr_ndesc = 16384;
 module_param_named(ring_ndesc, mcr_ndesc, uint, 0444);
 MODULE_PARM_DESC(ring_ndesc,
-		 "Descriptors per ring, power of two (default 16384)");
+		 "Descriptors per ring, power of two, at most 2^20 (default 16384)");
 
 static unsigned int ring_data_kb = 2048;
 module_param(ring_data_kb, uint, 0444);
@@ -216,9 +216,10 @@ static long mcr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		if (copy_from_user(&c, uarg, sizeof(c)))
 			return -EFAULT;
 		if (c.flags || !mcr_zero(c.resv, sizeof(c.resv)) ||
-		    c.ring >= mcr_nr_rings)
+		    (c.ring >= mcr_nr_rings && c.ring != MCR_RING_KERNEL))
 			return -EINVAL;
-		mcr_ring_counters(mcr_rings[array_index_nospec(c.ring,
+		mcr_ring_counters(c.ring == MCR_RING_KERNEL ? mcr_kernel_ring :
+				  mcr_rings[array_index_nospec(c.ring,
 							       mcr_nr_rings)],
 				  &c);
 		return copy_to_user(uarg, &c, sizeof(c)) ? -EFAULT : 0;
@@ -261,10 +262,10 @@ static int mcr_check_params(void)
 		}
 	}
 	mcr_data_size = ring_data_kb * 1024;
-	if (ring_data_kb > MCR_DATA_MAX / 1024 ||
+	if (ring_data_kb > MCR_DATA_MAX / 1024 || mcr_ndesc > MCR_MOD_NDESC_MAX ||
 	    !mcr_ring_size(mcr_ndesc, mcr_data_size)) {
 		pr_err("ring_ndesc=%u ring_data_kb=%u: both must be powers of two, %u..%u descriptors, %u..%u KiB\n",
-		       mcr_ndesc, ring_data_kb, MCR_NDESC_MIN, MCR_NDESC_MAX,
+		       mcr_ndesc, ring_data_kb, MCR_NDESC_MIN, (u32)MCR_MOD_NDESC_MAX,
 		       MCR_DATA_MIN / 1024, MCR_DATA_MAX / 1024);
 		return -EINVAL;
 	}
@@ -294,11 +295,10 @@ static int __init mcr_init(void)
 	ret = mcr_clock_start();
 	if (ret)
 		goto out_rings;
-	if (!mcr_user_drain) {
-		ret = mcr_drain_start();
-		if (ret)
-			goto out_rings;
-	}
+	/* With user_drain=1 too: the kernel's ring is the kernel's to drain. */
+	ret = mcr_drain_start();
+	if (ret)
+		goto out_rings;
 	ret = mcr_sysfs_init();
 	if (ret)
 		goto out_drain;

@@ -20,6 +20,13 @@
 #include "mcr_ring.h"
 #include "mcr_text.h"
 
+/*
+ * Descriptors per ring the module allocates at most: 32 MiB of them for
+ * each CPU. The protocol allows more (MCR_NDESC_MAX), for rings userspace
+ * lays out itself.
+ */
+#define MCR_MOD_NDESC_MAX	BIT(20)
+
 /* One ring as the module owns it. */
 struct mcr_kring {
 	struct mcr_ring ring;		/* kernel mapping of the ring */
@@ -35,6 +42,8 @@ struct mcr_kring {
 	bool have_pending;
 	bool writer_gone;		/* claim released: abandon in flight */
 	u32 pass_taken;			/* records moved in this drain pass */
+	u32 pass_looks;			/* descriptors looked at in it */
+	bool pass_more;			/* stopped at its looks, work left */
 	u64 pass_oldest_ts;		/* their smallest timestamp */
 	u64 dropped_full;		/* refusals believed, in all */
 	u64 dropped_seen;		/* prod->dropped_full at the last look */
@@ -63,8 +72,17 @@ struct mcr_file {
 	char *line;			/* that record as text, MCR_LINE_MAX */
 };
 
+/*
+ * mcr_rings[0 .. mcr_nr_rings - 1]: the rings writers map, by ring id;
+ * mcr_rings[mcr_nr_rings]: mcr_kernel_ring, which none can map.
+ * mcr_drained[0 .. mcr_nr_drained - 1]: what the drain thread reads: all
+ * of them, or with user_drain=1 the kernel's ring alone.
+ */
 extern struct mcr_kring **mcr_rings;
 extern unsigned int mcr_nr_rings;
+extern struct mcr_kring *mcr_kernel_ring;
+extern struct mcr_kring **mcr_drained;
+extern unsigned int mcr_nr_drained;
 extern struct mutex mcr_drain_lock;
 extern u32 mcr_ndesc, mcr_data_size;
 extern unsigned int mcr_abandon_ms, mcr_reclaim_ms;
@@ -92,7 +110,7 @@ void mcr_drain_wake(void);
 u64 mcr_drain_passes_done(void);
 u64 mcr_drain_wakeups_asked(void);
 u32 mcr_ring_fill(struct mcr_kring *kr);
-void mcr_drain_ring_locked(struct mcr_kring *kr);
+void mcr_drain_ring(struct mcr_kring *kr);
 void mcr_account_claimed(struct mcr_kring *kr);
 void mcr_ring_counters(struct mcr_kring *kr, struct mcr_counters *c);
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Ring memory: one SPSC ring per possible CPU (on that CPU's node) and one
- * MPSC ring, mapped into writers; SPSC claims; the kernel-side writer.
+ * MPSC ring, mapped into writers; SPSC claims; the kernel-side writer and
+ * its ring, which no writer maps.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -27,6 +28,9 @@
 
 struct mcr_kring **mcr_rings;
 unsigned int mcr_nr_rings;
+struct mcr_kring *mcr_kernel_ring;
+struct mcr_kring **mcr_drained;
+unsigned int mcr_nr_drained;
 static DEFINE_SPINLOCK(mcr_claim_lock);
 
 u64 mcr_ring_bytes(void)
@@ -79,7 +83,7 @@ static struct mcr_kring *mcr_kring_alloc(u32 id, int node)
 	if (mcr_ring_format(&kr->ring, kr->vaddr, mcr_ndesc, mcr_data_size,
 			    id))
 		goto out_free;
-	if (mcr_user_drain)
+	if (mcr_user_drain && id != MCR_RING_KERNEL)
 		kr->ring.cons->flags = MCR_CONS_USER_DRAIN;
 	mcr_cursor_init(&kr->cur, &kr->ring, id);
 	return kr;
@@ -90,7 +94,8 @@ out_free:
 }
 
 /**
- * mcr_rings_alloc() - allocate the MPSC ring and one SPSC ring per CPU id
+ * mcr_rings_alloc() - allocate the MPSC ring, one SPSC ring per CPU id and
+ * the kernel's ring
  *
  * Every id below nr_cpu_ids gets a ring, also where cpu_possible_mask has
  * a hole (such a ring is never written by its CPU, but mcr_rings[] has no
@@ -106,11 +111,13 @@ int mcr_rings_alloc(void)
 	unsigned int cpu;
 
 	mcr_nr_rings = 1 + nr_cpu_ids;
-	mcr_rings = kcalloc(mcr_nr_rings, sizeof(*mcr_rings), GFP_KERNEL);
+	mcr_rings = kcalloc(mcr_nr_rings + 1, sizeof(*mcr_rings), GFP_KERNEL);
 	if (!mcr_rings)
 		return -ENOMEM;
 	mcr_rings[MCR_RING_MPSC] = mcr_kring_alloc(MCR_RING_MPSC, NUMA_NO_NODE);
-	if (!mcr_rings[MCR_RING_MPSC])
+	mcr_kernel_ring = mcr_kring_alloc(MCR_RING_KERNEL, NUMA_NO_NODE);
+	mcr_rings[mcr_nr_rings] = mcr_kernel_ring;
+	if (!mcr_rings[MCR_RING_MPSC] || !mcr_kernel_ring)
 		goto out_free;
 	for (cpu = 0; cpu < nr_cpu_ids; cpu++) {
 		u32 id = MCR_RING_SPSC(cpu);
@@ -120,6 +127,8 @@ int mcr_rings_alloc(void)
 		if (!mcr_rings[id])
 			goto out_free;
 	}
+	mcr_drained = mcr_user_drain ? &mcr_rings[mcr_nr_rings] : mcr_rings;
+	mcr_nr_drained = mcr_user_drain ? 1 : mcr_nr_rings + 1;
 	return 0;
 
 out_free:
@@ -133,10 +142,13 @@ void mcr_rings_free(void)
 
 	if (!mcr_rings)
 		return;
-	for (i = 0; i < mcr_nr_rings; i++)
+	for (i = 0; i <= mcr_nr_rings; i++)
 		mcr_kring_free(mcr_rings[i]);
 	kfree(mcr_rings);
 	mcr_rings = NULL;
+	mcr_kernel_ring = NULL;
+	mcr_drained = NULL;
+	mcr_nr_drained = 0;
 }
 
 /* --- mmap ------------------------------------------------------------ */
@@ -307,15 +319,17 @@ void mcr_release_claims(struct file *file)
 {
 	unsigned int i;
 
-	mutex_lock(&mcr_drain_lock);
 	for (i = 1; i < mcr_nr_rings; i++) {
 		struct mcr_kring *kr = mcr_rings[i];
 
 		if (READ_ONCE(kr->owner) != file)
 			continue;
+		/* Still owned, so nobody claims it while it drains. */
 		if (!mcr_user_drain) {
+			mutex_lock(&mcr_drain_lock);
 			kr->writer_gone = true;
-			mcr_drain_ring_locked(kr);
+			mutex_unlock(&mcr_drain_lock);
+			mcr_drain_ring(kr);
 		}
 		trace_mcrring_claim(i, kr->owner_pid, false);
 		spin_lock(&mcr_claim_lock);
@@ -325,26 +339,27 @@ void mcr_release_claims(struct file *file)
 		kr->owner_pid = 0;
 		spin_unlock(&mcr_claim_lock);
 	}
-	mutex_unlock(&mcr_drain_lock);
 }
 
 /* --- the kernel-side writer ------------------------------------------ */
 
 /**
- * mcr_printk() - log a formatted message into the MPSC ring
+ * mcr_printk() - log a formatted message into the kernel's ring
  * @pri: MCR_PRI(facility, severity)
  * @fmt: printf-style format
  *
- * Lock-free and non-blocking like the userspace writers, so it may be
- * called from any context. The formatted text is at most MCR_TEXT_MAX - 1
- * bytes (vsnprintf needs its NUL in the reservation).
+ * Lock-free and non-blocking like the userspace writers. The ring is the
+ * kernel's alone (MCR_RING_KERNEL): nothing a process writes can fill or
+ * stall it, and its records are told apart by their ring. The formatted
+ * text is at most MCR_TEXT_MAX - 1 bytes (vsnprintf needs its NUL in the
+ * reservation).
  *
  * Return: the text length, -EINVAL for a bad @pri, -EMSGSIZE when the
  * text is too long, -ENOBUFS when the ring is full (counted as dropped).
  */
 int mcr_printk(unsigned int pri, const char *fmt, ...)
 {
-	struct mcr_kring *kr = mcr_rings[MCR_RING_MPSC];
+	struct mcr_kring *kr = mcr_kernel_ring;
 	struct mcr_resv resv;
 	va_list ap;
 	int n, ret;

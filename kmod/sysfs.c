@@ -5,7 +5,7 @@
  *                        drain_passes,drain_wakeups,tsc_clock,clock_steps}
  *   /sys/kernel/mcrring/<ring>/{fill,written,drained,dropped_full,
  *                               abandoned,invalid,discarded,owner}
- * where <ring> is "mpsc" or "cpuN".
+ * where <ring> is "mpsc", "cpuN", or "kernel" (mcr_printk()'s ring).
  */
 
 #include <linux/kobject.h>
@@ -187,13 +187,13 @@ int mcr_sysfs_init(void)
 	ret = sysfs_create_group(mcr_kobj, &mcr_top_group);
 	if (ret)
 		goto out_put;
-	mcr_ring_kobjs = kcalloc(mcr_nr_rings, sizeof(*mcr_ring_kobjs),
+	mcr_ring_kobjs = kcalloc(mcr_nr_rings + 1, sizeof(*mcr_ring_kobjs),
 				 GFP_KERNEL);
 	if (!mcr_ring_kobjs) {
 		ret = -ENOMEM;
 		goto out_put;
 	}
-	for (i = 0; i < mcr_nr_rings; i++) {
+	for (i = 0; i <= mcr_nr_rings; i++) {
 		struct mcr_ring_kobj *rk = kzalloc(sizeof(*rk), GFP_KERNEL);
 
 		if (!rk) {
@@ -201,11 +201,12 @@ int mcr_sysfs_init(void)
 			goto out_rings;
 		}
 		rk->kr = mcr_rings[i];
-		ret = i == MCR_RING_MPSC ?
-			kobject_init_and_add(&rk->kobj, &mcr_ring_ktype,
-					     mcr_kobj, "mpsc") :
-			kobject_init_and_add(&rk->kobj, &mcr_ring_ktype,
-					     mcr_kobj, "cpu%u", i - 1);
+		if (i == MCR_RING_MPSC || i == mcr_nr_rings)
+			ret = kobject_init_and_add(&rk->kobj, &mcr_ring_ktype,
+						   mcr_kobj, i ? "kernel" : "mpsc");
+		else
+			ret = kobject_init_and_add(&rk->kobj, &mcr_ring_ktype,
+						   mcr_kobj, "cpu%u", i - 1);
 		if (ret) {
 			kobject_put(&rk->kobj);
 			goto out_rings;
@@ -228,7 +229,7 @@ void mcr_sysfs_exit(void)
 	unsigned int i;
 
 	if (mcr_ring_kobjs) {
-		for (i = 0; i < mcr_nr_rings; i++)
+		for (i = 0; i <= mcr_nr_rings; i++)
 			if (mcr_ring_kobjs[i])
 				kobject_put(&mcr_ring_kobjs[i]->kobj);
 		kfree(mcr_ring_kobjs);

@@ -42,19 +42,26 @@ static long long value(const char *dir, const char *name)
 	return v;
 }
 
-/* "mpsc" first, then cpu0, cpu1, ... in number order. */
+/* "kernel", "mpsc", then cpu0, cpu1, ... in number order. */
+static long ring_rank(const char *name)
+{
+	if (!strcmp(name, "kernel"))
+		return 0;
+	if (!strcmp(name, "mpsc"))
+		return 1;
+	return 2 + atol(name + 3);
+}
+
 static int ring_order(const struct dirent **a, const struct dirent **b)
 {
-	const char *x = (*a)->d_name, *y = (*b)->d_name;
+	long x = ring_rank((*a)->d_name), y = ring_rank((*b)->d_name);
 
-	if (!strcmp(x, "mpsc") || !strcmp(y, "mpsc"))
-		return strcmp(y, "mpsc") ? -1 : (strcmp(x, "mpsc") ? 1 : 0);
-	return atoi(x + 3) - atoi(y + 3);
+	return (x > y) - (x < y);
 }
 
 static int is_ring(const struct dirent *d)
 {
-	return !strcmp(d->d_name, "mpsc") ||
+	return !strcmp(d->d_name, "mpsc") || !strcmp(d->d_name, "kernel") ||
 	       (!strncmp(d->d_name, "cpu", 3) && d->d_name[3]);
 }
 

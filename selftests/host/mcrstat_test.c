@@ -41,7 +41,9 @@ static int run(const char *env, const char *args, char *out, size_t size)
 
 TEST(table_of_rings)
 {
-	static const char *const rings[] = { "cpu10", "mpsc", "cpu2", "cpu0" };
+	static const char *const rings[] = {
+		"cpu10", "mpsc", "cpu2", "cpu0", "kernel",
+	};
 	static const char *const counters[] = {
 		"fill", "written", "drained", "dropped_full", "abandoned",
 		"invalid", "discarded",
@@ -52,7 +54,7 @@ TEST(table_of_rings)
 		SKIP(return, "%s not built (make tools)", tool());
 	snprintf(root, sizeof(root), "/tmp/mcrstat-%d", getpid());
 	ASSERT_EQ(0, mkdir(root, 0700));
-	for (int r = 0; r < 4; r++) {
+	for (int r = 0; r < 5; r++) {
 		snprintf(dir, sizeof(dir), "%s/%s", root, rings[r]);
 		ASSERT_EQ(0, mkdir(dir, 0700));
 		for (int c = 0; c < 7; c++)
@@ -67,6 +69,7 @@ TEST(table_of_rings)
 	ASSERT_EQ(0, run(root, "", out, sizeof(out)));
 	EXPECT_STREQ(
 "ring     owner         fill      written      drained dropped_full    abandoned      invalid    discarded\n"
+"kernel       -          400          401          402          403          404          405          406\n"
 "mpsc         -          100          101          102          103          104          105          106\n"
 "cpu0      4242          300          301          302          303          304          305          306\n"
 "cpu2         -          200          201          202          203          204          205          206\n"

@@ -2,9 +2,9 @@
 /*
  * Test module for mcr_printk(): on load it writes @count records of
  * "mcrring selftest <i>/<count>: <text>" (then @pad spaces) into the
- * MPSC ring and fails the
- * load with the first error mcr_printk() returns, so a test can check
- * both the records and the errors through finit_module().
+ * kernel's ring and fails the load with the first error mcr_printk()
+ * returns, so a test can check both the records and the errors through
+ * finit_module().
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt

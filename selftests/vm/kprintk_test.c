@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * mcr_printk(), the kernel-side writer, through mcrring_selftest.ko: its
- * records reach the archive from the MPSC ring, and its errors reach the
- * caller.
+ * records reach the archive from the kernel's own ring, and its errors
+ * reach the caller. No process can map that ring, and a process that
+ * stalls the MPSC ring does not stall the kernel's writers.
  */
+#include <signal.h>
 #include <stdio.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "mcr_vm.h"
@@ -54,6 +58,7 @@ static int count_lines(struct rd *r, const char *needle, int want,
 TEST(records_reach_the_archive)
 {
 	char params[64], last[512], want[64];
+	struct mline l;
 	struct rd *r;
 
 	REQUIRE_SELFTEST_MODULE();
@@ -66,9 +71,89 @@ TEST(records_reach_the_archive)
 	snprintf(want, sizeof(want), ": kp%d", getpid());
 	EXPECT_EQ(100, count_lines(r, want, 100, last, sizeof(last)));
 	TH_LOG("last: %s", last);
-	/* ring 0 (MPSC), facility 0, severity 5, not attested: "-". */
+	/* The kernel's ring, facility 0, severity 5, not attested: "-". */
+	EXPECT_EQ(0, parse_line(last, &l));
+	EXPECT_EQ(MCR_RING_KERNEL, l.ring);
 	EXPECT_NE(NULL, strstr(last, ",0,5,-;mcrring selftest 99/100: kp"));
 	rd_close(r);
+}
+
+TEST(no_mapping_reaches_the_kernel_ring)
+{
+	struct mcr_counters c;
+	struct mcr_info info;
+	void *p;
+	int fd;
+
+	REQUIRE_SELFTEST_MODULE();
+	fd = open(MCR_DEV_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioctl(fd, MCR_IOC_INFO, &info));
+	for (int prot = PROT_READ; prot <= (PROT_READ | PROT_WRITE); prot++) {
+		p = mmap(NULL, info.ring_size, prot, MAP_SHARED, fd,
+			 MCR_MMAP_RING(MCR_RING_KERNEL));
+		EXPECT_EQ(MAP_FAILED, p);
+		EXPECT_EQ(EINVAL, errno);
+		if (p != MAP_FAILED)
+			munmap(p, info.ring_size);
+	}
+	/* Its counters are there to read. */
+	EXPECT_EQ(0, ring_counters(fd, MCR_RING_KERNEL, &c));
+	close(fd);
+}
+
+/*
+ * A writer leaves the MPSC ring a whole ring ahead and exits: the MPSC
+ * ring stays full until reclaim_ms (a minute here). mcr_printk() goes on.
+ */
+TEST(a_stalled_mpsc_ring_does_not_stop_the_kernel)
+{
+	struct mcr_writer w;
+	struct mcr_set *set;
+	char params[64], last[512], want[64];
+	struct mline l;
+	struct rd *r;
+	int status;
+	pid_t pid;
+
+	REQUIRE_SELFTEST_MODULE();
+	if (!mcr_module_path())
+		SKIP(return, "MCR_MODULE does not name mcrring.ko");
+	/* Rings of 64: the kernel's takes the 40 records below at once. */
+	ASSERT_EQ(0, mcr_reload("ring_ndesc=64 reclaim_ms=60000"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		const struct mcr_ring *m;
+		__u64 tail;
+
+		if (mcr_open(NULL, &set) || mcr_writer_mpsc(set, &w))
+			_exit(1);
+		m = mcr_set_ring(set, MCR_RING_MPSC);
+		tail = READ_ONCE(m->cons->tail);
+		WRITE_ONCE(m->prod->head,
+			   mcr_pack((tail >> 32) + m->ndesc, (__u32)tail));
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	/* The MPSC ring is stalled indeed. */
+	ASSERT_EQ(0, mcr_open(NULL, &set));
+	ASSERT_EQ(0, mcr_writer_mpsc(set, &w));
+	EXPECT_EQ(-ENOBUFS, mcr_log(&w, MCR_PRI(1, 6), "x", 1));
+	mcr_set_close(set);
+
+	r = rd_open(O_NONBLOCK);
+	ASSERT_NE(NULL, r);
+	snprintf(params, sizeof(params), "count=40 text=st%d", getpid());
+	EXPECT_EQ(0, mcr_load_file(SELFTEST_KO, params));
+	mcr_unload_name("mcrring_selftest");
+	snprintf(want, sizeof(want), ": st%d", getpid());
+	EXPECT_EQ(40, count_lines(r, want, 40, last, sizeof(last)));
+	EXPECT_EQ(0, parse_line(last, &l));
+	EXPECT_EQ(MCR_RING_KERNEL, l.ring);
+	rd_close(r);
+	EXPECT_EQ(0, mcr_reload(NULL));
 }
 
 TEST(errors_reach_the_caller)

@@ -194,6 +194,12 @@ struct mcr_cons {
 #define MCR_MMAP_RING(r)	((__u64)(r) << MCR_MMAP_SHIFT)
 #define MCR_RING_MPSC		0
 #define MCR_RING_SPSC(cpu)	(1 + (cpu))
+/*
+ * The ring of mcr_printk(), the kernel's own writers: no mapping reaches
+ * it, so a record that carries this ring came from the kernel. It has
+ * counters (MCR_IOC_COUNTERS, sysfs "kernel") but no mmap offset.
+ */
+#define MCR_RING_KERNEL		0xffff
 
 /* ioctls. Every reserved field must be zero or the call fails -EINVAL. */
 struct mcr_info {
