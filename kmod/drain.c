@@ -6,6 +6,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/irq_work.h>
 #include <linux/kthread.h>
 #include <linux/minmax.h>
 #include <linux/overflow.h>
@@ -365,6 +366,28 @@ void mcr_drain_wake(void)
 	wake_up(&mcr_drain_wq);
 }
 
+static void mcr_drain_wake_work(struct irq_work *work)
+{
+	mcr_drain_wake();
+}
+
+static DEFINE_IRQ_WORK(mcr_drain_wake_irq_work, mcr_drain_wake_work);
+
+/**
+ * mcr_drain_wake_any() - wake the drain thread from any context
+ *
+ * wake_up() may not be called in NMI, nor in hard interrupt context on
+ * PREEMPT_RT, where the wait queue's lock sleeps: the wake-up goes through
+ * irq_work, which runs it in interrupt context, or on PREEMPT_RT in the
+ * irq_work thread.
+ *
+ * Context: any, NMI included.
+ */
+void mcr_drain_wake_any(void)
+{
+	irq_work_queue(&mcr_drain_wake_irq_work);
+}
+
 u64 mcr_drain_passes_done(void)
 {
 	return atomic64_read(&mcr_drain_passes);
@@ -410,6 +433,7 @@ int mcr_drain_start(void)
  */
 void mcr_drain_stop(void)
 {
+	irq_work_sync(&mcr_drain_wake_irq_work);
 	if (!mcr_drainer)
 		return;		/* a failed load, before it started */
 	kthread_stop(mcr_drainer);

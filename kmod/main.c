@@ -27,6 +27,13 @@
 
 #include "mcr.h"
 
+/*
+ * The ABI lays a ring out in 4 KiB pages, each part mapped with its own
+ * protection: a kernel with larger pages cannot map it so.
+ */
+static_assert(PAGE_SIZE == MCR_PAGE_SIZE,
+	      "mcrring needs 4 KiB pages (CONFIG_ARM64_4K_PAGES on arm64)");
+
 static ushort mode = 0600;
 
 /* Permission bits read and shown in octal, as chmod users write them. */

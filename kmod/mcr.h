@@ -107,6 +107,7 @@ u64 mcr_clock_steps(void);
 int mcr_drain_start(void);
 void mcr_drain_stop(void);
 void mcr_drain_wake(void);
+void mcr_drain_wake_any(void);
 u64 mcr_drain_passes_done(void);
 u64 mcr_drain_wakeups_asked(void);
 u32 mcr_ring_fill(struct mcr_kring *kr);

@@ -354,6 +354,11 @@ void mcr_release_claims(struct file *file)
  * text is at most MCR_TEXT_MAX - 1 bytes (vsnprintf needs its NUL in the
  * reservation).
  *
+ * Context: any, hard interrupt and NMI included: the time comes from
+ * ktime_get_mono_fast_ns() and the drain thread is woken through
+ * irq_work. A record interrupted between reserve and commit by a second
+ * one on the same CPU is simply the older of two in flight.
+ *
  * Return: the text length, -EINVAL for a bad @pri, -EMSGSIZE when the
  * text is too long, -ENOBUFS when the ring is full (counted as dropped).
  */
@@ -377,11 +382,11 @@ int mcr_printk(unsigned int pri, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(resv.text, n + 1, fmt, ap);
 	va_end(ap);
-	mcr_mpsc_commit(&kr->ring, &resv, n, ktime_get_ns(),
+	mcr_mpsc_commit(&kr->ring, &resv, n, ktime_get_mono_fast_ns(),
 			task_tgid_nr(current), task_pid_nr(current),
 			raw_smp_processor_id(), pri, 0);
 	if (resv.hint & MCR_RESV_WAKE)
-		mcr_drain_wake();
+		mcr_drain_wake_any();
 	return n;
 }
 EXPORT_SYMBOL_GPL(mcr_printk);

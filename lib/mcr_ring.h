@@ -158,7 +158,9 @@ static inline void mcr_atomic_inc64(__u64 *p)
  *        pairs with
  *   [M2] consumer: smp_load_acquire(desc->state_var)
  *        so the consumer sees the descriptor fields and the text written
- *        before the commit.
+ *        before the commit; and, when a late writer of an abandoned
+ *        record commits, its text stores come before the consumer frees
+ *        that memory for others.
  *
  *   [M3] consumer: smp_rmb() after copying the text
  *        pairs with
@@ -815,7 +817,9 @@ static inline void __mcr_unpin(const struct mcr_ring *r, struct mcr_cursor *c,
 {
 	while (c->npins) {
 		struct mcr_pin *p = &c->pins[0];
-		__u64 sv = READ_ONCE(r->desc[p->seq & (r->ndesc - 1)].state_var);
+		/* Its writer's last stores come before its memory is freed. */
+		__u64 sv = smp_load_acquire(&r->desc[p->seq & (r->ndesc - 1)]
+					    .state_var);		/* [M2] */
 		__u32 st = MCR_SV_STATE(sv);
 		bool done = p->nrec == 1 &&
 			    MCR_SV_SEQ(sv) == (__u32)p->seq &&

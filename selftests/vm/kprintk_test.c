@@ -78,6 +78,41 @@ TEST(records_reach_the_archive)
 	rd_close(r);
 }
 
+/*
+ * From a hard interrupt: the records arrive, and the wake-up the writer
+ * asks for when it finds the ring half full reaches the sleeping drain
+ * thread (through irq_work: wake_up() itself is not allowed there on
+ * PREEMPT_RT, nor in NMI).
+ */
+TEST(records_from_a_hard_interrupt)
+{
+	unsigned long long wakeups0, wakeups1;
+	char params[64], last[512], want[64];
+	struct mline l;
+	struct rd *r;
+
+	REQUIRE_SELFTEST_MODULE();
+	if (!mcr_module_path())
+		SKIP(return, "MCR_MODULE does not name mcrring.ko");
+	/* 40 records fill a ring of 64 past half: the writer asks to wake. */
+	ASSERT_EQ(0, mcr_reload("ring_ndesc=64"));
+	r = rd_open(O_NONBLOCK);
+	ASSERT_NE(NULL, r);
+	sleep_us(300000);		/* the drain thread goes to sleep */
+	ASSERT_EQ(0, sysfs_u64("drain_wakeups", &wakeups0));
+	snprintf(params, sizeof(params), "irq=1 count=40 text=hi%d", getpid());
+	EXPECT_EQ(0, mcr_load_file(SELFTEST_KO, params));
+	mcr_unload_name("mcrring_selftest");
+	snprintf(want, sizeof(want), ": hi%d", getpid());
+	EXPECT_EQ(40, count_lines(r, want, 40, last, sizeof(last)));
+	EXPECT_EQ(0, parse_line(last, &l));
+	EXPECT_EQ(MCR_RING_KERNEL, l.ring);
+	ASSERT_EQ(0, sysfs_u64("drain_wakeups", &wakeups1));
+	EXPECT_LT(wakeups0, wakeups1);
+	rd_close(r);
+	EXPECT_EQ(0, mcr_reload(NULL));
+}
+
 TEST(no_mapping_reaches_the_kernel_ring)
 {
 	struct mcr_counters c;
