@@ -71,7 +71,8 @@ static inline void mcr_atomic_inc64(__u64 *p)
  * consumer's verdicts, CONSUMED and ABANDONED, are kept in its counters.
  * The consumer writes to writer memory in two cases only: a head that no
  * writer following the protocol can leave (more than a ring ahead of the
- * cursor, or behind it) is put back at the cursor by compare-and-swap;
+ * cursor, behind it, or a data position not 8-byte aligned) is put back
+ * at the cursor by compare-and-swap;
  * and mcr_ring_reset() clears a ring nobody can write any more.
  *
  * Writers
@@ -908,6 +909,7 @@ static inline __u64 __mcr_take(const struct mcr_ring *r,
 
 	*ok = false;
 	if ((sv & MCR_SV_RESERVED_BITS) || len > MCR_TEXT_MAX ||
+	    (pos32 & (MCR_ALIGN - 1)) ||
 	    MCR_PRI_FAC(pri) > MCR_FAC_MAX || (flags & ~MCR_FLAG_ALL) ||
 	    off + MCR_ALIGN_UP(len) > r->data_size ||
 	    begin + MCR_ALIGN_UP(len) - c->pos > r->data_size)
@@ -969,7 +971,7 @@ static inline int mcr_consume(const struct mcr_ring *r, struct mcr_cursor *c,
 		inflight = (__u32)(mcr_packed_seq(head) - (__u32)c->seq);
 		if (inflight > r->ndesc ||
 		    (__u32)(mcr_packed_pos(head) - (__u32)c->pos) >
-		    r->data_size) {
+		    r->data_size || (head & (MCR_ALIGN - 1))) {
 			/* No writer following the protocol leaves this. */
 			if (!c->npins)
 				__mcr_resync_head(r, c, head);

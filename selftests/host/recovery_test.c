@@ -177,6 +177,44 @@ TEST_F(vring, head_text_a_ring_ahead_recovers_at_once)
 }
 
 /*
+ * Text positions are 8-byte aligned: a head or a record that says
+ * otherwise is not believed, so no writer (nor the next SPSC owner, who
+ * starts at the cursor) inherits a misaligned ring.
+ */
+TEST_F(vring, an_unaligned_head_is_put_back)
+{
+	struct mcr_resv resv;
+
+	ASSERT_EQ(0, vring_open(self, 64, 1 << 16));
+	WRITE_ONCE(self->r.prod->head, mcr_pack(0, 4));
+	pass(self);
+	EXPECT_EQ(1, self->c.resyncs);
+	ASSERT_EQ(0, mcr_mpsc_reserve(&self->r, 16, &resv));
+	EXPECT_EQ(0, resv.begin % 8);
+	mcr_mpsc_commit(&self->r, &resv, 16, self->now, HONEST_PID, 1, 0,
+			MCR_PRI(1, 6), 0);
+	pass(self);
+	EXPECT_EQ(1, self->honest);
+}
+
+TEST_F(vring, an_unaligned_record_is_invalid)
+{
+	struct mcr_desc *d;
+
+	ASSERT_EQ(0, vring_open(self, 64, 1 << 16));
+	d = &self->r.desc[0];
+	d->pos = 4;
+	d->len = 8;
+	d->pri = MCR_PRI(1, 6);
+	d->state_var = MCR_SV(0, 0, MCR_DESC_COMMITTED);
+	WRITE_ONCE(self->r.prod->head, mcr_pack(1, 16));
+	pass(self);
+	EXPECT_EQ(1, self->c.invalid);
+	EXPECT_EQ(0, self->c.drained);
+	EXPECT_EQ(0, self->c.pos % 8);
+}
+
+/*
  * The wait that abandons covers every sequence reserved before it began,
  * and no other: a record reserved after is given a whole abandon_ns of
  * its own.
