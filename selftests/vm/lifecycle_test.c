@@ -199,7 +199,7 @@ static void holder_stop(struct holder *h)
 /* Wait until cpu0's ring has drained more than @than records. */
 static bool drained_beyond(long long than)
 {
-	uint64_t deadline = mcr_now_ns() + 3000 * MS;
+	uint64_t deadline = mcr_now_ns() + 3000 * MS * mcr_time_scale();
 
 	while (mcr_now_ns() < deadline) {
 		if (sysfs_num(CPU0_DRAINED) > than)
@@ -340,11 +340,11 @@ static void blocked_reader(int ack, bool use_poll)
 	}
 }
 
-/* Is @pid asleep (state S)? Waits up to 2 s for it. */
+/* Is @pid asleep (state S)? Waits up to 2 s (stretched) for it. */
 static bool asleep(pid_t pid)
 {
 	char path[64], buf[512], *p;
-	uint64_t deadline = mcr_now_ns() + 2000 * MS;
+	uint64_t deadline = mcr_now_ns() + 2000 * MS * mcr_time_scale();
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	while (mcr_now_ns() < deadline) {
@@ -392,12 +392,12 @@ static int log_once(const char *text)
 	return ret;
 }
 
-/* Wait up to 3 s for @needle to arrive over @fd. */
+/* Wait up to 3 s (stretched) for @needle to arrive over @fd. */
 static bool got_line(int fd, const char *needle)
 {
 	static char buf[16384];
 	size_t have = 0;
-	uint64_t deadline = mcr_now_ns() + 3000 * MS;
+	uint64_t deadline = mcr_now_ns() + 3000 * MS * mcr_time_scale();
 
 	while (mcr_now_ns() < deadline) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -590,7 +590,7 @@ TEST_F_TIMEOUT(life, open_map_close_race_rmmod_insmod, 40)
 				MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	unsigned int unloads = 0, refusals = 0, odd = 0;
 	int bad_before = mcr_klog_bad_lines(), last_odd = 0;
-	uint64_t until;
+	uint64_t t0, until, give_up;
 
 	REQUIRE_MODULE();
 	ASSERT_NE(MAP_FAILED, ch);
@@ -602,8 +602,23 @@ TEST_F_TIMEOUT(life, open_map_close_race_rmmod_insmod, 40)
 			churner(ch, i);
 		ASSERT_LT(0, self->kids[i]);
 	}
-	for (until = mcr_now_ns() + 3000 * MS; mcr_now_ns() < until;) {
-		int ret = mcr_unload();
+	/*
+	 * 3 s of racing at least, and on until the race has happened: an
+	 * unload between the churners' opens and a mapping by each. That
+	 * took 4 unloads in 3 s on the kasan kernel, so a fixed 3 s could
+	 * see none by chance. A module that never unloads still fails.
+	 */
+	t0 = mcr_now_ns();
+	until = t0 + 3000 * MS;
+	give_up = t0 + 20000 * MS * mcr_time_scale();
+	for (uint64_t now = t0; now < give_up; now = mcr_now_ns()) {
+		int ret;
+
+		if (now >= until && unloads &&
+		    __atomic_load_n(&ch->mapped[0], __ATOMIC_SEQ_CST) &&
+		    __atomic_load_n(&ch->mapped[1], __ATOMIC_SEQ_CST))
+			break;
+		ret = mcr_unload();
 
 		if (!ret) {
 			unloads++;
@@ -632,7 +647,8 @@ TEST_F_TIMEOUT(life, open_map_close_race_rmmod_insmod, 40)
 		TH_LOG("writer %d: %" PRIu64 " opens, %" PRIu64 " claims, %" PRIu64 " mappings, %" PRIu64 " records",
 		       i, ch->opened[i], ch->claimed[i], ch->mapped[i],
 		       ch->written[i]);
-	TH_LOG("3 s: %u unloads, %u refused", unloads, refusals);
+	TH_LOG("%.1f s: %u unloads, %u refused", (mcr_now_ns() - t0) / 1e9,
+	       unloads, refusals);
 	EXPECT_EQ(0, odd) TH_LOG("rmmod/insmod returned %d", last_odd);
 	EXPECT_EQ(0, ch->odd_errors) TH_LOG("open/ioctl failed with errno %d", ch->last_odd);
 	EXPECT_LT(0, unloads);
