@@ -27,12 +27,13 @@
 
 /*
  * Count archive lines holding @needle until there are @want of them or
- * 10 s have passed, then read on briefly so duplicates would show too.
+ * 10 s (stretched) have passed, then read on briefly so duplicates would
+ * show too.
  */
 static int count_lines(struct rd *r, const char *needle, int want,
 		       char *last, size_t size)
 {
-	__u64 deadline = mcr_now_ms() + 10000, extra = 0;
+	__u64 deadline = mcr_now_ms() + 10000ULL * mcr_time_scale(), extra = 0;
 	int n = 0;
 
 	for (;;) {
@@ -53,6 +54,32 @@ static int count_lines(struct rd *r, const char *needle, int want,
 			snprintf(last, size, "%.*s", (int)size - 1, line);
 		}
 	}
+}
+
+/*
+ * Wait (up to 10 s, stretched) until the drain thread sleeps with
+ * NEED_WAKEUP set; it sets the flag on every ring it drains at once, so
+ * the MPSC ring's, which a process can map, stands for the kernel's.
+ */
+static bool drainer_idle(void)
+{
+	unsigned long long end = mcr_now_ms() + 10000ULL * mcr_time_scale();
+	const struct mcr_ring *m;
+	struct mcr_set *set;
+	struct mcr_writer w;
+	bool idle = false;
+
+	if (mcr_open(NULL, &set))
+		return false;
+	if (!mcr_writer_mpsc(set, &w)) {
+		m = mcr_set_ring(set, MCR_RING_MPSC);
+		while (!(idle = READ_ONCE(m->cons->flags) &
+				MCR_CONS_NEED_WAKEUP) &&
+		       mcr_now_ms() < end)
+			sleep_us(1000);
+	}
+	mcr_set_close(set);
+	return idle;
 }
 
 TEST(records_reach_the_archive)
@@ -98,7 +125,13 @@ TEST(records_from_a_hard_interrupt)
 	ASSERT_EQ(0, mcr_reload("ring_ndesc=64"));
 	r = rd_open(O_NONBLOCK);
 	ASSERT_NE(NULL, r);
-	sleep_us(300000);		/* the drain thread goes to sleep */
+	/*
+	 * The drain thread goes to sleep, and on into its longer sleeps, so
+	 * that only the writer's wake-up brings it back at once.
+	 */
+	ASSERT_TRUE(drainer_idle());
+	sleep_us(300000);
+	ASSERT_TRUE(drainer_idle());
 	ASSERT_EQ(0, sysfs_u64("drain_wakeups", &wakeups0));
 	snprintf(params, sizeof(params), "irq=1 count=40 text=hi%d", getpid());
 	EXPECT_EQ(0, mcr_load_file(SELFTEST_KO, params));
