@@ -225,7 +225,7 @@ static int tracer_start(struct tracer *t, char *const argv[],
 		return -ENOMEM;
 	t->rd->fd = fd;
 	/* Loading and verifying under TCG takes a while. */
-	if (rd_line(t->rd, &line, 20000) < 0)
+	if (rd_line(t->rd, &line, 20000 * mcr_time_scale()) < 0)
 		return -ETIMEDOUT;
 	t->ready = strstr(line, ready) != NULL;
 	return t->ready ? 0 : -EPROTO;
@@ -256,7 +256,7 @@ static bool tracer_pump(struct tracer *t, int ms)
 /* Stop it with @sig; its exit status, or -1. Everything it said is kept. */
 static int tracer_stop(struct tracer *t, int sig)
 {
-	uint64_t end = mcr_now_ms() + 10000;
+	uint64_t end = mcr_now_ms() + 10000ULL * mcr_time_scale();
 	int status;
 
 	if (t->pid <= 0)
@@ -458,7 +458,8 @@ TEST_F_TIMEOUT(trace, reports_what_a_writer_provokes, 120)
 
 	/* Everything shows within a few drain passes and summaries. */
 	snprintf(pid, sizeof(pid), "%d", p->pid);
-	for (uint64_t end = mcr_now_ms() + 20000; mcr_now_ms() < end;) {
+	for (uint64_t end = mcr_now_ms() + 20000ULL * mcr_time_scale();
+	     mcr_now_ms() < end;) {
 		ASSERT_TRUE(tracer_pump(&self->all, 100));
 		look(self->all.out, pid, &n);
 		if (n.drops.sum >= p->spsc_dropped &&
