@@ -376,7 +376,8 @@ TEST_F_TIMEOUT(acct, every_record_once_and_counters_add_up, 90)
 		struct pollfd p = { .fd = ready[0], .events = POLLIN };
 		char c;
 
-		ASSERT_EQ(1, poll(&p, 1, 20000)) TH_LOG("writer %u not ready", k);
+		ASSERT_EQ(1, poll(&p, 1, 20000 * mcr_time_scale()))
+			TH_LOG("writer %u not ready", k);
 		ASSERT_EQ(1, read(ready[0], &c, 1))
 			TH_LOG("a writer failed to set up");
 	}
@@ -523,7 +524,8 @@ TEST_F_TIMEOUT(acct, every_record_once_and_counters_add_up, 90)
 		unsigned long long same = 0, count = 0;
 
 		while (count < self->nlines) {
-			ssize_t n = rd_line(self->r2, &line, 5000);
+			ssize_t n = rd_line(self->r2, &line,
+					    5000 * mcr_time_scale());
 
 			ASSERT_LE(0, n) TH_LOG("second reader: %llu of %llu",
 					       count, self->nlines);

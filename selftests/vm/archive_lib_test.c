@@ -14,11 +14,11 @@
 
 #define PRI MCR_PRI(1, 6)
 
-/* The next record with @pid as writer, waiting up to 10 s. */
+/* The next record with @pid as writer, waiting up to 10 s (stretched). */
 static int next_from(struct mcr_archive *a, __u32 pid, struct mcr_arecord *rec,
 		     char *text)
 {
-	unsigned long long end = mcr_now_ms() + 10000;
+	unsigned long long end = mcr_now_ms() + 10000ULL * mcr_time_scale();
 
 	while (mcr_now_ms() < end) {
 		struct pollfd p = { .fd = mcr_archive_fd(a), .events = POLLIN };
@@ -117,7 +117,7 @@ TEST(processes_write_library_reads_each_once)
 		ASSERT_EQ(pids[k], waitpid(pids[k], &status, 0));
 		ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
 	}
-	end = mcr_now_ms() + 20000;
+	end = mcr_now_ms() + 20000ULL * mcr_time_scale();
 	while (got < WRITERS * PER && mcr_now_ms() < end) {
 		int k, i, n;
 		unsigned int h;

@@ -24,7 +24,8 @@
 #include "mcr_vmlines.h"
 
 #define PRI		MCR_PRI(1, 6)
-#define WAIT_MS		10000		/* longest wait for one record */
+/* Longest wait for one record (ms), stretched on the slow kernels. */
+#define WAIT_MS		(10000 * (int)mcr_time_scale())
 #define LOST_PREFIX	"# mcrring: "
 
 /* --- helpers ---------------------------------------------------------- */
@@ -109,10 +110,12 @@ static char thread_state(pid_t tid)
 	return p && p[1] == ' ' ? p[2] : '?';
 }
 
-/* Wait (bounded) until thread @tid sleeps; false if it never did. */
+/* Wait (5 s, stretched) until thread @tid sleeps; false if it never did. */
 static bool wait_sleeping(pid_t tid, const _Atomic int *entered)
 {
-	for (int i = 0; i < 5000; i++) {
+	uint64_t deadline = mcr_now_ns() + 5000000000ULL * mcr_time_scale();
+
+	while (mcr_now_ns() < deadline) {
 		if (*entered && thread_state(tid) == 'S')
 			return true;
 		sleep_us(1000);
@@ -383,7 +386,7 @@ static void lost_marker_run(struct __test_metadata *_metadata,
 
 		ASSERT_EQ(0, mcr_log(&w, LOST_PRI, want, n)) TH_LOG("rec %u", i);
 	}
-	deadline = mcr_now_ns() + 20000000000ULL;
+	deadline = mcr_now_ns() + 20000000000ULL * mcr_time_scale();
 	while (archived() != base + nrec) {
 		ASSERT_GT(deadline, mcr_now_ns())
 			TH_LOG("archived %llu of %u", archived() - base, nrec);

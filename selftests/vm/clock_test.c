@@ -24,10 +24,10 @@ static __u64 features(struct mcr_set *set)
 	return info.features;
 }
 
-/* Wait up to 3 s for @w's ring to carry a map covering now. */
+/* Wait up to 3 s (stretched) for @w's ring to carry a map covering now. */
 static bool map_appears(const struct mcr_writer *w)
 {
-	unsigned long long end = mcr_now_ms() + 3000;
+	unsigned long long end = mcr_now_ms() + 3000ULL * mcr_time_scale();
 	__u64 ns;
 
 	while (mcr_now_ms() < end) {
@@ -104,7 +104,7 @@ TEST(user_drain_reader_keeps_the_map)
 	/* the module keeps none: the reader has not read yet */
 	sleep_us(300000);
 	EXPECT_FALSE(mcr_clock_read(w.clock, __rdtsc(), &ns));
-	end = mcr_now_ms() + 3000;
+	end = mcr_now_ms() + 3000ULL * mcr_time_scale();
 	while (!kept && mcr_now_ms() < end) {
 		mcr_read(rd, &rec, text);
 		kept = mcr_clock_read(w.clock, __rdtsc(), &ns);
@@ -146,7 +146,7 @@ TEST(records_stamped_from_the_map_agree_with_clock_gettime)
 		after[i] = mcr_now_ns();
 		sleep_us(2000);
 	}
-	end = mcr_now_ms() + 10000;
+	end = mcr_now_ms() + 10000ULL * mcr_time_scale();
 	while (got < N && mcr_now_ms() < end) {
 		int ret = mcr_archive_next(a, &rec, text);
 		int i;

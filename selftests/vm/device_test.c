@@ -14,13 +14,17 @@
 
 #define PRI MCR_PRI(1, 6)
 
-/* Read /dev/mcrlog without blocking until a line containing @needle. */
+/*
+ * Read /dev/mcrlog without blocking until a line containing @needle, for
+ * up to 10 s (stretched).
+ */
 static int find_line(int fd, const char *needle, char *line, size_t size)
 {
+	unsigned long long end = mcr_now_ms() + 10000ULL * mcr_time_scale();
 	static char buf[1 << 16];
 	static size_t have;
 
-	for (int tries = 0; tries < 500; tries++) {
+	while (mcr_now_ms() < end) {
 		char *nl;
 		ssize_t n;
 

@@ -292,7 +292,8 @@ static int log_one(const char *text)
 	if (ret)
 		return ret;
 	/* The drainer archives it within poll_max_ms; wait for that. */
-	for (end = mcr_now_ms() + 10000; mcr_now_ms() < end;) {
+	for (end = mcr_now_ms() + 10000ULL * mcr_time_scale();
+	     mcr_now_ms() < end;) {
 		if (sysfs_u64("archived", &archived))
 			return -EIO;
 		if (archived >= want)

@@ -113,7 +113,8 @@ TEST_F(dev, counters_add_up_and_refuse_bad_input)
 	for (int i = 0; i < 10; i++)
 		ASSERT_EQ(0, mcr_log(&w, MCR_PRI(1, 6), "counted", 7));
 	ASSERT_EQ(0, ioctl(self->fd, MCR_IOC_WAKE));
-	for (__u64 end = mcr_now_ms() + 10000; mcr_now_ms() < end;) {
+	for (__u64 end = mcr_now_ms() + 10000ULL * mcr_time_scale();
+	     mcr_now_ms() < end;) {
 		memset(&c, 0, sizeof(c));
 		ASSERT_EQ(0, counters(self->fd, &c));
 		if (c.written >= before + 10)

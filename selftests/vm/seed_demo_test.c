@@ -26,7 +26,7 @@
 #include "mcr_vmlines.h"
 
 #define PRI		MCR_PRI(1, 6)
-#define WAIT_MS		10000
+#define WAIT_MS		(10000 * (int)mcr_time_scale())	/* ms, stretched */
 #define SPSC_MSGS	10
 #define MPSC_THREADS	4
 #define MPSC_MSGS	5

@@ -31,8 +31,11 @@ TEST(mcrlog_to_mcrcat_json)
 		 getpid(), getpid());
 	ASSERT_EQ(0, sh(cmd, out, sizeof(out))) TH_LOG("%s", out);
 	snprintf(want, sizeof(want), "\"message\":\"tools test %d\"", getpid());
-	/* The drain thread moves it within one poll interval (100 ms). */
-	for (int i = 0; i < 100; i++) {
+	/*
+	 * The drain thread moves it within one poll interval (100 ms); 2 s
+	 * of tries, stretched.
+	 */
+	for (unsigned int i = 0; i < 100 * mcr_time_scale(); i++) {
 		ASSERT_EQ(0, sh("mcrcat -o json -F local3 -s warning", out,
 				sizeof(out)));
 		if (strstr(out, want))
@@ -57,7 +60,7 @@ TEST(mcrcat_follows_and_stops_on_sigint)
 	pid = spawn_piped("/bin/mcrcat", argv, &fd);
 	ASSERT_LE(0, pid);
 	snprintf(msg, sizeof(msg), "follow me %d", getpid());
-	for (unsigned long long end = mcr_now_ms() + 10000;
+	for (unsigned long long end = mcr_now_ms() + 10000ULL * mcr_time_scale();
 	     !strstr(buf, msg) && mcr_now_ms() < end;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		char cmd[128];

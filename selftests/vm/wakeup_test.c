@@ -9,10 +9,13 @@
 #include "kselftest_harness.h"
 #include "mcr_vm.h"
 
-/* Wait up to 10 s for the drainer to be asleep with NEED_WAKEUP set. */
+/*
+ * Wait up to 10 s (stretched) for the drainer to be asleep with
+ * NEED_WAKEUP set.
+ */
 static bool drainer_idle(const struct mcr_writer *w)
 {
-	unsigned long long end = mcr_now_ms() + 10000;
+	unsigned long long end = mcr_now_ms() + 10000ULL * mcr_time_scale();
 
 	while (!(READ_ONCE(w->spsc.ring.cons->flags) & MCR_CONS_NEED_WAKEUP)) {
 		if (mcr_now_ms() > end)
@@ -54,7 +57,8 @@ TEST(writer_wakes_sleeping_drainer_rarely)
 		ASSERT_EQ(0, ret);
 	}
 	fd = mcr_set_fd(set);
-	for (__u64 end = mcr_now_ms() + 20000; mcr_now_ms() < end;) {
+	for (__u64 end = mcr_now_ms() + 20000ULL * mcr_time_scale();
+	     mcr_now_ms() < end;) {
 		ASSERT_EQ(0, ioctl(fd, MCR_IOC_COUNTERS, &c));
 		if (c.drained >= (__u64)n)
 			break;
