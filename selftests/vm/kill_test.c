@@ -899,7 +899,8 @@ TEST_F_TIMEOUT(kill, stopped_writers_never_write_over_others, 60)
 		 * The drainer gives up on it (or, a valid choice, keeps
 		 * waiting because it cannot pin one more record) ...
 		 */
-		for (t0 = mcr_now_ns(); mcr_now_ns() < t0 + 1500 * MS;) {
+		for (t0 = mcr_now_ns();
+		     mcr_now_ns() < t0 + 1500 * MS * mcr_time_scale();) {
 			ASSERT_EQ(0, ring_counters(self->arc.fd, 0, &c));
 			abandoned = c.abandoned == i + 1;
 			if (abandoned)
@@ -960,7 +961,7 @@ TEST_F_TIMEOUT(kill, stopped_writers_never_write_over_others, 60)
 			self->pids[i] = 0;
 		}
 	for (t0 = mcr_now_ns(); h.ok + h.damaged < honest &&
-	     mcr_now_ns() < t0 + 3000 * MS;)
+	     mcr_now_ns() < t0 + 3000 * MS * mcr_time_scale();)
 		ASSERT_LE(0, arc_pump(&self->arc, 20, on_honest, &h));
 	ASSERT_EQ(0, ring_counters(self->arc.fd, 0, &c));
 	TH_LOG("%u writers stopped mid-record, %llu abandoned; honest records: %" PRIu64 " written, %" PRIu64 " intact, %" PRIu64 " damaged; an honest record was handed a stopped writer's text: %s",
