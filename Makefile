@@ -56,7 +56,7 @@ HDRS      := $(wildcard uapi/linux/*.h lib/*.h)
 
 # libmcrring: static and shared, soname libmcrring.so.$(LIB_MAJOR).
 LIB_MAJOR   := 1
-LIB_VERSION := 1.0.0
+LIB_VERSION := $(shell sed -n 's/^\#define MCR_VERSION[^"]*"\(.*\)"$$/\1/p' lib/mcrring.h)
 LIB_DIR     := $(BUILD)/lib
 LIB_A       := $(LIB_DIR)/libmcrring.a
 LIB_SO      := $(LIB_DIR)/libmcrring.so.$(LIB_VERSION)

@@ -41,9 +41,14 @@ step mcrlog -p user.err "$(printf 'evil\n0,0,0,0,0,0,0,0,-;forged')"
 step sh -c 'timeout 1 cat /dev/mcrlog || true'
 
 # A burst of 3000 lines into CPU 1's ring: more than it holds at once.
-step sh -c 'seq 3000 | mcrlog -c 1 -p user.debug 2>&1 | uniq -c'
+# With --drop the lines that meet a full ring are refused and named;
+# by default mcrlog waits for the drain thread, as logger waits for a
+# socket, and delivers them all.
+step sh -c 'seq 3000 | mcrlog -c 1 -p user.debug --drop 2>&1 | cut -d: -f3 | uniq -c'
+step sh -c 'seq 3000 | mcrlog -c 1 -p user.debug -t burst && echo "all 3000 logged"'
 
-step mcrcat -o json -s warning
+step mcrcat -o json -p warning
+step mcrcat -o short -n 3
 step mcrstat
 step sh -c 'grep -m 4 mcrring_ /sys/kernel/tracing/trace | sed "s/^ *//"'
 echo 0 >/sys/kernel/tracing/events/mcrring/enable

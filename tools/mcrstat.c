@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mcr_tool.h"
+
 #define SYSFS "/sys/kernel/mcrring"
 
 static const char *const ring_counters[] = {
@@ -114,42 +116,61 @@ static int show(void)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: mcrstat [-w SECONDS] [-n COUNT]\n"
-		"Shows mcrring's rings, archive and drain thread.\n"
-		"  -w  refresh every SECONDS (stop with Ctrl-C)\n"
-		"  -n  stop after COUNT refreshes\n");
+"usage: mcrstat [OPTION]...\n"
+"Shows mcrring's rings, archive and drain thread.\n"
+"  -w, --interval SECONDS  refresh every SECONDS (stop with Ctrl-C)\n"
+"  -n, --count COUNT       stop after COUNT tables\n"
+"  -h, --help, -V, --version\n");
 }
+
+static const struct option long_opts[] = {
+	{ "interval", required_argument, NULL, 'w' },
+	{ "count", required_argument, NULL, 'n' },
+	MCR_TOOL_OPTIONS,
+	{ NULL, 0, NULL, 0 },
+};
 
 int main(int argc, char **argv)
 {
 	long interval = 0, count = -1;
-	int opt, ret;
+	int opt, ret, li = -1;
 
 	if (getenv("MCRSTAT_SYSFS"))	/* tests point it at a copy */
 		root = getenv("MCRSTAT_SYSFS");
-	while ((opt = getopt(argc, argv, "w:n:h")) != -1) {
-		char *end;
+	while ((opt = getopt_long(argc, argv, "w:n:hV", long_opts, &li)) != -1) {
+		unsigned long long v;
+		char name[32];
 
 		switch (opt) {
 		case 'w':
 		case 'n':
-			errno = 0;
-			*(opt == 'w' ? &interval : &count) =
-				strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg ||
-			    (opt == 'w' ? interval : count) <= 0) {
-				fprintf(stderr, "mcrstat: bad value '%s' for -%c\n",
-					optarg, opt);
-				return 2;
+			if (!mcr_tool_num(optarg, 86400 * 365, &v) || !v) {
+				if (li >= 0)
+					snprintf(name, sizeof(name), "--%s",
+						 long_opts[li].name);
+				else
+					snprintf(name, sizeof(name), "-%c", opt);
+				return mcr_tool_bad("mcrstat", name, optarg,
+						    NULL);
 			}
+			*(opt == 'w' ? &interval : &count) = (long)v;
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			mcr_tool_version("mcrstat");
 			return 0;
 		default:
 			usage(stderr);
 			return 2;
 		}
+		li = -1;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "mcrstat: unexpected argument '%s'\n",
+			argv[optind]);
+		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	for (;;) {

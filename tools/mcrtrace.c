@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,6 +20,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "mcr_tool.h"
 #include "mcrtrace.h"
 #include "mcrtrace.skel.h"
 
@@ -58,34 +60,11 @@ static double since_start(unsigned long long ns)
 	return ns > start_ns ? (ns - start_ns) / 1e9 : 0;
 }
 
-/* "mpsc" or "cpuN", as mcrstat and /sys/kernel/mcrring name rings. */
-static const char *ring_name(__u32 ring, char *buf, size_t size)
-{
-	if (!ring)
-		return "mpsc";
-	snprintf(buf, size, "cpu%u", ring - 1);
-	return buf;
-}
-
-/* A ring by name ("mpsc", "cpuN") or number (0: MPSC, 1 + N: CPU N). */
+/* A ring as every tool names it, if this tool can follow it; else -1. */
 static long parse_ring(const char *s)
 {
-	char *end;
-	long v;
+	long v = mcr_ring_arg(s);
 
-	if (!strcmp(s, "mpsc"))
-		return 0;
-	errno = 0;
-	if (!strncmp(s, "cpu", 3)) {
-		v = strtol(s + 3, &end, 10);
-		if (s[3] < '0' || s[3] > '9' || *end || errno)
-			return -1;
-		v++;
-	} else {
-		v = strtol(s, &end, 10);
-		if (s[0] < '0' || s[0] > '9' || *end || errno)
-			return -1;
-	}
 	return v < MCRT_MAX_RINGS ? v : -1;
 }
 
@@ -109,14 +88,14 @@ static void print_line(unsigned long long ns, const char *event, __u32 ring,
 		if (pid)
 			snprintf(pbuf, sizeof(pbuf), "%d", pid);
 		printf("{\"time\":%.3f,\"event\":\"%s\",\"ring\":\"%s\",\"pid\":%s%s}\n",
-		       since_start(ns), event, ring_name(ring, rbuf, sizeof(rbuf)),
+		       since_start(ns), event, mcr_ring_name(ring, rbuf, sizeof(rbuf)),
 		       pid ? pbuf : "null", jdetail);
 		return;
 	}
 	if (pid)
 		snprintf(pbuf, sizeof(pbuf), "%d", pid);
 	printf("%-9.3f %-9s %-6s %7s%s%s\n", since_start(ns), event,
-	       ring_name(ring, rbuf, sizeof(rbuf)), pbuf, *detail ? "  " : "",
+	       mcr_ring_name(ring, rbuf, sizeof(rbuf)), pbuf, *detail ? "  " : "",
 	       detail);
 }
 
@@ -325,19 +304,36 @@ static void choose_programs(struct mcrtrace_bpf *skel, int layout)
 	}
 }
 
+enum { OPT_DURATION = 256 };
+
+static const struct option long_opts[] = {
+	{ "interval", required_argument, NULL, 'i' },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "count", required_argument, NULL, 'n' },
+	{ "ring", required_argument, NULL, 'r' },
+	{ "cpu", required_argument, NULL, 'c' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "no-histogram", no_argument, NULL, 'H' },
+	{ "verbose", no_argument, NULL, 'v' },
+	MCR_TOOL_OPTIONS,
+	{ NULL, 0, NULL, 0 },
+};
+
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: mcrtrace [-i SECONDS] [-d SECONDS | -c COUNT] [-r RING] [-j] [-H] [-v]\n"
-		"Traces mcrring: drops, invalid and abandoned records, claims,\n"
-		"drain rates per ring, write->drain latency.\n"
-		"  -i  print drain rates every SECONDS (default 1)\n"
-		"  -d  stop after SECONDS\n"
-		"  -c  stop after COUNT intervals\n"
-		"  -r  only RING: mpsc, cpuN, or its number (0: mpsc, 1+N: cpuN)\n"
-		"  -j  JSON lines\n"
-		"  -H  no latency histogram\n"
-		"  -v  show libbpf's messages\n");
+"usage: mcrtrace [OPTION]...\n"
+"Traces mcrring: drops, invalid and abandoned records, claims,\n"
+"drain rates per ring, write->drain latency.\n"
+"  -i, --interval SECONDS  print drain rates every SECONDS (default 1)\n"
+"      --duration SECONDS  stop after SECONDS\n"
+"  -n, --count COUNT       stop after COUNT intervals\n"
+"  -r, --ring RING         only RING: mpsc, cpuN, or its number\n"
+"  -c, --cpu N             only CPU N's ring (--ring cpuN)\n"
+"  -j, --json              JSON lines\n"
+"  -H, --no-histogram      no latency histogram\n"
+"  -v, --verbose           show libbpf's messages\n"
+"  -h, --help, -V, --version\n");
 }
 
 int main(int argc, char **argv)
@@ -352,28 +348,34 @@ int main(int argc, char **argv)
 	const char *tracefs;
 	int layout;
 	struct sigaction sa = { .sa_handler = on_signal };
-	int opt, err, ret = 1;
+	int opt, err, ret = 1, li = -1;
 
-	while ((opt = getopt(argc, argv, "i:d:c:r:jHvh")) != -1) {
+	while ((opt = getopt_long(argc, argv, "i:n:r:c:jHvhV", long_opts,
+				  &li)) != -1) {
+		unsigned long long v = 0;
 		bool bad = false;
-		char *endp;
 
 		switch (opt) {
 		case 'i':
 			interval = parse_seconds(optarg);
 			bad = interval < 0;
 			break;
-		case 'd':
+		case OPT_DURATION:
 			duration = parse_seconds(optarg);
 			bad = duration < 0;
 			break;
-		case 'c':
-			errno = 0;
-			count = strtol(optarg, &endp, 10);
-			bad = errno || *endp || endp == optarg || count <= 0;
+		case 'n':
+			bad = !mcr_tool_num(optarg, LONG_MAX, &v) || !v;
+			count = (long)v;
 			break;
 		case 'r':
 			ring = parse_ring(optarg);
+			bad = ring < 0;
+			break;
+		case 'c':
+			ring = mcr_cpu_arg(optarg);
+			ring = ring < 0 || MCR_RING_SPSC(ring) >= MCRT_MAX_RINGS ?
+			       -1 : MCR_RING_SPSC(ring);
 			bad = ring < 0;
 			break;
 		case 'j':
@@ -388,15 +390,24 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'V':
+			mcr_tool_version("mcrtrace");
+			return 0;
 		default:
 			usage(stderr);
 			return 2;
 		}
 		if (bad) {
-			fprintf(stderr, "mcrtrace: bad value '%s' for -%c\n",
-				optarg, opt);
-			return 2;
+			char name[32];
+
+			if (li >= 0)
+				snprintf(name, sizeof(name), "--%s",
+					 long_opts[li].name);
+			else
+				snprintf(name, sizeof(name), "-%c", opt);
+			return mcr_tool_bad("mcrtrace", name, optarg, NULL);
 		}
+		li = -1;
 	}
 	if (optind < argc) {
 		usage(stderr);

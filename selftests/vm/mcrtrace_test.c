@@ -516,29 +516,29 @@ TEST_F_TIMEOUT(trace, stops_by_itself_and_says_what_is_wrong, 120)
 
 	/* -d and -c end it; -c 3 -i 0.2 prints three summaries' worth. */
 	t0 = mcr_now_ms();
-	EXPECT_EQ(0, sh("mcrtrace -d 0.5 2>&1", out, sizeof(out)))
+	EXPECT_EQ(0, sh("mcrtrace --duration 0.5 2>&1", out, sizeof(out)))
 		TH_LOG("%s", out);
 	EXPECT_EQ(0, strncmp("TIME(s)", out, 7)) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "write->drain latency"));
-	EXPECT_EQ(0, sh("mcrtrace -c 3 -i 0.2 -j 2>&1", out, sizeof(out)))
+	EXPECT_EQ(0, sh("mcrtrace -n 3 -i 0.2 -j 2>&1", out, sizeof(out)))
 		TH_LOG("%s", out);
 	EXPECT_EQ(0, strncmp("{\"event\":\"start\",\"interval\":0.200}", out, 33))
 		TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "{\"event\":\"latency\",\"unit\":\"us\""));
-	TH_LOG("-d 0.5 and -c 3 -i 0.2 took %" PRIu64 " ms", mcr_now_ms() - t0);
+	TH_LOG("--duration 0.5 and -n 3 -i 0.2 took %" PRIu64 " ms", mcr_now_ms() - t0);
 
 	EXPECT_EQ(2, sh("mcrtrace -r cpu 2>&1", out, sizeof(out)));
 	EXPECT_STREQ("mcrtrace: bad value 'cpu' for -r\n", out);
 	EXPECT_EQ(2, sh("mcrtrace -i 0 2>&1", out, sizeof(out)));
 	EXPECT_STREQ("mcrtrace: bad value '0' for -i\n", out);
 
-	EXPECT_EQ(1, sh("su -s /bin/sh nobody -c 'mcrtrace -d 1' 2>&1", out,
+	EXPECT_EQ(1, sh("su -s /bin/sh nobody -c 'mcrtrace --duration 1' 2>&1", out,
 			sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "(run as root: tracing needs CAP_BPF and CAP_PERFMON)"))
 		TH_LOG("%s", out);
 
 	ASSERT_EQ(0, mcr_unload());
-	EXPECT_EQ(1, sh("mcrtrace -d 1 2>&1", out, sizeof(out)));
+	EXPECT_EQ(1, sh("mcrtrace --duration 1 2>&1", out, sizeof(out)));
 	EXPECT_STREQ("mcrtrace: mcrring's tracepoints are not there (is mcrring.ko loaded?)\n",
 		     out);
 }

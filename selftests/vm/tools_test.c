@@ -36,7 +36,7 @@ TEST(mcrlog_to_mcrcat_json)
 	 * of tries, stretched.
 	 */
 	for (unsigned int i = 0; i < 100 * mcr_time_scale(); i++) {
-		ASSERT_EQ(0, sh("mcrcat -o json -F local3 -s warning", out,
+		ASSERT_EQ(0, sh("mcrcat -o json -p local3.warning", out,
 				sizeof(out)));
 		if (strstr(out, want))
 			break;
@@ -104,9 +104,10 @@ TEST(clear_errors)
 	EXPECT_STREQ("mcrlog: /dev/mcrlog: Permission denied (check the device's mode and group)\n",
 		     out);
 	EXPECT_EQ(2, sh("mcrlog -p nosuch.info x 2>&1", out, sizeof(out)));
-	EXPECT_STREQ("mcrlog: bad priority 'nosuch.info'\n", out);
+	EXPECT_STREQ("mcrlog: bad value 'nosuch.info' for -p: [FACILITY.]SEVERITY\n",
+		     out);
 	EXPECT_EQ(2, sh("mcrlog -c foo x 2>&1", out, sizeof(out)));
-	EXPECT_STREQ("mcrlog: bad cpu 'foo'\n", out);
+	EXPECT_STREQ("mcrlog: bad value 'foo' for -c: a CPU number\n", out);
 	EXPECT_EQ(2, sh("mcrlog -c -1 x 2>&1", out, sizeof(out)));
 }
 
