@@ -27,7 +27,7 @@ struct opts {
 	unsigned int nfields;
 	char id_field[32];		/* SYSLOG_PID=... */
 	char tag_field[256];		/* SYSLOG_IDENTIFIER=... */
-	bool to_stderr, skip_empty, drop;
+	bool to_stderr, skip_empty, drop, sync;
 };
 
 static void usage(FILE *f)
@@ -50,13 +50,15 @@ static void usage(FILE *f)
 "  -c, --cpu N             write into CPU N's ring (--ring cpuN)\n"
 "      --drop              when the ring is full, drop the line and go on\n"
 "                          (default: wait for room, up to 10 s a line)\n"
+"      --sync              return once the records are in the archive, so\n"
+"                          that a reader started next sees them (up to 10 s)\n"
 "  -d, --device PATH       device (default /dev/mcrlog)\n"
 "  -h, --help, -V, --version\n"
 "A line that holds a NUL byte is logged whole (readers show \\x00), or with\n"
 "fields refused. Exit status: 0 all logged, 1 some line not, 2 bad usage.\n");
 }
 
-enum { OPT_DROP = 256 };
+enum { OPT_DROP = 256, OPT_SYNC };
 
 static const struct option long_opts[] = {
 	{ "priority", required_argument, NULL, 'p' },
@@ -69,6 +71,7 @@ static const struct option long_opts[] = {
 	{ "ring", required_argument, NULL, 'r' },
 	{ "cpu", required_argument, NULL, 'c' },
 	{ "drop", no_argument, NULL, OPT_DROP },
+	{ "sync", no_argument, NULL, OPT_SYNC },
 	{ "device", required_argument, NULL, 'd' },
 	MCR_TOOL_OPTIONS,
 	{ NULL, 0, NULL, 0 },
@@ -177,6 +180,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case OPT_DROP:
 			o->drop = true;
 			break;
+		case OPT_SYNC:
+			o->sync = true;
+			break;
 		case 'd':
 			o->dev = optarg;
 			break;
@@ -260,6 +266,37 @@ static int log_one(struct mcr_writer *w, const struct opts *o,
 	return 1;
 }
 
+/*
+ * Wait until the drain thread has taken every record reserved in @ring
+ * so far, ours included: its cursor (written - dropped_full) reaches the
+ * head we see now. Returns 0, or 1 after 10 s (said on stderr).
+ */
+static int sync_ring(struct mcr_set *set, struct mcr_writer *w,
+		     unsigned int ring)
+{
+	const struct mcr_ring *r = mcr_set_ring(set, ring);
+	__u32 head = mcr_packed_seq(READ_ONCE(r->prod->head));
+	unsigned int waited = 0, nap = 1;
+	struct mcr_counters c;
+
+	for (;;) {
+		if (mcr_counters(set, ring, &c)) {
+			fprintf(stderr, "mcrlog: --sync: cannot read the counters\n");
+			return 1;
+		}
+		if ((__s32)((__u32)(c.written - c.dropped_full) - head) >= 0)
+			return 0;
+		if (waited >= FULL_WAIT_MS) {
+			fprintf(stderr, "mcrlog: --sync: not archived after 10 s\n");
+			return 1;
+		}
+		mcr_wake(w);
+		sleep_ms(nap);
+		waited += nap;
+		nap = nap < 64 ? nap * 2 : 64;
+	}
+}
+
 static int log_stream(struct mcr_writer *w, const struct opts *o, FILE *in)
 {
 	unsigned long line = 0;
@@ -341,6 +378,9 @@ int main(int argc, char **argv)
 	} else {
 		status = log_stream(&w, &o, in);
 	}
+	if (o.sync)
+		status |= sync_ring(set, &w, o.ring >= 0 ? (unsigned int)o.ring :
+						      MCR_RING_MPSC);
 	mcr_set_close(set);
 	if (in != stdin)
 		fclose(in);

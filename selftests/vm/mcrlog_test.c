@@ -168,6 +168,34 @@ TEST(the_callers_pid_and_tag)
 	EXPECT_NE(NULL, strstr(out, cmd)) TH_LOG("%s", out);
 }
 
+/*
+ * Issue 13, 7: a record just logged was not readable yet (up to
+ * poll_max_ms). With --sync, a reader started next sees it, however long
+ * the drain thread would sleep.
+ */
+TEST(sync_returns_once_archived)
+{
+	const char *param = "/sys/module/mcrring/parameters/poll_max_ms";
+	char cmd[256];
+
+	REQUIRE_TOOLS();
+	ASSERT_EQ(0, write_str(param, "20000"));
+	sleep_us(500000);		/* the drain thread's sleeps grow */
+	for (int i = 0; i < 3; i++) {
+		snprintf(cmd, sizeof(cmd),
+			 "mcrlog --sync -t sync%d-%d x && mcrcat -t sync%d-%d | wc -l",
+			 getpid(), i, getpid(), i);
+		EXPECT_EQ(0, sh(cmd, out, sizeof(out)));
+		EXPECT_STREQ("1\n", out);
+		snprintf(cmd, sizeof(cmd),
+			 "mcrlog --sync -c 1 -t syncc%d-%d x && mcrcat -t syncc%d-%d | wc -l",
+			 getpid(), i, getpid(), i);
+		EXPECT_EQ(0, sh(cmd, out, sizeof(out)));
+		EXPECT_STREQ("1\n", out);
+	}
+	ASSERT_EQ(0, write_str(param, "100"));
+}
+
 /* logger's -f FILE, -e and -s. */
 TEST(file_skip_empty_and_stderr)
 {
