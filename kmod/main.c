@@ -194,6 +194,7 @@ static long mcr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			.abi_version = MCR_ABI_VERSION,
 			.nr_rings = mcr_nr_rings,
 			.features = MCR_FEAT_SPSC | MCR_FEAT_MPSC |
+				    MCR_FEAT_LEVELS |
 				    (mcr_user_drain ? MCR_FEAT_USER_DRAIN : 0) |
 				    (mcr_clock_kept() ? MCR_FEAT_TSC_CLOCK : 0),
 			.ndesc = mcr_ndesc,

@@ -90,6 +90,8 @@ extern bool mcr_user_drain;
 
 /* ring.c */
 int mcr_printk(unsigned int pri, const char *fmt, ...) __printf(2, 3);
+u8 mcr_level_mute(unsigned int fac);
+void mcr_level_set(int fac, u8 mute);
 int mcr_rings_alloc(void);
 void mcr_rings_free(void);
 u64 mcr_ring_bytes(void);

@@ -13,6 +13,7 @@
 #include <linux/gfp.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
+#include <linux/mutex.h>
 #include <linux/nospec.h>
 #include <linux/pid.h>
 #include <linux/sched.h>
@@ -31,6 +32,45 @@ unsigned int mcr_nr_rings;
 struct mcr_kring *mcr_kernel_ring;
 struct mcr_kring **mcr_drained;
 unsigned int mcr_nr_drained;
+
+/*
+ * Runtime levels: bit s of mcr_mute[f] mutes severity s of facility f.
+ * The kernel's copy rules mcr_printk(); every ring's read-only page holds
+ * one for its writers (mcr_cons.mute).
+ */
+static u8 mcr_mute[MCR_FAC_MAX + 1];
+static DEFINE_MUTEX(mcr_level_lock);
+
+u8 mcr_level_mute(unsigned int fac)
+{
+	return READ_ONCE(mcr_mute[fac]);
+}
+
+/**
+ * mcr_level_set() - mute severities of a facility, or of all of them
+ * @fac: the facility, or -1 for every one
+ * @mute: bit s set mutes severity s
+ *
+ * Writers see the change at their next call: a record that passed the
+ * check before it may still be written.
+ *
+ * Context: process (sysfs); takes mcr_level_lock.
+ */
+void mcr_level_set(int fac, u8 mute)
+{
+	unsigned int f, i;
+
+	mutex_lock(&mcr_level_lock);
+	for (f = 0; f <= MCR_FAC_MAX; f++) {
+		if (fac >= 0 && f != fac)
+			continue;
+		WRITE_ONCE(mcr_mute[f], mute);
+		for (i = 0; i <= mcr_nr_rings; i++)
+			WRITE_ONCE(mcr_rings[i]->ring.cons->mute[f], mute);
+	}
+	mutex_unlock(&mcr_level_lock);
+}
+
 static DEFINE_SPINLOCK(mcr_claim_lock);
 
 u64 mcr_ring_bytes(void)
@@ -85,6 +125,7 @@ static struct mcr_kring *mcr_kring_alloc(u32 id, int node)
 		goto out_free;
 	if (mcr_user_drain && id != MCR_RING_KERNEL)
 		kr->ring.cons->flags = MCR_CONS_USER_DRAIN;
+	memcpy(kr->ring.cons->mute, mcr_mute, sizeof(mcr_mute));
 	mcr_cursor_init(&kr->cur, &kr->ring, id);
 	return kr;
 
@@ -359,8 +400,9 @@ void mcr_release_claims(struct file *file)
  * irq_work. A record interrupted between reserve and commit by a second
  * one on the same CPU is simply the older of two in flight.
  *
- * Return: the text length, -EINVAL for a bad @pri, -EMSGSIZE when the
- * text is too long, -ENOBUFS when the ring is full (counted as dropped).
+ * Return: the text length, -EINVAL for a bad @pri, -ENOMSG when @pri is
+ * muted at run time (nothing written), -EMSGSIZE when the text is too
+ * long, -ENOBUFS when the ring is full (counted as dropped).
  */
 int mcr_printk(unsigned int pri, const char *fmt, ...)
 {
@@ -371,6 +413,8 @@ int mcr_printk(unsigned int pri, const char *fmt, ...)
 
 	if (MCR_PRI_FAC(pri) > MCR_FAC_MAX)
 		return -EINVAL;
+	if ((READ_ONCE(mcr_mute[MCR_PRI_FAC(pri)]) >> MCR_PRI_SEV(pri)) & 1)
+		return -ENOMSG;
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);

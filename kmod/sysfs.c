@@ -3,13 +3,16 @@
  * Counters in sysfs, one value per file:
  *   /sys/kernel/mcrring/{archived,archive_first_seq,lost_by_readers,
  *                        drain_passes,drain_wakeups,tsc_clock,clock_steps}
+ *   /sys/kernel/mcrring/levels (root writes FACILITY=SEVERITY to it)
  *   /sys/kernel/mcrring/<ring>/{fill,written,drained,dropped_full,
  *                               abandoned,invalid,discarded,owner}
  * where <ring> is "mpsc", "cpuN", or "kernel" (mcr_printk()'s ring).
  */
 
+#include <linux/bitops.h>
 #include <linux/kobject.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/sysfs.h>
 
 #include "mcr.h"
@@ -161,7 +164,79 @@ static ssize_t clock_steps_show(struct kobject *kobj,
 
 static struct kobj_attribute clock_steps_attr = __ATTR_RO(clock_steps);
 
+/* "kern=debug user=warning ...": the least severe level each logs. */
+static ssize_t levels_show(struct kobject *kobj, struct kobj_attribute *attr,
+			   char *buf)
+{
+	unsigned int f;
+	int n = 0;
+
+	for (f = 0; f <= MCR_FAC_MAX; f++) {
+		u8 mute = mcr_level_mute(f);
+		unsigned int sev = mute ? __ffs(mute) : MCR_SEV_MAX + 1;
+
+		n += sysfs_emit_at(buf, n, "%s%s=%s", f ? " " : "",
+				   mcr_facility_name(f),
+				   sev ? mcr_severity_name(sev - 1) : "none");
+	}
+	return n + sysfs_emit_at(buf, n, "\n");
+}
+
+/*
+ * A facility or severity by name or number, or for a severity "none"
+ * (MCR_SEV_MAX + 1); -1 when not one.
+ */
+static int mcr_level_word(const char *s, size_t len,
+			  const char *(*name)(unsigned int), unsigned int max,
+			  bool none_ok)
+{
+	unsigned int i;
+	char word[16];
+
+	if (!len || len >= sizeof(word))
+		return -1;
+	memcpy(word, s, len);
+	word[len] = '\0';
+	if (!kstrtouint(word, 10, &i))
+		return i <= max ? i : -1;
+	for (i = 0; i <= max; i++)
+		if (!strcasecmp(word, name(i)))
+			return i;
+	return none_ok && !strcmp(word, "none") ? MCR_SEV_MAX + 1 : -1;
+}
+
+/*
+ * "FACILITY=SEVERITY": log SEVERITY and what is more severe, mute the
+ * rest; "SEVERITY" alone for every facility; "none" mutes everything.
+ */
+static ssize_t levels_store(struct kobject *kobj, struct kobj_attribute *attr,
+			    const char *buf, size_t count)
+{
+	size_t len = strcspn(buf, "\n");
+	const char *eq = strnchr(buf, len, '=');
+	int fac = -1, sev;
+
+	if (eq) {
+		fac = mcr_level_word(buf, eq - buf, mcr_facility_name,
+				     MCR_FAC_MAX, false);
+		if (fac < 0)
+			return -EINVAL;
+		len -= eq + 1 - buf;
+		buf = eq + 1;
+	}
+	sev = mcr_level_word(buf, len, mcr_severity_name, MCR_SEV_MAX, true);
+	if (sev < 0)
+		return -EINVAL;
+	/* Severity sev is logged: mute those above it ("none": all). */
+	mcr_level_set(fac, sev > MCR_SEV_MAX ? 0xff :
+			   (u8)(0xff << (sev + 1)));
+	return count;
+}
+
+static struct kobj_attribute levels_attr = __ATTR_RW(levels);
+
 static struct attribute *mcr_top_attrs[] = {
+	&levels_attr.attr,
 	&tsc_clock_attr.attr,
 	&clock_steps_attr.attr,
 	&drain_passes_attr.attr,

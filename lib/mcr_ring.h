@@ -208,6 +208,8 @@ static_assert(offsetof(struct mcr_cons, drained) == 2 * MCR_CACHELINE,
 static_assert(offsetof(struct mcr_cons, clock) == 3 * MCR_CACHELINE,
 	      "the writers' clock on its own cache line");
 static_assert(sizeof(struct mcr_clock) == MCR_CACHELINE, "mcr_clock layout");
+static_assert(offsetof(struct mcr_cons, mute) == 4 * MCR_CACHELINE,
+	      "runtime levels on their own cache line");
 static_assert(offsetof(struct mcr_prod, dropped_full) == 16, "mcr_prod");
 static_assert(sizeof(struct mcr_info) == 64, "mcr_info layout");
 static_assert(sizeof(struct mcr_claim) == 24, "mcr_claim layout");

@@ -37,6 +37,30 @@
 /* Longest line: the prefix, and every text byte escaped to four. */
 #define MCR_LINE_MAX	(256 + 4 * MCR_TEXT_MAX)
 
+/* syslog(3)'s name of facility @f, or NULL when there is no such one. */
+static inline const char *mcr_facility_name(unsigned int f)
+{
+	static const char *const names[MCR_FAC_MAX + 1] = {
+		"kern", "user", "mail", "daemon", "auth", "syslog", "lpr",
+		"news", "uucp", "cron", "authpriv", "ftp", "ntp", "security",
+		"console", "solaris-cron", "local0", "local1", "local2",
+		"local3", "local4", "local5", "local6", "local7",
+	};
+
+	return f <= MCR_FAC_MAX ? names[f] : NULL;
+}
+
+/* syslog(3)'s name of severity @s, or NULL when there is no such one. */
+static inline const char *mcr_severity_name(unsigned int s)
+{
+	static const char *const names[MCR_SEV_MAX + 1] = {
+		"emerg", "alert", "crit", "err", "warning", "notice", "info",
+		"debug",
+	};
+
+	return s <= MCR_SEV_MAX ? names[s] : NULL;
+}
+
 /* Is @b written as \xNN? */
 static inline bool mcr_text_escaped(unsigned char b)
 {

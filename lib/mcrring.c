@@ -411,6 +411,8 @@ MCR_EXPORT int mcr_vlogf(struct mcr_writer *w, unsigned int pri,
 	va_list again;
 	int n, ret;
 
+	if (!mcr_enabled(w, pri))
+		return -ENOMSG;
 	/* Most messages are short: try a small reservation first. */
 	ret = mcr_reserve(w, 256, &resv);
 	if (ret)
@@ -479,6 +481,8 @@ MCR_EXPORT int mcr_log_fields(struct mcr_writer *w, unsigned int pri,
 	struct mcr_resv resv;
 	int ret;
 
+	if (!mcr_enabled(w, pri))
+		return -ENOMSG;
 	for (unsigned int i = 0; i < nfields; i++) {
 		if (!mcr_field_ok(fields[i]))
 			return -EINVAL;

@@ -228,6 +228,29 @@ static inline __u64 mcr_writer_now(const struct mcr_writer *w)
 }
 
 /**
+ * mcr_enabled() - whether records of @pri are wanted now
+ * @w: the writer
+ * @pri: MCR_PRI(facility, severity)
+ *
+ * The runtime levels (mcrring(7), "Runtime levels") are one byte per
+ * facility in the ring's read-only page: a check reads it and touches
+ * nothing writable. mcr_log(), mcr_logf(), mcr_log_fields() and
+ * mcr_commit() make it themselves; a caller that formats its own text
+ * makes it first to skip the work.
+ *
+ * Return: true unless @pri's severity is muted for its facility.
+ */
+static inline bool mcr_enabled(const struct mcr_writer *w, unsigned int pri)
+{
+	/* An SPSC writer's ring is the first member of its state too. */
+	const struct mcr_cons *cons = w->ring.cons;
+	unsigned int fac = MCR_PRI_FAC(pri);
+
+	return fac > MCR_FAC_MAX ||
+	       !((READ_ONCE(cons->mute[fac]) >> MCR_PRI_SEV(pri)) & 1);
+}
+
+/**
  * mcr_reserve() - reserve room for @len bytes of text
  * @w: the writer
  * @len: bytes, at most MCR_TEXT_MAX
@@ -268,6 +291,7 @@ static inline int mcr_reserve(struct mcr_writer *w, size_t len,
  * @flags: MCR_FLAG_*
  *
  * Return: 0, -EINVAL (@len larger than reserved, bad @pri or @flags; the
+ * reservation is discarded), -ENOMSG (@pri is muted at run time: the
  * reservation is discarded).
  */
 static inline int mcr_commit(struct mcr_writer *w, struct mcr_resv *resv,
@@ -286,12 +310,13 @@ static inline int mcr_commit(struct mcr_writer *w, struct mcr_resv *resv,
 	}
 
 	if (len > resv->cap || MCR_PRI_FAC(pri) > MCR_FAC_MAX ||
-	    (flags & ~MCR_FLAG_ALL)) {
+	    (flags & ~MCR_FLAG_ALL) || !mcr_enabled(w, pri)) {
 		if (w->kind == MCR_WRITER_SPSC)
 			mcr_spsc_discard(&w->spsc, resv);
 		else
 			mcr_mpsc_discard(&w->ring, resv);
-		return -EINVAL;
+		return MCR_PRI_FAC(pri) > MCR_FAC_MAX || len > resv->cap ||
+		       (flags & ~MCR_FLAG_ALL) ? -EINVAL : -ENOMSG;
 	}
 	if (w->kind == MCR_WRITER_SPSC)
 		mcr_spsc_commit(&w->spsc, resv, (__u32)len, ts, pid, tid,
@@ -344,14 +369,18 @@ static inline void mcr_discard(struct mcr_writer *w, struct mcr_resv *resv)
  * @msg: the text, need not be NUL-terminated
  * @len: its length, at most MCR_TEXT_MAX
  *
- * Return: 0 or an mcr_reserve()/mcr_commit() error.
+ * Return: 0, -ENOMSG when @pri is muted at run time (nothing is written,
+ * no counter moves), or an mcr_reserve()/mcr_commit() error.
  */
 static inline int mcr_log(struct mcr_writer *w, unsigned int pri,
 			  const char *msg, size_t len)
 {
 	struct mcr_resv resv;
-	int ret = mcr_reserve(w, len, &resv);
+	int ret;
 
+	if (__builtin_expect(!mcr_enabled(w, pri), 0))
+		return -ENOMSG;
+	ret = mcr_reserve(w, len, &resv);
 	if (ret)
 		return ret;
 	memcpy(resv.text, msg, len);
@@ -367,7 +396,8 @@ static inline int mcr_log(struct mcr_writer *w, unsigned int pri,
  * Formats into the reservation itself, no intermediate buffer. Output
  * longer than MCR_TEXT_MAX is refused, never truncated.
  *
- * Return: the message length, or -EMSGSIZE, -ENOBUFS, -EPERM, -EINVAL.
+ * Return: the message length, or -ENOMSG (muted at run time, nothing
+ * written), -EMSGSIZE, -ENOBUFS, -EPERM, -EINVAL.
  */
 int mcr_logf(struct mcr_writer *w, unsigned int pri, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -385,7 +415,8 @@ int mcr_vlogf(struct mcr_writer *w, unsigned int pri, const char *fmt,
  * The record's text is msg "\0" field "\0" field ..., flagged
  * MCR_FLAG_FIELDS, as /dev/kmsg dictionaries.
  *
- * Return: 0, -EINVAL for a malformed field, or an mcr_reserve() error.
+ * Return: 0, -EINVAL for a malformed field, -ENOMSG when @pri is muted at
+ * run time, or an mcr_reserve() error.
  */
 int mcr_log_fields(struct mcr_writer *w, unsigned int pri, const char *msg,
 		   const char *const *fields, unsigned int nfields);

@@ -28,6 +28,7 @@
 #include <strings.h>
 
 #include "mcrring.h"
+#include "mcr_text.h"
 
 /* The options every tool has, for its getopt_long() table. */
 #define MCR_TOOL_OPTIONS					\
@@ -48,17 +49,6 @@ static inline int mcr_tool_bad(const char *prog, const char *opt,
 	return 2;
 }
 
-static const char *const mcr_facility_names[MCR_FAC_MAX + 1] = {
-	"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news",
-	"uucp", "cron", "authpriv", "ftp", "ntp", "security", "console",
-	"solaris-cron", "local0", "local1", "local2", "local3", "local4",
-	"local5", "local6", "local7",
-};
-
-static const char *const mcr_severity_names[MCR_SEV_MAX + 1] = {
-	"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
-};
-
 /* A decimal number of at most @max, digits only; false when not. */
 static inline bool mcr_tool_num(const char *s, unsigned long long max,
 				unsigned long long *v)
@@ -73,27 +63,27 @@ static inline bool mcr_tool_num(const char *s, unsigned long long max,
 }
 
 /* A facility or severity by name or number; -1 when neither. */
-static inline int mcr_name_lookup(const char *s, const char *const *names,
-				  int max)
+static inline int mcr_name_lookup(const char *s,
+				  const char *(*name)(unsigned int), int max)
 {
 	unsigned long long v;
 
 	if (mcr_tool_num(s, (unsigned long long)max, &v))
 		return (int)v;
 	for (int i = 0; i <= max; i++)
-		if (!strcasecmp(s, names[i]))
+		if (!strcasecmp(s, name((unsigned int)i)))
 			return i;
 	return -1;
 }
 
 static inline int mcr_facility(const char *s)
 {
-	return mcr_name_lookup(s, mcr_facility_names, MCR_FAC_MAX);
+	return mcr_name_lookup(s, mcr_facility_name, MCR_FAC_MAX);
 }
 
 static inline int mcr_severity(const char *s)
 {
-	return mcr_name_lookup(s, mcr_severity_names, MCR_SEV_MAX);
+	return mcr_name_lookup(s, mcr_severity_name, MCR_SEV_MAX);
 }
 
 /*

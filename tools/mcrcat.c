@@ -386,7 +386,7 @@ static void print_json(const struct mcr_arecord *r, const char *text)
 	       "\"severity\":\"%s\"",
 	       (unsigned long long)r->seq, (unsigned long long)r->ts_ns, ts,
 	       r->ring, r->cpu, r->pid, r->tid,
-	       mcr_facility_names[r->facility], mcr_severity_names[r->severity]);
+	       mcr_facility_name(r->facility), mcr_severity_name(r->severity));
 	if (r->owner_pid >= 0)
 		printf(",\"owner_pid\":%d,\"owner_uid\":%u", r->owner_pid,
 		       r->owner_uid);
@@ -508,7 +508,7 @@ static void print_short(const struct mcr_arecord *r, const char *text)
 	iso_time(real_ns(r->ts_ns), ts, sizeof(ts));
 	tag = field(r, text, "SYSLOG_IDENTIFIER", &tn);
 	printf("%s %s %s.%s ", ts, mcr_ring_name(r->ring, rn, sizeof(rn)),
-	       mcr_facility_names[r->facility], mcr_severity_names[r->severity]);
+	       mcr_facility_name(r->facility), mcr_severity_name(r->severity));
 	if (tag)
 		syslog_bytes(tag, tn, false);
 	printf("[%llu]: ", rec_pid(r, text));

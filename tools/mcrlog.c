@@ -253,7 +253,7 @@ static int log_one(struct mcr_writer *w, const struct opts *o,
 		waited += nap;
 		nap = nap < 64 ? nap * 2 : 64;
 	}
-	if (!ret)
+	if (!ret || ret == -ENOMSG)	/* muted by the operator: as asked */
 		return 0;
 	if (ret == -EMSGSIZE)
 		fprintf(stderr, "mcrlog: %smessage longer than %d bytes%s, not logged\n",

@@ -355,6 +355,49 @@ static void *use_from_other_thread(void *arg)
 	return (void *)(long)mcr_log(w, PRI_INFO, "x", 1);
 }
 
+/*
+ * Runtime levels: a muted priority writes nothing. mcr_log(), mcr_logf()
+ * and mcr_log_fields() return -ENOMSG before touching the ring; a
+ * reservation committed with a muted priority is discarded.
+ */
+TEST_F(ring, muted_priorities_write_nothing)
+{
+	const struct mcr_ring *r = mcr_set_ring(self->set, self->w.ring_id);
+	unsigned char *mute = ((struct mcr_cons *)r->cons)->mute;
+	const char *const fields[] = { "K=v" };
+	struct mcr_ring_stats st;
+	struct mcr_resv resv;
+	__u64 head;
+
+	mute[1] = 1 << 6 | 1 << 7;		/* user.info, user.debug */
+	EXPECT_FALSE(mcr_enabled(&self->w, PRI_INFO));
+	EXPECT_TRUE(mcr_enabled(&self->w, MCR_PRI(1, 3)));
+	EXPECT_TRUE(mcr_enabled(&self->w, MCR_PRI(2, 6)));
+	head = READ_ONCE(r->prod->head);
+	EXPECT_EQ(-ENOMSG, mcr_log(&self->w, PRI_INFO, "no", 2));
+	EXPECT_EQ(-ENOMSG, mcr_logf(&self->w, MCR_PRI(1, 7), "no %d", 1));
+	EXPECT_EQ(-ENOMSG, mcr_log_fields(&self->w, PRI_INFO, "no", fields, 1));
+	EXPECT_EQ(head, READ_ONCE(r->prod->head));	/* nothing written */
+	ASSERT_EQ(0, mcr_reserve(&self->w, 8, &resv));
+	memcpy(resv.text, "discard!", 8);
+	EXPECT_EQ(-ENOMSG, mcr_commit(&self->w, &resv, 8, PRI_INFO, 0));
+	ASSERT_EQ(0, mcr_log(&self->w, MCR_PRI(1, 3), "err", 3));
+	ASSERT_EQ(0, mcr_log(&self->w, MCR_PRI(2, 6), "mail", 4));
+	ASSERT_EQ(1, read_one(self));
+	EXPECT_EQ(0, memcmp(self->text, "err", 3));
+	ASSERT_EQ(1, read_one(self));
+	EXPECT_EQ(0, memcmp(self->text, "mail", 4));
+	EXPECT_EQ(0, read_one(self));
+	ASSERT_EQ(0, mcr_reader_stats(self->rd, self->w.ring_id, &st));
+	EXPECT_EQ(1, st.discarded);
+	EXPECT_EQ(2, st.drained);
+
+	mute[1] = 0;
+	ASSERT_EQ(0, mcr_log(&self->w, PRI_INFO, "yes", 3));
+	ASSERT_EQ(1, read_one(self));
+	EXPECT_EQ(0, memcmp(self->text, "yes", 3));
+}
+
 TEST_F(ring, spsc_handle_is_bound_to_its_thread)
 {
 	pthread_t t;

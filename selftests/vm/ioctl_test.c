@@ -54,7 +54,8 @@ TEST_F(dev, info_describes_the_rings)
 	REQUIRE_DEV();
 	EXPECT_EQ(MCR_ABI_VERSION, self->info.abi_version);
 	EXPECT_LE(1 + ncpu, self->info.nr_rings);
-	EXPECT_EQ(MCR_FEAT_SPSC | MCR_FEAT_MPSC, self->info.features);
+	EXPECT_EQ(MCR_FEAT_SPSC | MCR_FEAT_MPSC | MCR_FEAT_LEVELS,
+		  self->info.features);
 	EXPECT_EQ(16384, self->info.ndesc);
 	EXPECT_EQ(2048 * 1024, self->info.data_size);
 	EXPECT_EQ(mcr_ring_size(self->info.ndesc, self->info.data_size),

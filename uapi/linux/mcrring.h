@@ -27,6 +27,7 @@
 #define MCR_FEAT_MPSC		_BITULL(1)	/* shared multi-writer ring */
 #define MCR_FEAT_USER_DRAIN	_BITULL(2)	/* userspace may drain a ring */
 #define MCR_FEAT_TSC_CLOCK	_BITULL(3)	/* the module keeps mcr_cons.clock */
+#define MCR_FEAT_LEVELS		_BITULL(4)	/* the module keeps mcr_cons.mute */
 
 /*
  * Records.
@@ -181,7 +182,14 @@ struct mcr_cons {
 	__u64 resv4[4];
 	/* The writers' clock, on its own cache line. */
 	struct mcr_clock clock;
-	__u64 pad[MCR_PAGE_SIZE / 8 - 32];
+	/*
+	 * Runtime levels, on their own cache line: bit s of mute[f] set
+	 * means records of facility f and severity s are not to be
+	 * written. Kept by whoever drains the ring; all zero: none muted.
+	 */
+	__u8 mute[MCR_FAC_MAX + 1];
+	__u8 resv5[64 - (MCR_FAC_MAX + 1)];
+	__u64 pad[MCR_PAGE_SIZE / 8 - 40];
 };
 
 #define MCR_RING_MAGIC		0x6d637231	/* "mcr1" */
