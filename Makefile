@@ -5,6 +5,7 @@
 #   make check           host tier + VM tier, ends with "N passed, N failed"
 #   make check-host      library/protocol tests, plain, ASan+UBSan and TSan
 #   make check-vm        boot Debian's kernel in QEMU and run the selftests
+#   make check-arm64     check-vm on Debian's arm64 kernels (6.1, newest)
 #   make demo            boot, load the module, show it working
 #   make vm-shell        boot into a busybox shell with the module loaded
 #   make lint            sparse, W=1, checkpatch, shellcheck (part of check)
@@ -15,6 +16,8 @@
 #
 # FLAVOUR=rt-amd64 selects Debian's PREEMPT_RT kernel for the VM targets,
 # FLAVOUR=6.12-amd64 the 6.12 series: any linux-image-FLAVOUR metapackage.
+# FLAVOUR=arm64, 6.12-arm64: Debian's arm64 kernels, the module and the
+# guest's binaries cross-built, the guest under qemu-system-aarch64.
 
 BUILD    := build
 TOP      := $(CURDIR)
@@ -25,7 +28,28 @@ FLAVOUR  ?= amd64
 # The Debian kernel the VM boots, and its headers. Expanded lazily: on a
 # fresh machine they exist only once `deps` has run.
 VM_KREL   = $(shell scripts/krel.sh $(FLAVOUR))
-VM_KDIR   = /lib/modules/$(VM_KREL)/build
+
+# An arm64 flavour's kernel is unpacked, never installed, by
+# scripts/arm64-deps.sh; the module, the static test binaries and tools
+# for its guest are cross-built (into their own folder), with the arm64
+# busybox, libbpf, libelf and zlib that script unpacks.
+ifneq ($(findstring arm64,$(FLAVOUR)),)
+VM_ARCH     := arm64
+A64_CACHE   := $(TOP)/$(CACHE)/arm64
+VM_KDIR      = $(A64_CACHE)/$(VM_KREL)/usr/src/linux-headers-$(VM_KREL)
+VM_KBUILD   := ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
+VM_CC       := aarch64-linux-gnu-gcc
+VM_BIN      := $(BUILD)/vm-bin-arm64
+VM_BPF_LIBS := -idirafter $(A64_CACHE)/sysroot/usr/include \
+	       -L$(A64_CACHE)/sysroot/usr/lib/aarch64-linux-gnu
+else
+VM_ARCH     := x86_64
+VM_KDIR      = /lib/modules/$(VM_KREL)/build
+VM_KBUILD   :=
+VM_CC        = $(CC)
+VM_BIN      := $(BUILD)/vm-bin
+VM_BPF_LIBS :=
+endif
 
 # kbuild users expect KDIR: the running kernel's headers where they exist,
 # else the headers of the kernel Debian packages.
@@ -68,12 +92,12 @@ HOST_SCRIPT_TESTS := $(wildcard selftests/host/*_test.sh)
 # VM_TESTS="a_test b_test" on make's command line reaches scripts/vm.sh
 # too (make exports command-line variables): only those are built and run.
 VM_TESTS   := $(basename $(notdir $(wildcard selftests/vm/*_test.c)))
-VM_BINS    := $(addprefix $(BUILD)/vm-bin/,$(VM_TESTS))
+VM_BINS    := $(addprefix $(VM_BIN)/,$(VM_TESTS))
 
 .PHONY: all module vm-module lib tools selftests install modules_install \
 	dkms-src \
 	check-install FORCE host-tests deps check check-host check-vm \
-	check-debug check-debug-one demo vm-shell lint clean
+	check-debug check-debug-one check-arm64 demo vm-shell lint clean
 
 all: module lib tools selftests
 
@@ -92,7 +116,7 @@ module:
 	@cp $(call kbuild_dir,$(KDIR))/kmod/mcrring.ko $(BUILD)/mcrring.ko
 
 vm-module: deps
-	$(call kmod,$(VM_KDIR))
+	$(call kmod,$(VM_KDIR),$(VM_KBUILD))
 
 # --- userspace --------------------------------------------------------
 $(LIB_DIR)/%.o: lib/%.c $(HDRS)
@@ -133,9 +157,9 @@ $(foreach v,$(VARIANTS),$(eval $(call host_variant,$(v))))
 HOST_BINS := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/host/$(v)/,$(HOST_TESTS)))
 
 # Static, so they run in the VM's busybox-only initramfs.
-$(BUILD)/vm-bin/%: selftests/vm/%.c $(LIB_SRCS) $(HDRS) $(TEST_HDRS) | deps
+$(VM_BIN)/%: selftests/vm/%.c $(LIB_SRCS) $(HDRS) $(TEST_HDRS) | deps
 	@mkdir -p $(@D)
-	$(CC) $(HOST_CFLAGS) -Iselftests/vm -static -o $@ $< $(LIB_SRCS)
+	$(VM_CC) $(HOST_CFLAGS) -Iselftests/vm -static -o $@ $< $(LIB_SRCS)
 
 include selftests/fuzz/fuzz.mk
 include tools/bench.mk
@@ -147,7 +171,7 @@ include tools/mcrtrace.mk
 # never for the VM.
 TOOLS      := $(basename $(notdir $(filter-out %.bpf.c,$(wildcard tools/*.c))))
 TOOL_BINS   = $(addprefix $(BUILD)/tools/,$(filter-out $(HOST_ONLY_TOOLS),$(TOOLS)))
-VM_TOOLS    = $(addprefix $(BUILD)/vm-bin/,$(filter-out $(HOST_ONLY_TOOLS),$(TOOLS)))
+VM_TOOLS    = $(addprefix $(VM_BIN)/,$(filter-out $(HOST_ONLY_TOOLS),$(TOOLS)))
 
 TOOL_HDRS  := $(wildcard tools/*.h)
 
@@ -155,9 +179,9 @@ $(BUILD)/tools/%: tools/%.c $(LIB_A) $(HDRS) $(TOOL_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB_A) -pthread $(LDLIBS_$*)
 
-$(BUILD)/vm-bin/%: tools/%.c $(LIB_SRCS) $(HDRS) $(TOOL_HDRS)
+$(VM_BIN)/%: tools/%.c $(LIB_SRCS) $(HDRS) $(TOOL_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -static -o $@ $< $(LIB_SRCS) -pthread
+	$(VM_CC) $(CPPFLAGS) $(CFLAGS) -static -o $@ $< $(LIB_SRCS) -pthread
 
 tools: $(TOOL_BINS)
 
@@ -176,10 +200,10 @@ check-host: host-tests tools
 	scripts/tap-count.sh -l host $(BUILD)/results/host.tap
 
 check-vm: vm-module $(VM_BINS) $(VM_TOOLS)
-	@mkdir -p $(BUILD)/results $(BUILD)/vm-bin
+	@mkdir -p $(BUILD)/results $(VM_BIN)
 	@rm -f $(BUILD)/results/vm-$(FLAVOUR).tap
 	@scripts/vm.sh test $(VM_KREL) \
-		$(call kbuild_dir,$(VM_KDIR))/kmod/mcrring.ko $(BUILD)/vm-bin; \
+		$(call kbuild_dir,$(VM_KDIR))/kmod/mcrring.ko $(VM_BIN); \
 	cp $(BUILD)/vm/$(VM_KREL)/tap.log $(BUILD)/results/vm-$(FLAVOUR).tap; \
 	scripts/tap-count.sh -l vm-$(FLAVOUR) $(BUILD)/results/vm-$(FLAVOUR).tap
 
@@ -221,6 +245,7 @@ check-debug:
 
 # One debug kernel: DEBUG_KERNEL names it, DEBUG_KDIR is its tree.
 check-debug-one: $(VM_BINS) $(VM_TOOLS)
+	@[ $(VM_ARCH) = x86_64 ] || { echo "check-debug: x86-64 kernels only" >&2; exit 1; }
 	$(call kmod,$(DEBUG_KDIR))
 	@krel=$$(cat $(DEBUG_KDIR)/include/config/kernel.release); \
 	VM_KERNEL=$(DEBUG_KDIR)/arch/x86/boot/bzImage VM_MEM=2G \
@@ -228,7 +253,7 @@ check-debug-one: $(VM_BINS) $(VM_TOOLS)
 	VM_APPEND="$(DEBUG_APPEND) $(DEBUG_APPEND_$(DEBUG_KERNEL)) \
 		mcrdetect=$(DEBUG_DETECT_$(DEBUG_KERNEL))" \
 	scripts/vm.sh test $$krel \
-		$(call kbuild_dir,$(DEBUG_KDIR))/kmod/mcrring.ko $(BUILD)/vm-bin; \
+		$(call kbuild_dir,$(DEBUG_KDIR))/kmod/mcrring.ko $(VM_BIN); \
 	cp $(BUILD)/vm/$$krel/tap.log \
 		$(BUILD)/results/debug-$(DEBUG_KERNEL).tap; \
 	scripts/tap-count.sh -l debug-$(DEBUG_KERNEL) \
@@ -260,13 +285,30 @@ check:
 		$(BUILD)/results/bench.tap \
 		$(addprefix $(BUILD)/results/vm-,$(addsuffix .tap,$(CHECK_FLAVOURS)))
 
+# The VM tier on Debian's arm64 kernels, the default (6.1 on Debian 12)
+# and the newest series (scripts/kseries.sh arm64), cross-built and
+# booted under qemu-system-aarch64: about 2 minutes a row, so not part of
+# `make check` (README.md, "Test tiers"); .ci/run runs it. The series is
+# read once deps.sh has added the arm64 architecture to apt's lists.
+check-arm64:
+	@scripts/deps.sh arm64
+	@mkdir -p $(BUILD)/results
+	@flavours="arm64 $$(scripts/kseries.sh arm64)"; \
+	echo "check-arm64: VM tier on $$flavours"; \
+	for f in $$flavours; do \
+		rm -f $(BUILD)/results/vm-$$f.tap; \
+		$(MAKE) --no-print-directory check-vm FLAVOUR=$$f; \
+	done; \
+	scripts/tap-count.sh $$(for f in $$flavours; do \
+		echo $(BUILD)/results/vm-$$f.tap; done)
+
 demo: vm-module $(VM_BINS) $(VM_TOOLS)
 	@scripts/vm.sh demo $(VM_KREL) \
-		$(call kbuild_dir,$(VM_KDIR))/kmod/mcrring.ko $(BUILD)/vm-bin
+		$(call kbuild_dir,$(VM_KDIR))/kmod/mcrring.ko $(VM_BIN)
 
 vm-shell: vm-module $(VM_BINS) $(VM_TOOLS)
 	@scripts/vm.sh shell $(VM_KREL) \
-		$(call kbuild_dir,$(VM_KDIR))/kmod/mcrring.ko $(BUILD)/vm-bin
+		$(call kbuild_dir,$(VM_KDIR))/kmod/mcrring.ko $(VM_BIN)
 
 # --- install ----------------------------------------------------------
 # make install [PREFIX=/usr/local] [DESTDIR=]: library, headers, pkg-config

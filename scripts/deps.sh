@@ -3,7 +3,8 @@
 # them. Idempotent: a second run with everything present makes no apt call
 # and extracts nothing.
 #
-# usage: scripts/deps.sh [-d] [FLAVOUR...]  (kernel flavours, default: amd64)
+# usage: scripts/deps.sh [-d] [FLAVOUR...]  (kernel flavours, default: amd64;
+#   arm64 ones, e.g. arm64 or 6.12-arm64, go to scripts/arm64-deps.sh)
 #   -d  also what building the debug kernels takes (make check-debug)
 set -eu
 
@@ -23,8 +24,14 @@ if [ "${1:-}" = -d ]; then
 	shift
 fi
 [ $# -gt 0 ] || set -- amd64
+# arm64 kernels are downloaded and unpacked, not installed: after the rest,
+# scripts/arm64-deps.sh fetches them.
+arm64=""
 for flavour in "$@"; do
-	pkgs="$pkgs linux-image-$flavour linux-headers-$flavour"
+	case $flavour in
+	*arm64*) arm64="$arm64 $flavour" ;;
+	*) pkgs="$pkgs linux-image-$flavour linux-headers-$flavour" ;;
+	esac
 done
 
 missing=""
@@ -60,3 +67,6 @@ if [ ! -f "$stamp" ] || [ -n "$(find "$src" -newer "$stamp")" ]; then
 		linux-source-6.1/scripts/extract-vmlinux
 	touch "$stamp"
 fi
+
+# shellcheck disable=SC2086 # the flavours, split on purpose
+[ -z "$arm64" ] || "$top/scripts/arm64-deps.sh" $arm64

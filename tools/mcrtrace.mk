@@ -28,6 +28,9 @@ $(BUILD)/tools/mcrtrace: tools/mcrtrace.c tools/mcrtrace.h $(MCRT_SKEL)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -I$(MCRT_DIR) $(CFLAGS) -o $@ $< $(MCRT_LIBS)
 
-$(BUILD)/vm-bin/mcrtrace: tools/mcrtrace.c tools/mcrtrace.h $(MCRT_SKEL)
+# For an arm64 guest the same skeleton (BPF bytecode does not depend on
+# the CPU), cross-linked against the arm64 libraries in VM_BPF_LIBS.
+$(VM_BIN)/mcrtrace: tools/mcrtrace.c tools/mcrtrace.h $(MCRT_SKEL)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -I$(MCRT_DIR) $(CFLAGS) -static -o $@ $< $(MCRT_LIBS)
+	$(VM_CC) $(CPPFLAGS) -I$(MCRT_DIR) $(CFLAGS) -static -o $@ $< \
+		$(VM_BPF_LIBS) $(MCRT_LIBS)
