@@ -99,10 +99,18 @@ VM_BINS    := $(addprefix $(VM_BIN)/,$(VM_TESTS))
 	check-install FORCE host-tests deps check check-host check-vm \
 	check-debug check-debug-one check-arm64 demo vm-shell lint clean
 
-all: module lib tools selftests
+all: module lib tools
+
+# Packages are installed by the targets that need them (checks, demo,
+# bench, fuzz), never by a build: the rules that compile test and tool
+# binaries ask for `deps` order-only, and it does its work only when one
+# of those targets, or `make deps` itself, was asked for.
+WANT_DEPS := $(filter deps check% demo vm-shell bench% fuzz% lint,$(MAKECMDGOALS))
 
 deps:
+ifneq ($(WANT_DEPS),)
 	@scripts/deps.sh $(FLAVOUR)
+endif
 
 # --- kernel module ----------------------------------------------------
 # $(call kmod,KDIR[,extra kbuild args])
@@ -170,7 +178,10 @@ include tools/mcrtrace.mk
 # (mcrbench, see tools/bench.mk) is built only by its own targets and
 # never for the VM.
 TOOLS      := $(basename $(notdir $(filter-out %.bpf.c,$(wildcard tools/*.c))))
-TOOL_BINS   = $(addprefix $(BUILD)/tools/,$(filter-out $(HOST_ONLY_TOOLS),$(TOOLS)))
+# What this machine cannot build (mcrtrace without clang, bpftool and
+# libbpf) is left out of `make` and `make install`, with a word; the
+# checks install what they need first.
+TOOL_BINS   = $(addprefix $(BUILD)/tools/,$(filter-out $(HOST_ONLY_TOOLS) $(TOOLS_CANNOT),$(TOOLS)))
 VM_TOOLS    = $(addprefix $(VM_BIN)/,$(filter-out $(HOST_ONLY_TOOLS),$(TOOLS)))
 
 TOOL_HDRS  := $(wildcard tools/*.h)
@@ -184,6 +195,7 @@ $(VM_BIN)/%: tools/%.c $(LIB_SRCS) $(HDRS) $(TOOL_HDRS)
 	$(VM_CC) $(CPPFLAGS) $(CFLAGS) -static -o $@ $< $(LIB_SRCS) -pthread
 
 tools: $(TOOL_BINS)
+	$(if $(TOOLS_CANNOT),@echo "tools: not built here: $(TOOLS_CANNOT) (see README.md, Dependencies)")
 
 host-tests: $(HOST_BINS)
 selftests: host-tests $(VM_BINS) $(VM_TOOLS)
@@ -319,7 +331,7 @@ LIBDIR   = $(PREFIX)/lib
 INCDIR   = $(PREFIX)/include/mcrring
 MANDIR   = $(PREFIX)/share/man
 UDEVDIR ?= /lib/udev/rules.d
-USER_TOOLS = $(filter-out $(HOST_ONLY_TOOLS),$(TOOLS))
+USER_TOOLS = $(filter-out $(HOST_ONLY_TOOLS) $(TOOLS_CANNOT),$(TOOLS))
 MAN_PAGES  = $(wildcard man/*.[0-9])
 
 install: lib $(addprefix $(BUILD)/tools/,$(USER_TOOLS))

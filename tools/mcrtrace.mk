@@ -14,6 +14,9 @@ CLANG      ?= clang
 BPF_CFLAGS := -target bpf -O2 -g $(WARN) \
 	      -I/usr/include/$(shell $(CC) -dumpmachine)
 MCRT_LIBS  := -lbpf -lelf -lz
+ifeq ($(and $(shell command -v $(CLANG) 2>/dev/null),$(wildcard $(BPFTOOL)),$(wildcard /usr/include/bpf/libbpf.h)),)
+TOOLS_CANNOT += mcrtrace
+endif
 
 $(MCRT_DIR)/mcrtrace.bpf.o: tools/mcrtrace.bpf.c tools/mcrtrace.h | deps
 	@mkdir -p $(@D)
