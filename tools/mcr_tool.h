@@ -21,6 +21,7 @@
 #define MCR_TOOL_H
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,12 +41,22 @@ static inline void mcr_tool_version(const char *prog)
 	printf("%s (mcrring) %s\n", prog, MCR_VERSION);
 }
 
-/* The message for a bad option value; the caller exits 2. */
-static inline int mcr_tool_bad(const char *prog, const char *opt,
-			       const char *val, const char *want)
+/*
+ * The message for a bad value of option @opt, named as the user wrote it
+ * ("-c" or "--cpu": @longidx from getopt_long(), -1 for a letter), and
+ * what is wanted instead. Returns 2, the exit status for bad usage.
+ */
+static inline int mcr_tool_bad(const char *prog, const struct option *opts,
+			       int longidx, int opt, const char *val,
+			       const char *want)
 {
-	fprintf(stderr, "%s: bad value '%s' for %s%s%s\n", prog, val, opt,
-		want ? ": " : "", want ? want : "");
+	if (longidx >= 0)
+		fprintf(stderr, "%s: bad value '%s' for --%s", prog,
+			val ? val : "", opts[longidx].name);
+	else
+		fprintf(stderr, "%s: bad value '%s' for -%c", prog,
+			val ? val : "", opt);
+	fprintf(stderr, "%s%s\n", want ? ": " : "", want ? want : "");
 	return 2;
 }
 

@@ -657,21 +657,10 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* The option as the user wrote it, for messages: "-c" or "--cpu". */
-static const char *opt_name(int opt, int longidx, char *buf, size_t size)
-{
-	if (longidx >= 0)
-		snprintf(buf, size, "--%s", long_opts[longidx].name);
-	else
-		snprintf(buf, size, "-%c", opt);
-	return buf;
-}
-
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	struct filter *f = &o->f;
 	unsigned long long v;
-	char name[32];
 	int opt, li = -1, fac;
 	const char *want;
 	long r;
@@ -817,8 +806,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	}
 	return 0;
 bad:
-	return mcr_tool_bad("mcrcat", opt_name(opt, li, name, sizeof(name)),
-			    optarg, want);
+	return mcr_tool_bad("mcrcat", long_opts, li, opt, optarg, want);
 }
 
 /* --- main ---------------------------------------------------------------- */

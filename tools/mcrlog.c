@@ -106,7 +106,6 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	unsigned long long v = 0;
 	int opt, fac = 1, sev = 5, ret;
 	const char *want;
-	char name[32];
 	int li = -1;
 
 	while ((opt = getopt_long(argc, argv, "+p:t:ik:f:esr:c:d:hV",
@@ -205,11 +204,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	}
 	return 0;
 bad:
-	if (li >= 0)
-		snprintf(name, sizeof(name), "--%s", long_opts[li].name);
-	else
-		snprintf(name, sizeof(name), "-%c", opt);
-	return mcr_tool_bad("mcrlog", name, optarg ? optarg : "", want);
+	return mcr_tool_bad("mcrlog", long_opts, li, opt, optarg, want);
 }
 
 static void sleep_ms(unsigned int ms)

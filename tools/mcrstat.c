@@ -139,20 +139,13 @@ int main(int argc, char **argv)
 		root = getenv("MCRSTAT_SYSFS");
 	while ((opt = getopt_long(argc, argv, "w:n:hV", long_opts, &li)) != -1) {
 		unsigned long long v;
-		char name[32];
 
 		switch (opt) {
 		case 'w':
 		case 'n':
-			if (!mcr_tool_num(optarg, 86400 * 365, &v) || !v) {
-				if (li >= 0)
-					snprintf(name, sizeof(name), "--%s",
-						 long_opts[li].name);
-				else
-					snprintf(name, sizeof(name), "-%c", opt);
-				return mcr_tool_bad("mcrstat", name, optarg,
-						    NULL);
-			}
+			if (!mcr_tool_num(optarg, 86400 * 365, &v) || !v)
+				return mcr_tool_bad("mcrstat", long_opts, li,
+						    opt, optarg, NULL);
 			*(opt == 'w' ? &interval : &count) = (long)v;
 			break;
 		case 'h':

@@ -397,16 +397,9 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
-		if (bad) {
-			char name[32];
-
-			if (li >= 0)
-				snprintf(name, sizeof(name), "--%s",
-					 long_opts[li].name);
-			else
-				snprintf(name, sizeof(name), "-%c", opt);
-			return mcr_tool_bad("mcrtrace", name, optarg, NULL);
-		}
+		if (bad)
+			return mcr_tool_bad("mcrtrace", long_opts, li, opt,
+					    optarg, NULL);
 		li = -1;
 	}
 	if (optind < argc) {
