@@ -330,31 +330,50 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 }
 
 /*
- * A JSON string of @n bytes: valid UTF-8 as it is; control characters,
- * and each byte that is not part of valid UTF-8, as \u00XX (so an
- * invalid byte 0xNN reads back as U+00NN).
+ * Print @n bytes: each valid UTF-8 sequence of two bytes or more as it
+ * is, every other byte through @one (@valid: whether it is UTF-8 too,
+ * that is ASCII).
  */
-static void json_string(const char *str, size_t n)
+static void put_utf8(const char *str, size_t n,
+		     void (*one)(unsigned char b, bool valid, bool arg),
+		     bool arg)
 {
 	const unsigned char *s = (const unsigned char *)str;
 
-	putchar('"');
 	for (size_t i = 0; i < n;) {
 		size_t len = utf8_len(s + i, n - i);
 
 		if (len > 1) {
 			fwrite(s + i, 1, len, stdout);
 			i += len;
-			continue;
+		} else {
+			one(s[i++], len == 1, arg);
 		}
-		if (s[i] == '"' || s[i] == '\\')
-			printf("\\%c", s[i]);
-		else if (s[i] < 0x20 || s[i] >= 0x7f)
-			printf("\\u%04x", s[i]);
-		else
-			putchar(s[i]);
-		i++;
 	}
+}
+
+/* In a JSON string: control characters and invalid bytes as \u00XX. */
+static void json_byte(unsigned char b, bool valid, bool arg)
+{
+	(void)valid;
+	(void)arg;
+	if (b == '"' || b == '\\')
+		printf("\\%c", b);
+	else if (b < 0x20 || b >= 0x7f)
+		printf("\\u%04x", b);
+	else
+		putchar(b);
+}
+
+/*
+ * A JSON string of @n bytes: valid UTF-8 as it is; control characters,
+ * and each byte that is not part of valid UTF-8, as \u00XX (so an
+ * invalid byte 0xNN reads back as U+00NN).
+ */
+static void json_string(const char *str, size_t n)
+{
+	putchar('"');
+	put_utf8(str, n, json_byte, false);
 	putchar('"');
 }
 
@@ -399,28 +418,21 @@ static void print_json(const struct mcr_arecord *r, const char *text)
  * not valid UTF-8 as \xNN (as /dev/mcrlog writes them); in SD-PARAM
  * values also '"' and ']' with a backslash, as RFC 5424 6.3.3 says.
  */
+static void syslog_byte(unsigned char b, bool valid, bool sd)
+{
+	if (sd && (b == '"' || b == ']'))
+		printf("\\%c", b);
+	else if (sd && b == '\\')
+		fputs("\\\\", stdout);
+	else if (!valid || b < 0x20 || b == 0x7f || b == '\\')
+		printf("\\x%02x", b);
+	else
+		putchar(b);
+}
+
 static void syslog_bytes(const char *str, size_t n, bool sd)
 {
-	const unsigned char *s = (const unsigned char *)str;
-
-	for (size_t i = 0; i < n;) {
-		size_t len = utf8_len(s + i, n - i);
-
-		if (len > 1) {
-			fwrite(s + i, 1, len, stdout);
-			i += len;
-			continue;
-		}
-		if (sd && (s[i] == '"' || s[i] == ']'))
-			printf("\\%c", s[i]);
-		else if (sd && s[i] == '\\')
-			fputs("\\\\", stdout);
-		else if (!len || s[i] < 0x20 || s[i] == 0x7f || s[i] == '\\')
-			printf("\\x%02x", s[i]);
-		else
-			putchar(s[i]);
-		i++;
-	}
+	put_utf8(str, n, syslog_byte, sd);
 }
 
 /* PRINTUSASCII (33..126), at most @max of them, or the NIL value "-". */
