@@ -113,8 +113,9 @@ TEST(records_reach_the_archive)
  */
 TEST(records_from_a_hard_interrupt)
 {
-	unsigned long long wakeups0, wakeups1;
+	unsigned long long wakeups0, wakeups1 = 0;
 	char params[64], last[512], want[64];
+	int tries = 0, woken = 0;
 	struct mline l;
 	struct rd *r;
 
@@ -126,22 +127,32 @@ TEST(records_from_a_hard_interrupt)
 	r = rd_open(O_NONBLOCK);
 	ASSERT_NE(NULL, r);
 	/*
-	 * The drain thread goes to sleep, and on into its longer sleeps, so
-	 * that only the writer's wake-up brings it back at once.
+	 * The writer asks only if it finds the drain thread asleep, and the
+	 * thread also wakes on its own timer (every 100 ms at most) for a
+	 * pass: a burst that meets it awake asks for nothing, which is right.
+	 * On the slow debug kernels that happened one time in a few, so the
+	 * burst is tried until one found it asleep (at most 10 times); every
+	 * burst must arrive whole, from the kernel's ring.
 	 */
-	ASSERT_TRUE(drainer_idle());
-	sleep_us(300000);
-	ASSERT_TRUE(drainer_idle());
-	ASSERT_EQ(0, sysfs_u64("drain_wakeups", &wakeups0));
-	snprintf(params, sizeof(params), "irq=1 count=40 text=hi%d", getpid());
-	EXPECT_EQ(0, mcr_load_file(SELFTEST_KO, params));
-	mcr_unload_name("mcrring_selftest");
-	snprintf(want, sizeof(want), ": hi%d", getpid());
-	EXPECT_EQ(40, count_lines(r, want, 40, last, sizeof(last)));
-	EXPECT_EQ(0, parse_line(last, &l));
-	EXPECT_EQ(MCR_RING_KERNEL, l.ring);
-	ASSERT_EQ(0, sysfs_u64("drain_wakeups", &wakeups1));
-	EXPECT_LT(wakeups0, wakeups1);
+	while (!woken && tries < 10) {
+		tries++;
+		ASSERT_TRUE(drainer_idle());
+		sleep_us(300000);
+		ASSERT_TRUE(drainer_idle());
+		ASSERT_EQ(0, sysfs_u64("drain_wakeups", &wakeups0));
+		snprintf(params, sizeof(params), "irq=1 count=40 text=hi%d-%d",
+			 getpid(), tries);
+		EXPECT_EQ(0, mcr_load_file(SELFTEST_KO, params));
+		mcr_unload_name("mcrring_selftest");
+		snprintf(want, sizeof(want), ": hi%d-%d", getpid(), tries);
+		EXPECT_EQ(40, count_lines(r, want, 40, last, sizeof(last)));
+		EXPECT_EQ(0, parse_line(last, &l));
+		EXPECT_EQ(MCR_RING_KERNEL, l.ring);
+		ASSERT_EQ(0, sysfs_u64("drain_wakeups", &wakeups1));
+		woken = wakeups1 > wakeups0;
+	}
+	TH_LOG("the wake-up came on burst %d", tries);
+	EXPECT_TRUE(woken);
 	rd_close(r);
 	EXPECT_EQ(0, mcr_reload(NULL));
 }
