@@ -9,21 +9,7 @@
 
 #include "mcrring.h"
 #include "kselftest_harness.h"
-
-/*
- * The writers' map is from the x86 TSC (MCR_HAVE_TSC, lib/mcrring.h);
- * elsewhere (arm64) writers always use clock_gettime(), and what reads
- * the map skips.
- */
-#ifdef MCR_HAVE_TSC
-#define CYCLES()		__rdtsc()
-#define REQUIRE_CYCLE_CLOCK()	do { } while (0)
-#else
-#define CYCLES()		0ULL
-#define REQUIRE_CYCLE_CLOCK()						\
-	SKIP(return, "no writers' cycle-counter clock on this CPU "	\
-	     "(x86 TSC only; arm64 has none yet, issue 12)")
-#endif
+#include "../mcr_cycles.h"
 
 #define GHZ3(ns)	((ns) * 3)		/* a 3 GHz TSC at ns */
 #define MS		1000000ULL
