@@ -434,7 +434,7 @@ MCR_EXPORT int mcr_vlogf(struct mcr_writer *w, unsigned int pri,
 		va_end(again);
 	}
 	if (n >= 0 && (size_t)n < resv.cap) {
-		ret = mcr_commit(w, &resv, (size_t)n, pri, 0);
+		ret = __mcr_commit(w, &resv, (size_t)n, pri, 0, false);
 		return ret ? ret : n;
 	}
 	mcr_discard(w, &resv);
@@ -500,7 +500,8 @@ MCR_EXPORT int mcr_log_fields(struct mcr_writer *w, unsigned int pri,
 		memcpy(resv.text + off, fields[i], n);
 		off += n;
 	}
-	return mcr_commit(w, &resv, len, pri, nfields ? MCR_FLAG_FIELDS : 0);
+	return __mcr_commit(w, &resv, len, pri,
+			    nfields ? MCR_FLAG_FIELDS : 0, false);
 }
 
 /* --- the merging reader --------------------------------------------- */

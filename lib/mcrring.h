@@ -282,6 +282,43 @@ static inline int mcr_reserve(struct mcr_writer *w, size_t len,
 	return ret;
 }
 
+/* mcr_commit(), the level check left to callers that made it already. */
+static inline int __mcr_commit(struct mcr_writer *w, struct mcr_resv *resv,
+			       size_t len, unsigned int pri,
+			       unsigned int flags, bool check_level)
+{
+	__u64 ts = mcr_writer_now(w);
+	unsigned int cpu = mcr_cpu_fast();
+	__u32 pid, tid;
+	int bad;
+
+	if (w->kind == MCR_WRITER_SPSC) {	/* bound to its thread */
+		pid = w->pid;
+		tid = (__u32)w->owner_tid;
+	} else {
+		pid = (__u32)mcr_getpid();
+		tid = (__u32)mcr_gettid_fast();
+	}
+
+	bad = len > resv->cap || MCR_PRI_FAC(pri) > MCR_FAC_MAX ||
+	      (flags & ~MCR_FLAG_ALL) ? -EINVAL :
+	      check_level && !mcr_enabled(w, pri) ? -ENOMSG : 0;
+	if (bad) {
+		if (w->kind == MCR_WRITER_SPSC)
+			mcr_spsc_discard(&w->spsc, resv);
+		else
+			mcr_mpsc_discard(&w->ring, resv);
+		return bad;
+	}
+	if (w->kind == MCR_WRITER_SPSC)
+		mcr_spsc_commit(&w->spsc, resv, (__u32)len, ts, pid, tid,
+				cpu, (__u8)pri, (__u8)flags);
+	else
+		mcr_mpsc_commit(&w->ring, resv, (__u32)len, ts, pid, tid,
+				cpu, (__u8)pri, (__u8)flags);
+	return 0;
+}
+
 /**
  * mcr_commit() - publish a reservation with @len bytes of text
  * @w: the writer
@@ -297,34 +334,7 @@ static inline int mcr_reserve(struct mcr_writer *w, size_t len,
 static inline int mcr_commit(struct mcr_writer *w, struct mcr_resv *resv,
 			     size_t len, unsigned int pri, unsigned int flags)
 {
-	__u64 ts = mcr_writer_now(w);
-	unsigned int cpu = mcr_cpu_fast();
-	__u32 pid, tid;
-
-	if (w->kind == MCR_WRITER_SPSC) {	/* bound to its thread */
-		pid = w->pid;
-		tid = (__u32)w->owner_tid;
-	} else {
-		pid = (__u32)mcr_getpid();
-		tid = (__u32)mcr_gettid_fast();
-	}
-
-	if (len > resv->cap || MCR_PRI_FAC(pri) > MCR_FAC_MAX ||
-	    (flags & ~MCR_FLAG_ALL) || !mcr_enabled(w, pri)) {
-		if (w->kind == MCR_WRITER_SPSC)
-			mcr_spsc_discard(&w->spsc, resv);
-		else
-			mcr_mpsc_discard(&w->ring, resv);
-		return MCR_PRI_FAC(pri) > MCR_FAC_MAX || len > resv->cap ||
-		       (flags & ~MCR_FLAG_ALL) ? -EINVAL : -ENOMSG;
-	}
-	if (w->kind == MCR_WRITER_SPSC)
-		mcr_spsc_commit(&w->spsc, resv, (__u32)len, ts, pid, tid,
-				cpu, (__u8)pri, (__u8)flags);
-	else
-		mcr_mpsc_commit(&w->ring, resv, (__u32)len, ts, pid, tid,
-				cpu, (__u8)pri, (__u8)flags);
-	return 0;
+	return __mcr_commit(w, resv, len, pri, flags, true);
 }
 
 /**
@@ -384,7 +394,7 @@ static inline int mcr_log(struct mcr_writer *w, unsigned int pri,
 	if (ret)
 		return ret;
 	memcpy(resv.text, msg, len);
-	return mcr_commit(w, &resv, len, pri, 0);
+	return __mcr_commit(w, &resv, len, pri, 0, false);
 }
 
 /**
