@@ -177,22 +177,26 @@ include tools/mcrtrace.mk
 # A tool may add link flags as LDLIBS_<tool>; one in HOST_ONLY_TOOLS
 # (mcrbench, see tools/bench.mk) is built only by its own targets and
 # never for the VM.
-TOOLS      := $(basename $(notdir $(filter-out %.bpf.c,$(wildcard tools/*.c))))
+TOOLS      := $(basename $(notdir $(filter-out %.bpf.c tools/mcr_tool.c,$(wildcard tools/*.c))))
 # What this machine cannot build (mcrtrace without clang, bpftool and
 # libbpf) is left out of `make` and `make install`, with a word; the
 # checks install what they need first.
 TOOL_BINS   = $(addprefix $(BUILD)/tools/,$(filter-out $(HOST_ONLY_TOOLS) $(TOOLS_CANNOT),$(TOOLS)))
 VM_TOOLS    = $(addprefix $(VM_BIN)/,$(filter-out $(HOST_ONLY_TOOLS),$(TOOLS)))
 
+# tools/mcr_tool.c: what the tools share (records, filters, formats).
 TOOL_HDRS  := $(wildcard tools/*.h)
+TOOL_SRCS  := tools/mcr_tool.c
 
-$(BUILD)/tools/%: tools/%.c $(LIB_A) $(HDRS) $(TOOL_HDRS)
+$(BUILD)/tools/%: tools/%.c $(TOOL_SRCS) $(LIB_A) $(HDRS) $(TOOL_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB_A) -pthread $(LDLIBS_$*)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(CFLAGS_$*) -o $@ $< $(TOOL_SRCS) \
+		$(LIB_A) -pthread $(LDLIBS_$*)
 
-$(VM_BIN)/%: tools/%.c $(LIB_SRCS) $(HDRS) $(TOOL_HDRS)
+$(VM_BIN)/%: tools/%.c $(TOOL_SRCS) $(LIB_SRCS) $(HDRS) $(TOOL_HDRS)
 	@mkdir -p $(@D)
-	$(VM_CC) $(CPPFLAGS) $(CFLAGS) -static -o $@ $< $(LIB_SRCS) -pthread
+	$(VM_CC) $(CPPFLAGS) $(CFLAGS) -static -o $@ $< $(TOOL_SRCS) \
+		$(LIB_SRCS) -pthread
 
 tools: $(TOOL_BINS)
 	$(if $(TOOLS_CANNOT),@echo "tools: not built here: $(TOOLS_CANNOT) (see README.md, Dependencies)")

@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <regex.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,5 +162,148 @@ static inline const char *mcr_ring_name(unsigned int ring, char *buf,
 	snprintf(buf, size, "cpu%u", ring - 1);
 	return buf;
 }
+
+/* --- tools/mcr_tool.c: what the tools that read records share --------- */
+
+/* A growing buffer; failed once an allocation did. */
+struct mcr_buf {
+	char *p;
+	size_t len, cap;
+	bool failed;
+};
+
+void mcr_buf_put(struct mcr_buf *b, const void *s, size_t n);
+void mcr_buf_putc(struct mcr_buf *b, char c);
+void mcr_buf_puts(struct mcr_buf *b, const char *s);
+void mcr_buf_printf(struct mcr_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void mcr_buf_free(struct mcr_buf *b);
+
+/* Called on the message (k NULL), then on each field's key and value. */
+typedef void (*mcr_part_fn)(const char *k, size_t kn, const char *v,
+			    size_t vn, void *arg);
+void mcr_rec_split(const struct mcr_arecord *r, const char *text,
+		   mcr_part_fn fn, void *arg);
+/* Is the key @k (@kn bytes, NULL for the message) @name? */
+bool mcr_key_is(const char *k, size_t kn, const char *name);
+/* The value of field @key, or NULL; its length in *n. */
+const char *mcr_rec_field(const struct mcr_arecord *r, const char *text,
+			  const char *key, size_t *n);
+/* The message, without the fields; its length in *n. */
+const char *mcr_rec_message(const struct mcr_arecord *r, const char *text,
+			    size_t *n);
+/*
+ * The process a record is about: its SYSLOG_PID field (mcrlog --id), as
+ * journald reads it, or else the writer's.
+ */
+unsigned long long mcr_rec_pid(const struct mcr_arecord *r, const char *text);
+
+/* Wall-clock time of a record: mcr_time_init() first. */
+void mcr_time_init(void);
+long long mcr_real_ns(unsigned long long ts_ns);
+/* ISO 8601, UTC, microseconds: 2026-12-03T14:33:13.123456Z */
+void mcr_iso_time(long long ns, char *buf, size_t size);
+/*
+ * A time as journalctl --since takes it: "now", "today", "yesterday",
+ * "-5min" / "+1h" (s, min, h, d), "@EPOCH", or local
+ * "YYYY-MM-DD[ HH:MM[:SS]]" (a T works for the space). -1 when not one.
+ */
+long long mcr_parse_time(const char *s);
+
+/* The filters of the reading tools (mcrcat, mcrfwd), the same options. */
+#define MCR_ANY	(-1LL)
+
+struct mcr_filter {
+	int max_sev;		/* sev <= max_sev */
+	int facility;		/* -1: any */
+	long long ring, writer_cpu, pid, owner_pid, owner_uid;	/* MCR_ANY */
+	unsigned long long from, to;	/* archive sequences, inclusive */
+	long long since_ns, until_ns;	/* CLOCK_REALTIME; MCR_ANY: open */
+	const char *tag;		/* SYSLOG_IDENTIFIER, or NULL */
+	bool grep;
+	regex_t re;
+};
+
+enum {
+	MCR_OPT_FACILITY = 256, MCR_OPT_PID, MCR_OPT_WRITER_CPU,
+	MCR_OPT_OWNER_PID, MCR_OPT_OWNER_UID, MCR_OPT_SEQ,
+	MCR_OPT_TOOL,		/* a tool's own long-only options from here */
+};
+
+#define MCR_FILTER_SHORT	"p:r:c:t:g:S:U:"
+#define MCR_FILTER_OPTIONS						\
+	{ "priority", required_argument, NULL, 'p' },			\
+	{ "facility", required_argument, NULL, MCR_OPT_FACILITY },	\
+	{ "ring", required_argument, NULL, 'r' },			\
+	{ "cpu", required_argument, NULL, 'c' },			\
+	{ "tag", required_argument, NULL, 't' },			\
+	{ "grep", required_argument, NULL, 'g' },			\
+	{ "since", required_argument, NULL, 'S' },			\
+	{ "until", required_argument, NULL, 'U' },			\
+	{ "pid", required_argument, NULL, MCR_OPT_PID },		\
+	{ "writer-cpu", required_argument, NULL, MCR_OPT_WRITER_CPU },	\
+	{ "owner-pid", required_argument, NULL, MCR_OPT_OWNER_PID },	\
+	{ "owner-uid", required_argument, NULL, MCR_OPT_OWNER_UID },	\
+	{ "seq", required_argument, NULL, MCR_OPT_SEQ }
+#define MCR_FILTER_USAGE						\
+"  -p, --priority [FACILITY.]SEVERITY\n"					\
+"                          at SEVERITY or more severe (and of FACILITY)\n"	\
+"      --facility FACILITY only records of FACILITY (name or 0-23)\n"	\
+"  -r, --ring RING         only records of RING: mpsc, kernel, cpuN, or number\n" \
+"  -c, --cpu N             only records of CPU N's ring (--ring cpuN), where\n" \
+"                          mcrlog -c N writes\n"				\
+"  -t, --tag TAG           only records tagged TAG (mcrlog -t)\n"		\
+"  -g, --grep REGEX        only records whose message matches (POSIX ERE)\n" \
+"  -S, --since TIME        only records from TIME on; -U, --until TIME to TIME:\n" \
+"                          now, today, yesterday, -10min, +1h, @EPOCH,\n"	\
+"                          YYYY-MM-DD[ HH:MM[:SS]] (local)\n"		\
+"      --pid PID           only records the writer says came from PID\n"	\
+"      --writer-cpu N      only records the writer says it wrote on CPU N\n" \
+"      --owner-pid PID, --owner-uid UID\n"				\
+"                          only records of an SPSC ring this process (user)\n" \
+"                          held, as the kernel attests\n"			\
+"      --seq FROM[:TO]     only archive sequences FROM to TO (inclusive), or\n" \
+"                          from FROM on\n"
+
+void mcr_filter_init(struct mcr_filter *f);
+void mcr_filter_free(struct mcr_filter *f);
+/*
+ * Option @opt of MCR_FILTER_OPTIONS with its @arg: 1 when taken, 0 when
+ * it is not a filter's, -1 when @arg is bad (*want says what is wanted).
+ */
+int mcr_filter_opt(struct mcr_filter *f, int opt, const char *arg,
+		   const char **want);
+bool mcr_filter_match(const struct mcr_filter *f, const struct mcr_arecord *r,
+		      const char *text);
+
+/*
+ * Length of the valid UTF-8 sequence at @s (at most @n bytes): 1 to 4,
+ * or 0 when the byte there does not start one (RFC 3629: no overlongs,
+ * no surrogates, nothing above U+10FFFF).
+ */
+size_t mcr_utf8_len(const unsigned char *s, size_t n);
+
+/* Output formats, appended to @b. */
+void mcr_fmt_text(struct mcr_buf *b, const struct mcr_arecord *r,
+		  const char *text);
+void mcr_fmt_short(struct mcr_buf *b, const struct mcr_arecord *r,
+		   const char *text);
+void mcr_fmt_json(struct mcr_buf *b, const struct mcr_arecord *r,
+		  const char *text);
+/*
+ * Text for syslog: valid UTF-8 as it is, control bytes, a backslash and
+ * invalid bytes as \xNN; @sd: for an SD-PARAM value (RFC 5424 6.3.3).
+ */
+void mcr_fmt_bytes(struct mcr_buf *b, const char *s, size_t n, bool sd);
+/* Can @k be an RFC 5424 SD-NAME (PARAM-NAME)? */
+bool mcr_sd_name_ok(const char *k, size_t kn);
+/*
+ * An RFC 5424 message, no newline: the fields as SD element
+ * "fields@32473", then @meta (more SD elements, or NULL). Returns how
+ * many fields were left out because their names cannot be SD-NAMEs.
+ */
+unsigned int mcr_fmt_syslog(struct mcr_buf *b, const struct mcr_arecord *r,
+			    const char *text, const char *hostname,
+			    const char *meta);
 
 #endif /* MCR_TOOL_H */
