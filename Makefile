@@ -190,12 +190,12 @@ TOOL_SRCS  := tools/mcr_tool.c
 
 $(BUILD)/tools/%: tools/%.c $(TOOL_SRCS) $(LIB_A) $(HDRS) $(TOOL_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(CFLAGS_$*) -o $@ $< $(TOOL_SRCS) \
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(TOOL_SRCS) \
 		$(LIB_A) -pthread $(LDLIBS_$*)
 
 $(VM_BIN)/%: tools/%.c $(TOOL_SRCS) $(LIB_SRCS) $(HDRS) $(TOOL_HDRS)
 	@mkdir -p $(@D)
-	$(VM_CC) $(CPPFLAGS) $(CFLAGS) -static -o $@ $< $(TOOL_SRCS) \
+	$(VM_CC) $(CPPFLAGS) $(CFLAGS) -DMCR_STATIC -static -o $@ $< $(TOOL_SRCS) \
 		$(LIB_SRCS) -pthread
 
 tools: $(TOOL_BINS)
@@ -328,13 +328,14 @@ vm-shell: vm-module $(VM_BINS) $(VM_TOOLS)
 
 # --- install ----------------------------------------------------------
 # make install [PREFIX=/usr/local] [DESTDIR=]: library, headers, pkg-config
-# file, tools, man pages, udev rule. make modules_install: the module, for
+# file, tools, man pages, udev rule, mcrfwd's systemd unit. make modules_install: the module, for
 # the kernel KDIR names (INSTALL_MOD_PATH=$(DESTDIR)).
 BINDIR   = $(PREFIX)/bin
 LIBDIR   = $(PREFIX)/lib
 INCDIR   = $(PREFIX)/include/mcrring
 MANDIR   = $(PREFIX)/share/man
 UDEVDIR ?= /lib/udev/rules.d
+UNITDIR ?= /lib/systemd/system
 USER_TOOLS = $(filter-out $(HOST_ONLY_TOOLS) $(TOOLS_CANNOT),$(TOOLS))
 MAN_PAGES  = $(wildcard man/*.[0-9])
 
@@ -351,6 +352,9 @@ install: lib $(addprefix $(BUILD)/tools/,$(USER_TOOLS))
 		lib/mcr_text.h $(DESTDIR)$(INCDIR)
 	install -m 644 uapi/linux/mcrring.h $(DESTDIR)$(INCDIR)/linux
 	install -m 644 packaging/60-mcrring.rules $(DESTDIR)$(UDEVDIR)
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/bin/|$(BINDIR)/|' packaging/mcrfwd.service \
+		>$(DESTDIR)$(UNITDIR)/mcrfwd.service
 	@for page in $(MAN_PAGES); do \
 		sec=$${page##*.}; \
 		install -d $(DESTDIR)$(MANDIR)/man$$sec; \

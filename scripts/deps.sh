@@ -17,7 +17,8 @@ pkgs="gcc make libc6-dev perl xz-utils
       qemu-system-x86 busybox-static cpio kmod
       clang libclang-rt-14-dev shellcheck pkgconf man-db groff-base
       libbpf-dev bpftool libelf-dev zlib1g-dev dkms
-      libck-dev libdpdk-dev gnuplot-nox python3"
+      libck-dev libdpdk-dev gnuplot-nox python3
+      rsyslog rsyslog-relp systemd-journal-remote"
 
 if [ "${1:-}" = -d ]; then
 	pkgs="$pkgs flex bison bc"

@@ -22,10 +22,11 @@ check() {	# check NAME COMMAND...
 
 check "make install DESTDIR=... PREFIX=/usr" \
 	make -s -C "$top" install DESTDIR="$dest/root" PREFIX=/usr \
-		UDEVDIR=/usr/lib/udev/rules.d
+		UDEVDIR=/usr/lib/udev/rules.d UNITDIR=/usr/lib/systemd/system
 
 root=$dest/root
 files="usr/bin/mcrlog usr/bin/mcrcat usr/bin/mcrstat usr/bin/mcrtrace
+       usr/bin/mcrfwd usr/lib/systemd/system/mcrfwd.service
        usr/lib/libmcrring.a usr/lib/libmcrring.so.1 usr/lib/libmcrring.so
        usr/lib/pkgconfig/mcrring.pc usr/include/mcrring/mcrring.h
        usr/include/mcrring/linux/mcrring.h

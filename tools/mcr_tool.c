@@ -573,18 +573,18 @@ void mcr_fmt_json(struct mcr_buf *b, const struct mcr_arecord *r,
 
 /*
  * Bytes for a syslog line: control bytes, a backslash and bytes that are
- * not valid UTF-8 as \xNN (as /dev/mcrlog writes them); in SD-PARAM
- * values also '"' and ']' with a backslash, as RFC 5424 6.3.3 says.
+ * not valid UTF-8 as \xNN (as /dev/mcrlog writes them). In an SD-PARAM
+ * value '"', ']' and '\\' must be escaped with a backslash (RFC 5424
+ * 6.3.3), so there each \xNN is written \\xNN: a receiver that undoes
+ * the RFC's escapes reads the same \xNN text as in the message.
  */
 static void syslog_byte(struct mcr_buf *b, unsigned char c, bool valid,
 			bool sd)
 {
 	if (sd && (c == '"' || c == ']'))
 		mcr_buf_printf(b, "\\%c", c);
-	else if (sd && c == '\\')
-		mcr_buf_puts(b, "\\\\");
 	else if (!valid || c < 0x20 || c == 0x7f || c == '\\')
-		mcr_buf_printf(b, "\\x%02x", c);
+		mcr_buf_printf(b, sd ? "\\\\x%02x" : "\\x%02x", c);
 	else
 		mcr_buf_putc(b, (char)c);
 }

@@ -292,7 +292,8 @@ void mcr_fmt_json(struct mcr_buf *b, const struct mcr_arecord *r,
 		  const char *text);
 /*
  * Text for syslog: valid UTF-8 as it is, control bytes, a backslash and
- * invalid bytes as \xNN; @sd: for an SD-PARAM value (RFC 5424 6.3.3).
+ * invalid bytes as \xNN; @sd: for an SD-PARAM value, where '"' and ']'
+ * are escaped and \xNN is written \\xNN (RFC 5424 6.3.3).
  */
 void mcr_fmt_bytes(struct mcr_buf *b, const char *s, size_t n, bool sd);
 /* Can @k be an RFC 5424 SD-NAME (PARAM-NAME)? */

@@ -33,12 +33,13 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/sockios.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
 #include "mcr_tool.h"
 
-#define STATE_DEFAULT	"/var/lib/mcrring/mcrfwd.state"
+#define STATE_DEFAULT	"/var/lib/mcrfwd/state"
 #define INSTANCE_PATH	"/sys/kernel/mcrring/instance"
 #define BATCH_DEFAULT	1024
 #define BATCH_MAX	65536
@@ -64,6 +65,7 @@ struct sink {
 	unsigned long long dropped_fields;	/* names a format cannot carry */
 	unsigned int backoff_ms;
 	unsigned int relp_txnr;
+	size_t taken;			/* frames of this batch the sink took */
 	struct mcr_buf out;		/* the frames of one batch */
 	size_t *ends;			/* where each frame ends in out */
 	char rbuf[4096];		/* answers read, not yet parsed */
@@ -207,36 +209,68 @@ static int parse_sink(struct sink *s, const char *url)
 
 /* --- sinks: connections -------------------------------------------------- */
 
+static int connect_addr(const struct sockaddr *sa, socklen_t len, int type)
+{
+	int fd = socket(sa->sa_family, type | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, sa, len)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	if (type == SOCK_STREAM) {
+		int one = 1;
+
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
+	return fd;
+}
+
+#ifdef MCR_STATIC
+/*
+ * A static binary (the VM's) cannot load glibc's NSS modules, so it
+ * takes addresses only: 127.0.0.1, ::1.
+ */
+static int connect_inet(struct sink *s, int type)
+{
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in a4 = { .sin_family = AF_INET };
+	unsigned short port = (unsigned short)atoi(s->port);
+
+	if (inet_pton(AF_INET, s->host, &a4.sin_addr) == 1) {
+		a4.sin_port = htons(port);
+		return connect_addr((struct sockaddr *)&a4, sizeof(a4), type);
+	}
+	if (inet_pton(AF_INET6, s->host, &a6.sin6_addr) == 1) {
+		a6.sin6_port = htons(port);
+		return connect_addr((struct sockaddr *)&a6, sizeof(a6), type);
+	}
+	say("%s: this static build takes an address, not a name", s->url);
+	return -EHOSTUNREACH;
+}
+#else
 static int connect_inet(struct sink *s, int type)
 {
 	struct addrinfo hints = { .ai_socktype = type }, *res, *ai;
-	int fd = -1, err;
+	int fd = -ECONNREFUSED, err;
 
 	err = getaddrinfo(s->host, s->port, &hints, &res);
 	if (err) {
 		say("%s: %s", s->url, gai_strerror(err));
 		return -EHOSTUNREACH;
 	}
-	err = -ECONNREFUSED;
 	for (ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-			    ai->ai_protocol);
-		if (fd < 0)
-			continue;
-		if (!connect(fd, ai->ai_addr, ai->ai_addrlen))
+		fd = connect_addr(ai->ai_addr, ai->ai_addrlen, type);
+		if (fd >= 0)
 			break;
-		err = -errno;
-		close(fd);
-		fd = -1;
 	}
 	freeaddrinfo(res);
-	if (fd >= 0 && type == SOCK_STREAM) {
-		int one = 1;
-
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	}
-	return fd >= 0 ? fd : err;
+	return fd;
 }
+#endif
 
 static int connect_unix(const char *path)
 {
@@ -340,7 +374,13 @@ static int read_until(struct sink *s, char *buf, size_t size, char end)
  * text". librelp's client hides these answers, and mcrfwd's cursor needs
  * them, so mcrfwd speaks the protocol itself.
  */
-static int relp_answer(struct sink *s, unsigned int txnr)
+/*
+ * Read answers up to the one to @txnr. For a batch, @base is the last
+ * transaction before its frames and @t0 how many it had taken then: an
+ * answer to @base + k makes it @t0 + k.
+ */
+static int relp_answer(struct sink *s, unsigned int txnr, unsigned int base,
+		       size_t t0)
 {
 	char tok[32], data[256];
 	unsigned long long t, n;
@@ -378,6 +418,8 @@ static int relp_answer(struct sink *s, unsigned int txnr)
 			    data);
 			return -EPROTO;
 		}
+		if (t > base && t0 + (t - base) > s->taken)
+			s->taken = t0 + (size_t)(t - base);
 		if (t == txnr)
 			return 0;
 	}
@@ -406,7 +448,7 @@ static int relp_open(struct sink *s)
 
 	s->relp_txnr = 0;
 	err = relp_command(s, "open", offers, strlen(offers));
-	return err ? err : relp_answer(s, s->relp_txnr);
+	return err ? err : relp_answer(s, s->relp_txnr, UINT_MAX, 0);
 }
 
 /* Leave politely: RELP's "close", answered, so the server sees no break. */
@@ -414,7 +456,7 @@ static void sink_close(struct sink *s)
 {
 	if (s->fd >= 0 && s->kind == K_RELP &&
 	    !relp_command(s, "close", NULL, 0))
-		relp_answer(s, s->relp_txnr);
+		relp_answer(s, s->relp_txnr, UINT_MAX, 0);
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
@@ -679,43 +721,48 @@ static int tcp_settle(struct sink *s)
 	}
 }
 
-static int send_datagrams(struct sink *s, size_t nframes)
+/* A datagram a frame; each one sent is taken. */
+static int send_datagrams(struct sink *s, const size_t *ends, size_t nframes)
 {
-	size_t start = 0;
+	size_t start = s->taken ? ends[s->taken - 1] : 0;
 
-	for (size_t i = 0; i < nframes; i++) {
-		ssize_t w;
-
-		do {
-			w = send(s->fd, s->out.p + start, s->ends[i] - start,
+	while (s->taken < nframes) {
+		ssize_t w = send(s->fd, s->out.p + start, ends[s->taken] - start,
 				 MSG_NOSIGNAL);
-		} while (w < 0 && errno == EINTR);
+
+		if (w < 0 && errno == EINTR)
+			continue;
 		if (w < 0 && errno == EAGAIN) {
 			int err = wait_fd(s->fd, POLLOUT);
 
 			if (err)
 				return err;
-			i--;
 			continue;
 		}
 		if (w < 0)
 			return -errno;
-		start = s->ends[i];
+		start = ends[s->taken++];
 	}
 	return 0;
 }
 
-static int relp_batch(struct sink *s, size_t nframes)
+/*
+ * RELP: the frames not yet taken, then the answers; each answered frame
+ * is taken, so a batch cut short is resent from the first one that was
+ * not answered.
+ */
+static int relp_batch(struct sink *s, const size_t *ends, size_t nframes)
 {
-	size_t start = 0;
+	size_t start = s->taken ? ends[s->taken - 1] : 0, t0 = s->taken;
+	unsigned int base = s->relp_txnr;
 	int err = 0;
 
-	for (size_t i = 0; i < nframes && !err; i++) {
+	for (size_t i = s->taken; i < nframes && !err; i++) {
 		err = relp_command(s, "syslog", s->out.p + start,
-				   s->ends[i] - start);
-		start = s->ends[i];
+				   ends[i] - start);
+		start = ends[i];
 	}
-	return err ? err : relp_answer(s, s->relp_txnr);
+	return err ? err : relp_answer(s, s->relp_txnr, base, t0);
 }
 
 /* POST the batch to systemd-journal-remote; taken on a 2xx answer. */
@@ -752,8 +799,9 @@ static int http_batch(struct sink *s)
 }
 
 /*
- * Hand @b's records from index @from on to @s. Returns 0 once the sink
- * took them all, or what failed.
+ * Hand @b's records from index @from on to @s, less the s->taken first
+ * ones it took before it failed. Returns 0 once the sink took them all,
+ * or what failed.
  */
 static int deliver(struct sink *s, const struct batch *b, size_t from)
 {
@@ -767,7 +815,7 @@ static int deliver(struct sink *s, const struct batch *b, size_t from)
 	}
 	if (s->out.failed)
 		return -ENOMEM;
-	if (!nframes)
+	if (s->taken >= nframes)
 		return 0;
 	if (s->fd < 0) {
 		err = sink_connect(s);
@@ -776,14 +824,15 @@ static int deliver(struct sink *s, const struct batch *b, size_t from)
 	}
 	switch (s->kind) {
 	case K_TCP:
+		/* The stack's acknowledgements are not the server's: resend all. */
 		err = write_all(s->fd, s->out.p, s->out.len);
 		return err ? err : tcp_settle(s);
 	case K_RELP:
-		return relp_batch(s, nframes);
+		return relp_batch(s, s->ends, nframes);
 	case K_HTTP:
 		return http_batch(s);
 	default:
-		return send_datagrams(s, nframes);
+		return send_datagrams(s, s->ends, nframes);
 	}
 }
 
@@ -1181,6 +1230,7 @@ static void deliver_all(struct opts *o, struct batch *b,
 			pause_ms(s->backoff_ms);
 		}
 		s->sent += b->n - from;
+		s->taken = 0;
 		s->next = next;
 	}
 }

@@ -1,0 +1,557 @@
+#!/usr/bin/env python3
+# The body of mcrfwd_test.sh: mcrfwd against rsyslogd and
+# systemd-journal-remote on 127.0.0.1, the records compared field by
+# field on arrival, then the faults. TAP on standard output.
+import json, os, random, re, shutil, signal, socket, subprocess, sys
+import tempfile, time
+
+MCRFWD = sys.argv[1]
+TMP = tempfile.mkdtemp(prefix="mcrfwd-test.")
+SCALE = int(os.environ.get("MCR_TIME_SCALE", "1"))
+n_test = 0
+procs = []
+
+
+def check(name, ok, why=""):
+    global n_test
+    n_test += 1
+    print(("ok %d %s" if ok else "not ok %d %s # " + why) % (n_test, name),
+          flush=True)
+
+
+def note(msg):
+    print("# " + msg, flush=True)
+
+
+def free_port(kind):
+    s = socket.socket(socket.AF_INET, kind)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(cond, seconds):
+    end = time.monotonic() + seconds * SCALE
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return cond()
+
+
+# --- records -----------------------------------------------------------------
+
+def esc(b):
+    """The archive's and syslog's escaping: \\xNN for control bytes, the
+    backslash and (in the archive) every byte from 0x7f."""
+    return "".join("\\x%02x" % c if c < 0x20 or c >= 0x7f or c == 0x5c
+                   else chr(c) for c in b)
+
+
+def utf8_len(b, i):
+    try:
+        for n in (2, 3, 4):
+            if i + n <= len(b):
+                b[i:i + n].decode("utf-8")
+                return n
+    except UnicodeDecodeError:
+        pass
+    return 1
+
+
+def syslog_text(b):
+    """What mcrfwd sends for bytes @b: valid UTF-8 sequences as they are,
+    control bytes, the backslash and invalid bytes as \\xNN."""
+    out, i = [], 0
+    while i < len(b):
+        c = b[i]
+        n = 0
+        if c >= 0x80:
+            for k in (2, 3, 4):
+                try:
+                    b[i:i + k].decode("utf-8")
+                    n = k
+                    break
+                except UnicodeDecodeError:
+                    pass
+        if n:
+            out.append(b[i:i + n].decode("utf-8"))
+            i += n
+            continue
+        out.append("\\x%02x" % c if c < 0x20 or c >= 0x7f or c == 0x5c
+                   else chr(c))
+        i += 1
+    return "".join(out)
+
+
+ALPHABET = [b"a", b"Z", b" ", b"\n", b"\t", b"\r", b'"', b"]", b"[", b"\\",
+            b"=", "\u2192".encode(), "\U0001d11e".encode(), b"\xff",
+            b"\xc0\xaf", b"\xe2\x86", b"\x01", b"x" * 40]
+FIELD_NAMES = [b"KEY", b"lower_case", b"_TRUSTED", b"MCR_SEQ", b"9DIGIT",
+               b"sp ace", b"N" * 40, b"EMPTY", b"Mixed_1"]
+
+
+def rand_bytes(rng, n):
+    return b"".join(rng.choice(ALPHABET) for _ in range(n))[:3000]
+
+
+def make_records(rng, count, first_seq=0, gap_at=None, gap=0):
+    """Records as dicts, and their archive text."""
+    recs, lines, seq = [], [], first_seq
+    for i in range(count):
+        if gap_at is not None and i == gap_at:
+            seq += gap
+        ring = rng.choice([0, 0, 1, 2])
+        owner = (1000 + ring, 4242) if ring else None
+        fields = [(b"SYSLOG_IDENTIFIER", b"app%d" % rng.randrange(3))]
+        if rng.random() < 0.5:
+            fields.append((b"SYSLOG_PID", b"%d" % rng.randrange(1, 99999)))
+        for k in rng.sample(FIELD_NAMES, rng.randrange(0, 4)):
+            fields.append((k, rand_bytes(rng, rng.randrange(0, 6))))
+        msg = rand_bytes(rng, rng.randrange(0, 12))
+        r = dict(seq=seq, ts=1000000 + seq, ring=ring, cpu=rng.randrange(4),
+                 pid=100 + ring, tid=200 + ring, fac=rng.randrange(24),
+                 sev=rng.randrange(8), owner=owner, msg=msg, fields=fields)
+        text = esc(msg) + "".join(
+            "\t" + esc(k + b"=" + v) for k, v in fields)
+        lines.append("%d,%d,%d,%d,%d,%d,%d,%d,%s;%s\n" % (
+            seq, r["ts"], ring, r["cpu"], r["pid"], r["tid"], r["fac"],
+            r["sev"], "%d/%d" % owner if owner else "-", text))
+        recs.append(r)
+        seq += 1
+    return recs, lines
+
+
+def write_input(path, lines):
+    with open(path, "w") as f:
+        f.writelines(lines)
+
+
+def sd_name_ok(k):
+    return 0 < len(k) <= 32 and all(32 < c < 127 and c not in b'=]"'
+                                    for c in k)
+
+
+def journal_name(k):
+    k = k.upper()
+    ok = (0 < len(k) <= 64 and not k[:1].isdigit() and not k.startswith(b"_")
+          and not k.startswith(b"MCR_")
+          and all(c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_" for c in k))
+    return k.decode() if ok else None
+
+
+# --- servers -----------------------------------------------------------------
+
+RSYSLOG_CONF = """
+global(workDirectory="{d}")
+main_queue(queue.type="Direct")
+module(load="imtcp")
+module(load="imudp")
+module(load="imrelp")
+module(load="imuxsock" SysSock.Use="off")
+template(name="j" type="list") {{ property(name="jsonmesg") constant(value="\\n") }}
+ruleset(name="tcp") {{ action(type="omfile" file="{d}/tcp.out" template="j") }}
+ruleset(name="udp") {{ action(type="omfile" file="{d}/udp.out" template="j") }}
+ruleset(name="relp") {{ action(type="omfile" file="{d}/relp.out" template="j") }}
+ruleset(name="unix") {{ action(type="omfile" file="{d}/unix.out" template="j") }}
+input(type="imtcp" port="{tcp}" address="127.0.0.1" ruleset="tcp")
+input(type="imudp" port="{udp}" address="127.0.0.1" ruleset="udp")
+input(type="imrelp" port="{relp}" address="127.0.0.1" ruleset="relp")
+input(type="imuxsock" Socket="{d}/log.sock" ruleset="unix"
+      RateLimit.Interval="0" CreatePath="on")
+"""
+
+
+class Rsyslog:
+    def __init__(self, d):
+        self.d = d
+        os.makedirs(d, exist_ok=True)
+        self.tcp = free_port(socket.SOCK_STREAM)
+        self.udp = free_port(socket.SOCK_DGRAM)
+        self.relp = free_port(socket.SOCK_STREAM)
+        with open(d + "/rsyslog.conf", "w") as f:
+            f.write(RSYSLOG_CONF.format(d=d, tcp=self.tcp, udp=self.udp,
+                                        relp=self.relp))
+        self.p = None
+
+    def start(self):
+        log = open(self.d + "/rsyslogd.log", "a")
+        self.p = subprocess.Popen(
+            ["rsyslogd", "-n", "-f", self.d + "/rsyslog.conf",
+             "-i", self.d + "/rsyslogd.pid"], stdout=log, stderr=log)
+        procs.append(self.p)
+        ok = wait_for(lambda: self.listening(), 10)
+        if not ok:
+            raise RuntimeError("rsyslogd did not start: " +
+                               open(self.d + "/rsyslogd.log").read())
+
+    def listening(self):
+        for port in (self.tcp, self.relp):
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+            except OSError:
+                return False
+        return os.path.exists(self.d + "/log.sock")
+
+    def stop(self, sig=signal.SIGTERM):
+        self.p.send_signal(sig)
+        self.p.wait()
+        try:
+            os.unlink(self.d + "/rsyslogd.pid")
+        except FileNotFoundError:
+            pass
+
+    def read(self, name):
+        try:
+            with open(self.d + "/" + name + ".out", encoding="utf-8") as f:
+                return [json.loads(l) for l in f if l.strip()]
+        except FileNotFoundError:
+            return []
+
+
+class JournalRemote:
+    def __init__(self, d):
+        self.d = d
+        os.makedirs(d, exist_ok=True)
+        self.port = free_port(socket.SOCK_STREAM)
+        self.file = d + "/remote.journal"
+        self.p = None
+
+    def start(self):
+        log = open(self.d + "/journal-remote.log", "a")
+        self.p = subprocess.Popen(
+            ["/lib/systemd/systemd-journal-remote",
+             "--listen-http=127.0.0.1:%d" % self.port, "--split-mode=none",
+             "--output=" + self.file], stdout=log, stderr=log)
+        procs.append(self.p)
+        if not wait_for(self.listening, 10):
+            raise RuntimeError("systemd-journal-remote did not start")
+
+    def listening(self):
+        try:
+            socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+            return True
+        except OSError:
+            return False
+
+    def stop(self, sig=signal.SIGTERM):
+        self.p.send_signal(sig)
+        self.p.wait()
+
+    def read(self):
+        if not os.path.exists(self.file):
+            return []
+        out = subprocess.run(["journalctl", "--file", self.file, "-o", "json",
+                              "--no-pager"], capture_output=True).stdout
+        return [json.loads(l) for l in out.splitlines() if l.strip()]
+
+
+def fwd(args, **kw):
+    return subprocess.run([MCRFWD] + args, capture_output=True, **kw)
+
+
+# --- what arrives, compared ---------------------------------------------------
+
+SD_RE = re.compile(r'\[([^ \]]+)((?: [^=\]]+="(?:[^"\\]|\\.)*")*)\]')
+PARAM_RE = re.compile(r' ([^=\]]+)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_sd(sd):
+    out = {}
+    if sd == "-":
+        return out
+    for m in SD_RE.finditer(sd):
+        out[m.group(1)] = [(k, re.sub(r'\\(["\\\]])', r"\1", v))
+                           for k, v in PARAM_RE.findall(m.group(2))]
+    return out
+
+
+def syslog_expect(r):
+    tag = dict(r["fields"]).get(b"SYSLOG_IDENTIFIER")
+    pid = dict(r["fields"]).get(b"SYSLOG_PID", b"%d" % r["pid"])
+    fields = [(k.decode(), syslog_text(v)) for k, v in r["fields"]
+              if sd_name_ok(k)]
+    meta = [("seq", str(r["seq"])), ("ring", str(r["ring"])),
+            ("cpu", str(r["cpu"])), ("pid", str(r["pid"])),
+            ("tid", str(r["tid"])), ("ts_ns", str(r["ts"]))]
+    sd = {"mcrring@32473": meta}
+    if fields:
+        sd["fields@32473"] = fields
+    if r["owner"]:
+        sd["owner@32473"] = [("pid", str(r["owner"][0])),
+                             ("uid", str(r["owner"][1]))]
+    return dict(pri=str(r["fac"] * 8 + r["sev"]),
+                app=tag.decode() if tag else "-", procid=pid.decode(),
+                sd=sd, msg=syslog_text(r["msg"]))
+
+
+def syslog_got(j):
+    return dict(pri=j["pri"], app=j["app-name"], procid=j["procid"],
+                sd=parse_sd(j["structured-data"]), msg=j["msg"])
+
+
+def compare_syslog(recs, got):
+    """Records in order, field by field; the first difference, or None."""
+    if len(got) != len(recs):
+        return "%d records arrived, %d sent" % (len(got), len(recs))
+    for r, j in zip(recs, got):
+        e, g = syslog_expect(r), syslog_got(j)
+        if e != g:
+            return "seq %d: sent %r, got %r" % (r["seq"], e, g)
+    return None
+
+
+def jbytes(v):
+    return bytes(v) if isinstance(v, list) else v.encode()
+
+
+def compare_journal(recs, got):
+    if len(got) != len(recs):
+        return "%d entries arrived, %d sent" % (len(got), len(recs))
+    for r, j in zip(recs, got):
+        want = {"MESSAGE": r["msg"], "PRIORITY": b"%d" % r["sev"],
+                "SYSLOG_FACILITY": b"%d" % r["fac"],
+                "MCR_SEQ": b"%d" % r["seq"], "MCR_RING": b"%d" % r["ring"],
+                "MCR_CPU": b"%d" % r["cpu"], "MCR_PID": b"%d" % r["pid"],
+                "MCR_TID": b"%d" % r["tid"], "MCR_TS_NS": b"%d" % r["ts"]}
+        dropped = 0
+        for k, v in r["fields"]:
+            name = journal_name(k)
+            if name:
+                want[name] = v
+            else:
+                dropped += 1
+        if dropped:
+            want["MCR_DROPPED_FIELDS"] = b"%d" % dropped
+        if r["owner"]:
+            want["MCR_OWNER_PID"] = b"%d" % r["owner"][0]
+            want["MCR_OWNER_UID"] = b"%d" % r["owner"][1]
+        gotf = {k: jbytes(v) for k, v in j.items()
+                if not k.startswith("_")}
+        if gotf != want:
+            return "seq %d: sent %r, got %r" % (r["seq"], want, gotf)
+    return None
+
+
+def seqs_syslog(got):
+    out = []
+    for j in got:
+        meta = dict(parse_sd(j["structured-data"]).get("mcrring@32473", []))
+        out.append(int(meta["seq"]) if "seq" in meta else -1)
+    return out
+
+
+def seqs_journal(got):
+    return [int(jbytes(j["MCR_SEQ"])) for j in got]
+
+
+# --- the tests ------------------------------------------------------------------
+
+def test_fields(rs, jr):
+    rng = random.Random(1)
+    recs, lines = make_records(rng, 3000, gap_at=1500, gap=7)
+    lines.insert(700, "this line is not a record\n")
+    write_input(TMP + "/in.txt", lines)
+    state = TMP + "/fields.state"
+    p = fwd(["-d", TMP + "/in.txt", "-s", state, "-b", "256",
+             "tcp://127.0.0.1:%d" % rs.tcp, "relp://127.0.0.1:%d" % rs.relp,
+             "unix:" + rs.d + "/log.sock",
+             "http://127.0.0.1:%d" % jr.port])
+    err = p.stderr.decode(errors="replace")
+    check("mcrfwd forwards a file to four sinks and exits 0",
+          p.returncode == 0, "exit %d: %s" % (p.returncode, err))
+    check("a line that is not a record is skipped and said",
+          "not in the archive's format" in err, err)
+
+    # The gap: a record of mcrfwd's own where it was found.
+    lost = dict(seq=recs[1500]["seq"], ts=0, ring=0, cpu=0, pid=0, tid=0,
+                fac=5, sev=4, owner=None, fields=[], msg=b"")
+    wait_for(lambda: len(rs.read("tcp")) >= 3001 and
+             len(rs.read("relp")) >= 3001 and
+             len(rs.read("unix")) >= 3001, 10)
+    for name in ("tcp", "relp"):
+        got = rs.read(name)
+        own = [j for j in got if j["app-name"] == "mcrfwd"]
+        got = [j for j in got if j["app-name"] != "mcrfwd"]
+        why = compare_syslog(recs, got)
+        okl = (len(own) == 1 and "7 records (archive sequences 1500 to 1506)"
+               in own[0]["msg"] and
+               seqs_syslog(own) == [lost["seq"]])
+        check("%s: every record arrives once, in order, field by field; "
+              "the 7 overwritten are said once" % name,
+              why is None and okl, why or repr(own))
+
+    got = [j for j in rs.read("unix") if j.get("programname") != "mcrfwd"]
+    why = None if len(got) == len(recs) else \
+        "%d arrived, %d sent" % (len(got), len(recs))
+    for r, j in zip(recs, got):
+        if why:
+            break
+        tag = dict(r["fields"]).get(b"SYSLOG_IDENTIFIER").decode()
+        want = (str(r["fac"] * 8 + r["sev"]), tag, syslog_text(r["msg"]))
+        have = (j["pri"], j["programname"], j["msg"].lstrip(" "))
+        if want[:2] != have[:2] or want[2].lstrip(" ") != have[2]:
+            why = "seq %d: sent %r, got %r" % (r["seq"], want, have)
+    check("unix:/dev/log-style socket: priority, tag and message of each",
+          why is None, why or "")
+
+    got = jr.read()
+    own = [j for j in got if jbytes(j.get("SYSLOG_IDENTIFIER", "")) ==
+           b"mcrfwd"]
+    got = [j for j in got if j not in own]
+    why = compare_journal(recs, got)
+    check("journal export: every entry, its bytes and fields exact; "
+          "refused names counted",
+          why is None and len(own) == 1 and jbytes(own[0]["LOST"]) == b"7",
+          why or repr(own))
+    st = open(state).read()
+    check("the state file holds each sink's cursor and the loss",
+          "lost 7\n" in st and st.count(" %d\n" % (recs[-1]["seq"] + 1)) == 4,
+          st)
+
+
+def test_udp(rs):
+    """UDP has no acknowledgement: a datagram the server's socket had no
+    room for is gone unseen. What arrives must be exact and in order."""
+    rng = random.Random(2)
+    recs, lines = make_records(rng, 300)
+    write_input(TMP + "/udp.txt", lines)
+    p = fwd(["-d", TMP + "/udp.txt", "-s", "none", "-b", "16",
+             "udp://127.0.0.1:%d" % rs.udp])
+    wait_for(lambda: len(rs.read("udp")) >= len(recs), 5)
+    got = rs.read("udp")
+    seqs = seqs_syslog(got)
+    by_seq = {r["seq"]: r for r in recs}
+    sent = [by_seq[s] for s in seqs if s in by_seq]
+    why = compare_syslog(sent, got) if got else "nothing arrived"
+    if not why and seqs != sorted(seqs):
+        why = "out of order: %r" % seqs
+    note("udp: %d of %d datagrams arrived" % (len(got), len(recs)))
+    check("udp: each record that arrives is exact, in order",
+          p.returncode == 0 and why is None, why or p.stderr.decode())
+
+
+def count_seqs(seqs):
+    c = {}
+    for s in seqs:
+        c[s] = c.get(s, 0) + 1
+    return c
+
+
+def test_sigkill(rs, jr):
+    """SIGKILL mcrfwd 20 times mid-stream; restart it each time."""
+    rng = random.Random(3)
+    total = 20000
+    batch = 64
+    recs, lines = make_records(rng, total, first_seq=100000)
+    write_input(TMP + "/kill.txt", lines)
+    state = TMP + "/kill.state"
+    for f in ("tcp", "relp"):
+        open(rs.d + "/%s.out" % f, "w").close()
+    jr.stop()
+    os.unlink(jr.file)
+    jr.start()
+    args = ["-d", TMP + "/kill.txt", "-s", state, "-b", str(batch),
+            "tcp://127.0.0.1:%d" % rs.tcp, "relp://127.0.0.1:%d" % rs.relp,
+            "http://127.0.0.1:%d" % jr.port]
+    kills = 0
+    while kills < 20:
+        p = subprocess.Popen([MCRFWD] + args, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.02, 0.15))
+        if p.poll() is not None:
+            break
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        kills += 1
+    p = fwd(args)
+    want = set(r["seq"] for r in recs)
+    res = []
+    wait_for(lambda: len(set(seqs_syslog(rs.read("relp")))) >= total, 10)
+    for name, seqs in (("tcp", seqs_syslog(rs.read("tcp"))),
+                       ("relp", seqs_syslog(rs.read("relp"))),
+                       ("journal", seqs_journal(jr.read()))):
+        c = count_seqs(seqs)
+        missing = len(want - set(c))
+        repeated = sum(v - 1 for v in c.values())
+        res.append((name, missing, repeated))
+        note("%s: %d kills, %d records, %d missing, %d repeated (bound %d)"
+             % (name, kills, total, missing, repeated, kills * batch))
+    check("SIGKILL x%d mid-stream: nothing lost; repeats within one batch "
+          "a kill" % kills,
+          p.returncode == 0 and kills == 20 and
+          all(m == 0 and rep <= kills * batch for _, m, rep in res),
+          repr(res))
+
+
+def test_server_restart(rs):
+    """rsyslogd stopped and restarted, and stalled, while mcrfwd follows a
+    growing file: RELP loses and repeats nothing."""
+    rng = random.Random(4)
+    recs, lines = make_records(rng, 6000, first_seq=200000)
+    path = TMP + "/grow.txt"
+    open(path, "w").close()
+    open(rs.d + "/relp.out", "w").close()
+    open(rs.d + "/tcp.out", "w").close()
+    state = TMP + "/restart.state"
+    p = subprocess.Popen([MCRFWD, "-d", path, "-f", "-s", state, "-b", "64",
+                          "relp://127.0.0.1:%d" % rs.relp,
+                          "tcp://127.0.0.1:%d" % rs.tcp],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    procs.append(p)
+    with open(path, "a") as f:
+        for i in range(0, len(lines), 100):
+            f.writelines(lines[i:i + 100])
+            f.flush()
+            time.sleep(0.01)
+            if i == 2000:
+                rs.stop()
+                time.sleep(0.5)
+                rs.start()
+            if i == 4000:
+                rs.p.send_signal(signal.SIGSTOP)
+                time.sleep(1)
+                rs.p.send_signal(signal.SIGCONT)
+    want = [r["seq"] for r in recs]
+    wait_for(lambda: set(seqs_syslog(rs.read("relp"))) >= set(want) and
+             set(seqs_syslog(rs.read("tcp"))) >= set(want), 30)
+    p.send_signal(signal.SIGTERM)
+    err = p.communicate()[1].decode(errors="replace")
+    relp = seqs_syslog(rs.read("relp"))
+    tcp = seqs_syslog(rs.read("tcp"))
+    note("relp: %d records, %d arrived; tcp: %d arrived, %d repeated" %
+         (len(want), len(relp), len(tcp),
+          sum(v - 1 for v in count_seqs(tcp).values())))
+    check("server restarted and stalled: RELP delivers each record once, "
+          "in order", relp == want,
+          "%d arrived of %d; %s" % (len(relp), len(want), err[-500:]))
+    c = count_seqs(tcp)
+    check("server restarted: TCP loses nothing, repeats at most a batch",
+          set(c) == set(want) and sum(v - 1 for v in c.values()) <= 64,
+          "%d of %d arrived, %d repeated" % (
+              len(set(c) & set(want)), len(want),
+              sum(v - 1 for v in c.values())))
+
+
+def main():
+    print("# work directory " + TMP, flush=True)
+    rs = Rsyslog(TMP + "/rsyslog")
+    jr = JournalRemote(TMP + "/journal")
+    try:
+        rs.start()
+        jr.start()
+        test_fields(rs, jr)
+        test_udp(rs)
+        test_sigkill(rs, jr)
+        test_server_restart(rs)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    if os.environ.get("MCR_KEEP_TMP") is None:
+        shutil.rmtree(TMP, ignore_errors=True)
+
+
+main()
