@@ -1,7 +1,9 @@
 # mcrbench: benchmark build and run rules. Included from the top-level Makefile.
 #
 #   make bench         full run on the host (2-4 min): build/bench/results.md,
-#                      results.json, latency.png, throughput.png; prints the table
+#                      results.json, latency.png, throughput.png; prints the table;
+#                      then mcrfwd's forwarding rate beside archiving
+#                      (tools/bench/mcrfwd_bench.py, build/bench/mcrfwd.md)
 #   make bench-smoke   seconds: every scenario and peer once, tiny; one TAP line
 #                      in build/results/bench.tap, no timing asserted
 #
@@ -24,12 +26,15 @@ BENCH_REV     = $(shell git describe --always --dirty 2>/dev/null || echo unknow
 
 .PHONY: bench bench-smoke
 
-bench: $(BUILD)/tools/mcrbench
+bench: $(BUILD)/tools/mcrbench $(BUILD)/tools/mcrfwd
 	@mkdir -p $(BENCH_DIR)
 	$(BUILD)/tools/mcrbench --rounds $(BENCH_ROUNDS) --out $(BENCH_DIR) \
 		--rev "$(BENCH_REV)"
 	gnuplot -e "dir='$(BENCH_DIR)'" tools/mcrbench.gp
 	@echo "mcrbench: $(BENCH_DIR)/results.md results.json latency.png throughput.png"
+	python3 tools/bench/mcrfwd_bench.py $(BUILD)/tools/mcrfwd \
+		$(BUILD)/tools/mcrbench $(BENCH_DIR)
+	@echo "mcrfwd: $(BENCH_DIR)/mcrfwd.md"
 
 bench-smoke: $(BUILD)/tools/mcrbench
 	@mkdir -p $(BUILD)/results $(BUILD)/bench-smoke

@@ -57,19 +57,24 @@ void mcr_buf_printf(struct mcr_buf *b, const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	buf_room(b, 64);	/* most of ours fit: one vsnprintf() */
+	if (b->failed)
+		return;
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
 	va_end(ap);
 	if (n < 0) {
 		b->failed = true;
 		return;
 	}
-	buf_room(b, (size_t)n + 1);
-	if (b->failed)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	if ((size_t)n >= b->cap - b->len) {
+		buf_room(b, (size_t)n + 1);
+		if (b->failed)
+			return;
+		va_start(ap, fmt);
+		vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	b->len += (size_t)n;
 }
 
@@ -467,8 +472,18 @@ static void put_utf8(struct mcr_buf *b, const char *str, size_t n,
 	const unsigned char *s = (const unsigned char *)str;
 
 	for (size_t i = 0; i < n;) {
-		size_t len = mcr_utf8_len(s + i, n - i);
+		size_t run = i, len;
 
+		/* Printable ASCII other than " \\ ] goes as it is, in runs. */
+		while (run < n && s[run] >= 0x20 && s[run] < 0x7f &&
+		       s[run] != '"' && s[run] != '\\' && s[run] != ']')
+			run++;
+		if (run > i) {
+			mcr_buf_put(b, s + i, run - i);
+			i = run;
+			continue;
+		}
+		len = mcr_utf8_len(s + i, n - i);
 		if (len > 1) {
 			mcr_buf_put(b, s + i, len);
 			i += len;

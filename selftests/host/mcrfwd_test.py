@@ -2,12 +2,13 @@
 # The body of mcrfwd_test.sh: mcrfwd against rsyslogd and
 # systemd-journal-remote on 127.0.0.1, the records compared field by
 # field on arrival, then the faults. TAP on standard output.
-import json, os, random, re, shutil, signal, socket, subprocess, sys
-import tempfile, time
+import json, os, random, re, shutil, signal, subprocess, sys, tempfile, time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../../scripts"))
+from logservers import Rsyslog, JournalRemote, wait_for  # noqa: E402
 
 MCRFWD = sys.argv[1]
 TMP = tempfile.mkdtemp(prefix="mcrfwd-test.")
-SCALE = int(os.environ.get("MCR_TIME_SCALE", "1"))
 n_test = 0
 procs = []
 
@@ -21,23 +22,6 @@ def check(name, ok, why=""):
 
 def note(msg):
     print("# " + msg, flush=True)
-
-
-def free_port(kind):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_for(cond, seconds):
-    end = time.monotonic() + seconds * SCALE
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return cond()
 
 
 # --- records -----------------------------------------------------------------
@@ -139,112 +123,6 @@ def journal_name(k):
           and not k.startswith(b"MCR_")
           and all(c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_" for c in k))
     return k.decode() if ok else None
-
-
-# --- servers -----------------------------------------------------------------
-
-RSYSLOG_CONF = """
-global(workDirectory="{d}")
-main_queue(queue.type="Direct")
-module(load="imtcp")
-module(load="imudp")
-module(load="imrelp")
-module(load="imuxsock" SysSock.Use="off")
-template(name="j" type="list") {{ property(name="jsonmesg") constant(value="\\n") }}
-ruleset(name="tcp") {{ action(type="omfile" file="{d}/tcp.out" template="j") }}
-ruleset(name="udp") {{ action(type="omfile" file="{d}/udp.out" template="j") }}
-ruleset(name="relp") {{ action(type="omfile" file="{d}/relp.out" template="j") }}
-ruleset(name="unix") {{ action(type="omfile" file="{d}/unix.out" template="j") }}
-input(type="imtcp" port="{tcp}" address="127.0.0.1" ruleset="tcp")
-input(type="imudp" port="{udp}" address="127.0.0.1" ruleset="udp")
-input(type="imrelp" port="{relp}" address="127.0.0.1" ruleset="relp")
-input(type="imuxsock" Socket="{d}/log.sock" ruleset="unix"
-      RateLimit.Interval="0" CreatePath="on")
-"""
-
-
-class Rsyslog:
-    def __init__(self, d):
-        self.d = d
-        os.makedirs(d, exist_ok=True)
-        self.tcp = free_port(socket.SOCK_STREAM)
-        self.udp = free_port(socket.SOCK_DGRAM)
-        self.relp = free_port(socket.SOCK_STREAM)
-        with open(d + "/rsyslog.conf", "w") as f:
-            f.write(RSYSLOG_CONF.format(d=d, tcp=self.tcp, udp=self.udp,
-                                        relp=self.relp))
-        self.p = None
-
-    def start(self):
-        log = open(self.d + "/rsyslogd.log", "a")
-        self.p = subprocess.Popen(
-            ["rsyslogd", "-n", "-f", self.d + "/rsyslog.conf",
-             "-i", self.d + "/rsyslogd.pid"], stdout=log, stderr=log)
-        procs.append(self.p)
-        ok = wait_for(lambda: self.listening(), 10)
-        if not ok:
-            raise RuntimeError("rsyslogd did not start: " +
-                               open(self.d + "/rsyslogd.log").read())
-
-    def listening(self):
-        for port in (self.tcp, self.relp):
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-            except OSError:
-                return False
-        return os.path.exists(self.d + "/log.sock")
-
-    def stop(self, sig=signal.SIGTERM):
-        self.p.send_signal(sig)
-        self.p.wait()
-        try:
-            os.unlink(self.d + "/rsyslogd.pid")
-        except FileNotFoundError:
-            pass
-
-    def read(self, name):
-        try:
-            with open(self.d + "/" + name + ".out", encoding="utf-8") as f:
-                return [json.loads(l) for l in f if l.strip()]
-        except FileNotFoundError:
-            return []
-
-
-class JournalRemote:
-    def __init__(self, d):
-        self.d = d
-        os.makedirs(d, exist_ok=True)
-        self.port = free_port(socket.SOCK_STREAM)
-        self.file = d + "/remote.journal"
-        self.p = None
-
-    def start(self):
-        log = open(self.d + "/journal-remote.log", "a")
-        self.p = subprocess.Popen(
-            ["/lib/systemd/systemd-journal-remote",
-             "--listen-http=127.0.0.1:%d" % self.port, "--split-mode=none",
-             "--output=" + self.file], stdout=log, stderr=log)
-        procs.append(self.p)
-        if not wait_for(self.listening, 10):
-            raise RuntimeError("systemd-journal-remote did not start")
-
-    def listening(self):
-        try:
-            socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-            return True
-        except OSError:
-            return False
-
-    def stop(self, sig=signal.SIGTERM):
-        self.p.send_signal(sig)
-        self.p.wait()
-
-    def read(self):
-        if not os.path.exists(self.file):
-            return []
-        out = subprocess.run(["journalctl", "--file", self.file, "-o", "json",
-                              "--no-pager"], capture_output=True).stdout
-        return [json.loads(l) for l in out.splitlines() if l.strip()]
 
 
 def fwd(args, **kw):
@@ -450,7 +328,8 @@ def test_sigkill(rs, jr):
     for f in ("tcp", "relp"):
         open(rs.d + "/%s.out" % f, "w").close()
     jr.stop()
-    os.unlink(jr.file)
+    for f in jr.files():
+        os.unlink(f)
     jr.start()
     args = ["-d", TMP + "/kill.txt", "-s", state, "-b", str(batch),
             "tcp://127.0.0.1:%d" % rs.tcp, "relp://127.0.0.1:%d" % rs.relp,
@@ -536,8 +415,8 @@ def test_server_restart(rs):
 
 def main():
     print("# work directory " + TMP, flush=True)
-    rs = Rsyslog(TMP + "/rsyslog")
-    jr = JournalRemote(TMP + "/journal")
+    rs = Rsyslog(TMP + "/rsyslog", procs)
+    jr = JournalRemote(TMP + "/journal", procs)
     try:
         rs.start()
         jr.start()
