@@ -11,6 +11,7 @@
 
 #include <linux/bitops.h>
 #include <linux/kobject.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
@@ -112,6 +113,21 @@ static ssize_t archived_show(struct kobject *kobj, struct kobj_attribute *attr,
 }
 
 static struct kobj_attribute archived_attr = __ATTR_RO(archived);
+
+/*
+ * Which load of the module this is: a random number drawn at load, so
+ * that a reader keeping archive sequences across its restarts (mcrfwd)
+ * can tell that they restarted from 0.
+ */
+static u64 mcr_instance;
+
+static ssize_t instance_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%016llx\n", mcr_instance);
+}
+
+static struct kobj_attribute instance_attr = __ATTR_RO(instance);
 
 static ssize_t archive_first_seq_show(struct kobject *kobj,
 				      struct kobj_attribute *attr, char *buf)
@@ -244,6 +260,7 @@ static struct attribute *mcr_top_attrs[] = {
 	&archived_attr.attr,
 	&archive_first_seq_attr.attr,
 	&lost_by_readers_attr.attr,
+	&instance_attr.attr,
 	NULL,
 };
 
@@ -256,6 +273,7 @@ int mcr_sysfs_init(void)
 	unsigned int i;
 	int ret;
 
+	mcr_instance = get_random_u64();
 	mcr_kobj = kobject_create_and_add("mcrring", kernel_kobj);
 	if (!mcr_kobj)
 		return -ENOMEM;

@@ -70,6 +70,23 @@ cp "$top/scripts/run-tests.sh" "$top/scripts/guest-init.sh" \
 	"$top/scripts/klog-check.sh" "$root/bin/"
 [ -f "$top/scripts/demo-guest.sh" ] && cp "$top/scripts/demo-guest.sh" "$root/bin/"
 find "$bindir" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/bin/" \;
+
+# The host's rsyslogd, with its modules and the shared libraries they
+# load, at their own paths: the real server vm/mcrfwd_test forwards to.
+# amd64 guests only (an arm64 rsyslogd would need every library fetched).
+copy_with_libs() {
+	for f in "$@"; do
+		install -D -m 755 "$f" "$root$f"
+		ldd "$f" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 }
+					    $1 ~ /^\// { print $1 }' |
+		while read -r lib; do
+			[ -e "$root$lib" ] || install -D -m 755 "$(readlink -f "$lib")" "$root$lib"
+		done
+	done
+}
+if [ $arch = x86_64 ] && [ -x /usr/sbin/rsyslogd ]; then
+	copy_with_libs /usr/sbin/rsyslogd /usr/lib/x86_64-linux-gnu/rsyslog/*.so
+fi
 ln -s bin/guest-init.sh "$root/init"
 printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' \
 	>"$root/etc/passwd"
