@@ -719,3 +719,35 @@ void mcr_fmt_short(struct mcr_buf *b, const struct mcr_arecord *r,
 	mcr_rec_split(r, text, short_part, b);
 	mcr_buf_putc(b, '\n');
 }
+
+/* --- mcrfwd's state file ------------------------------------------------- */
+
+int mcr_fwd_state_read(const char *path, struct mcr_fwd_state *st,
+		       void (*sink)(const char *url, unsigned long long next,
+				    void *arg), void *arg)
+{
+	char line[1024];
+	FILE *f = fopen(path, "r");
+
+	snprintf(st->instance, sizeof(st->instance), "-");
+	st->lost = 0;
+	if (!f)
+		return -errno;
+	if (!fgets(line, sizeof(line), f) || strcmp(line, MCR_FWD_STATE_HEAD)) {
+		fclose(f);
+		return -EBADMSG;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char url[900];
+		unsigned long long v;
+
+		if (sscanf(line, "instance %63s", st->instance) == 1)
+			continue;
+		if (sscanf(line, "lost %llu", &v) == 1)
+			st->lost = v;
+		else if (sink && sscanf(line, "sink %899s %llu", url, &v) == 2)
+			sink(url, v, arg);
+	}
+	fclose(f);
+	return 0;
+}

@@ -307,4 +307,24 @@ unsigned int mcr_fmt_syslog(struct mcr_buf *b, const struct mcr_arecord *r,
 			    const char *text, const char *hostname,
 			    const char *meta);
 
+/*
+ * mcrfwd's state file, text, written by mcrfwd and read by mcrstat too:
+ *   mcrfwd-state 1
+ *   instance HEX|-        the module's /sys/kernel/mcrring/instance
+ *   lost N                records overwritten before they were forwarded
+ *   sink URL NEXT         per sink: the first sequence it has not taken
+ */
+#define MCR_FWD_STATE_HEAD	"mcrfwd-state 1\n"
+#define MCR_FWD_STATE_PATH	"/var/lib/mcrfwd/state"
+
+struct mcr_fwd_state {
+	char instance[64];
+	unsigned long long lost;
+};
+
+/* Read it; @sink is called for each sink. 0, -errno, or -EBADMSG. */
+int mcr_fwd_state_read(const char *path, struct mcr_fwd_state *st,
+		       void (*sink)(const char *url, unsigned long long next,
+				    void *arg), void *arg);
+
 #endif /* MCR_TOOL_H */

@@ -39,7 +39,6 @@
 
 #include "mcr_tool.h"
 
-#define STATE_DEFAULT	"/var/lib/mcrfwd/state"
 #define INSTANCE_PATH	"/sys/kernel/mcrring/instance"
 #define BATCH_DEFAULT	1024
 #define BATCH_MAX	65536
@@ -838,48 +837,29 @@ static int deliver(struct sink *s, const struct batch *b, size_t from)
 
 /* --- state --------------------------------------------------------------- */
 
-/*
- * The state file, text:
- *   mcrfwd-state 1
- *   instance HEX|-
- *   lost N
- *   sink URL NEXT
- */
+static void state_sink(const char *url, unsigned long long next, void *arg)
+{
+	struct opts *o = arg;
+
+	for (unsigned int i = 0; i < o->nsinks; i++)
+		if (!strcmp(o->sinks[i].url, url))
+			o->sinks[i].next = next;
+}
+
 static void load_state(struct opts *o)
 {
-	char line[1024], inst[64] = "-";
-	FILE *f = fopen(o->state, "r");
+	struct mcr_fwd_state st;
+	int err = mcr_fwd_state_read(o->state, &st, state_sink, o);
 
-	if (!f) {
-		if (errno != ENOENT)
-			say("%s: %s; starting from the oldest record",
-			    o->state, strerror(errno));
+	if (err) {
+		if (err != -ENOENT)
+			say("%s: %s; starting from the oldest record", o->state,
+			    err == -EBADMSG ? "not a state file of this version" :
+			    strerror(-err));
 		return;
 	}
-	if (!fgets(line, sizeof(line), f) || strcmp(line, "mcrfwd-state 1\n")) {
-		say("%s: not a state file of this version; starting from the oldest record",
-		    o->state);
-		fclose(f);
-		return;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		char url[900];
-		unsigned long long v;
-
-		if (sscanf(line, "instance %63s", inst) == 1)
-			continue;
-		if (sscanf(line, "lost %llu", &v) == 1) {
-			lost_total = v;
-			continue;
-		}
-		if (sscanf(line, "sink %899s %llu", url, &v) != 2)
-			continue;
-		for (unsigned int i = 0; i < o->nsinks; i++)
-			if (!strcmp(o->sinks[i].url, url))
-				o->sinks[i].next = v;
-	}
-	fclose(f);
-	if (strcmp(inst, instance) && strcmp(inst, "-") &&
+	lost_total = st.lost;
+	if (strcmp(st.instance, instance) && strcmp(st.instance, "-") &&
 	    strcmp(instance, "-")) {
 		say("the archive is not the one of %s (module reloaded): starting from its oldest record",
 		    o->state);
@@ -900,7 +880,7 @@ static int save_state(const struct opts *o)
 	f = fopen(tmp, "w");
 	if (!f)
 		return -errno;
-	fprintf(f, "mcrfwd-state 1\ninstance %s\nlost %llu\n", instance,
+	fprintf(f, MCR_FWD_STATE_HEAD "instance %s\nlost %llu\n", instance,
 		lost_total);
 	for (unsigned int i = 0; i < o->nsinks; i++)
 		fprintf(f, "sink %s %llu\n", o->sinks[i].url,
@@ -997,7 +977,7 @@ static void usage(FILE *f)
 "                          its text is forwarded to its end, then mcrfwd exits\n"
 "  -f, --follow            on a file: wait for it to grow, as tail -f\n"
 "  -s, --state FILE        the cursor of each sink (default\n"
-"                          " STATE_DEFAULT "); none: keep none\n"
+"                          " MCR_FWD_STATE_PATH "); none: keep none\n"
 "      --status            print the state file and exit\n"
 "  -b, --batch N           records a batch, 1 to 65536 (default 1024)\n"
 MCR_FILTER_USAGE
@@ -1237,7 +1217,7 @@ static void deliver_all(struct opts *o, struct batch *b,
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .state = STATE_DEFAULT, .batch = BATCH_DEFAULT };
+	struct opts o = { .state = MCR_FWD_STATE_PATH, .batch = BATCH_DEFAULT };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct mcr_archive *a;
 	struct batch b = { 0 };

@@ -25,6 +25,7 @@ static const char *const ring_counters[] = {
 #define WRITTEN		1	/* ring_counters[WRITTEN] is "written" */
 
 static const char *root = SYSFS;
+static const char *fwd_state = MCR_FWD_STATE_PATH;
 
 /* One number from sysfs; -1 when it cannot be read. */
 static long long value(const char *dir, const char *name)
@@ -65,6 +66,50 @@ static int is_ring(const struct dirent *d)
 {
 	return !strcmp(d->d_name, "mpsc") || !strcmp(d->d_name, "kernel") ||
 	       (!strncmp(d->d_name, "cpu", 3) && d->d_name[3]);
+}
+
+struct fwd_show {
+	long long archived;
+	bool same_load;
+};
+
+static void fwd_sink(const char *url, unsigned long long next, void *arg)
+{
+	const struct fwd_show *fs = arg;
+
+	if (fs->same_load && fs->archived >= 0)
+		printf("  %s: next seq %llu, %lld behind\n", url, next,
+		       fs->archived > (long long)next ?
+		       fs->archived - (long long)next : 0);
+	else
+		printf("  %s: next seq %llu, of an earlier load of the module\n",
+		       url, next);
+}
+
+/* mcrfwd's cursors, when its state file is there: how far behind each is. */
+static void show_fwd(void)
+{
+	struct fwd_show fs = { .archived = value("", "archived") };
+	struct mcr_fwd_state st;
+	char path[512], inst[64] = "";
+	FILE *f;
+
+	if (access(fwd_state, R_OK))
+		return;
+	snprintf(path, sizeof(path), "%s/instance", root);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%63s", inst) != 1)
+			inst[0] = '\0';
+		fclose(f);
+	}
+	/* Header first: the sinks are printed as they are read. */
+	if (mcr_fwd_state_read(fwd_state, &st, NULL, NULL))
+		return;
+	fs.same_load = !strcmp(st.instance, inst);
+	printf("mcrfwd (%s): %llu records overwritten before forwarding\n",
+	       fwd_state, st.lost);
+	mcr_fwd_state_read(fwd_state, &st, fwd_sink, &fs);
 }
 
 static int show(void)
@@ -110,6 +155,7 @@ static int show(void)
 	       value("", "lost_by_readers"));
 	printf("drain thread: %lld passes, %lld wake-ups from writers\n",
 	       value("", "drain_passes"), value("", "drain_wakeups"));
+	show_fwd();
 	return 0;
 }
 
@@ -120,12 +166,15 @@ static void usage(FILE *f)
 "Shows mcrring's rings, archive and drain thread.\n"
 "  -w, --interval SECONDS  refresh every SECONDS (stop with Ctrl-C)\n"
 "  -n, --count COUNT       stop after COUNT tables\n"
+"  -s, --state FILE        mcrfwd's state file, shown when it is there\n"
+"                          (default " MCR_FWD_STATE_PATH ")\n"
 "  -h, --help, -V, --version\n");
 }
 
 static const struct option long_opts[] = {
 	{ "interval", required_argument, NULL, 'w' },
 	{ "count", required_argument, NULL, 'n' },
+	{ "state", required_argument, NULL, 's' },
 	MCR_TOOL_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -137,7 +186,7 @@ int main(int argc, char **argv)
 
 	if (getenv("MCRSTAT_SYSFS"))	/* tests point it at a copy */
 		root = getenv("MCRSTAT_SYSFS");
-	while ((opt = getopt_long(argc, argv, "w:n:hV", long_opts, &li)) != -1) {
+	while ((opt = getopt_long(argc, argv, "w:n:s:hV", long_opts, &li)) != -1) {
 		unsigned long long v;
 
 		switch (opt) {
@@ -147,6 +196,9 @@ int main(int argc, char **argv)
 				return mcr_tool_bad("mcrstat", long_opts, li,
 						    opt, optarg, NULL);
 			*(opt == 'w' ? &interval : &count) = (long)v;
+			break;
+		case 's':
+			fwd_state = optarg;
 			break;
 		case 'h':
 			usage(stdout);

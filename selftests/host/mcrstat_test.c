@@ -80,6 +80,49 @@ TEST(table_of_rings)
 	ASSERT_EQ(0, system(dir));
 }
 
+/* Issue 14: mcrfwd's cursors and its count of records it never saw. */
+TEST(forwarder_state)
+{
+	char root[64], state[96], cmd[256], out[4096];
+	FILE *f;
+
+	if (access(tool(), X_OK))
+		SKIP(return, "%s not built (make tools)", tool());
+	snprintf(root, sizeof(root), "/tmp/mcrstat-fwd-%d", getpid());
+	ASSERT_EQ(0, mkdir(root, 0700));
+	put(root, "archived", 1000);
+	snprintf(state, sizeof(state), "%s/instance", root);
+	f = fopen(state, "w");
+	ASSERT_NE(NULL, f);
+	fputs("00c0ffee00c0ffee\n", f);
+	fclose(f);
+	snprintf(state, sizeof(state), "%s/fwd.state", root);
+	f = fopen(state, "w");
+	ASSERT_NE(NULL, f);
+	fputs("mcrfwd-state 1\ninstance 00c0ffee00c0ffee\nlost 7\n"
+	      "sink relp://logs:2514 940\nsink journal 1000\n", f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "-s %s | tail -n 3", state);
+	ASSERT_EQ(0, run(root, cmd, out, sizeof(out)));
+	snprintf(cmd, sizeof(cmd),
+		 "mcrfwd (%s): 7 records overwritten before forwarding\n"
+		 "  relp://logs:2514: next seq 940, 60 behind\n"
+		 "  journal: next seq 1000, 0 behind\n", state);
+	EXPECT_STREQ(cmd, out);
+
+	/* The module was reloaded since: sequences are not comparable. */
+	put(root, "instance", 42);
+	snprintf(cmd, sizeof(cmd), "-s %s | tail -n 1", state);
+	ASSERT_EQ(0, run(root, cmd, out, sizeof(out)));
+	EXPECT_STREQ("  journal: next seq 1000, of an earlier load of the module\n",
+		     out);
+	/* No state file: no mcrfwd lines. */
+	ASSERT_EQ(0, run(root, "-s /nonexistent", out, sizeof(out)));
+	EXPECT_EQ(NULL, strstr(out, "mcrfwd")) TH_LOG("%s", out);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	ASSERT_EQ(0, system(cmd));
+}
+
 TEST(errors)
 {
 	char out[1024];
