@@ -1,6 +1,7 @@
 # The real log servers mcrfwd is tested and measured against, started on
 # 127.0.0.1 with a config written here: rsyslogd (imtcp, imudp, imrelp,
-# imuxsock, each into its own file as JSON) and systemd-journal-remote.
+# imuxsock, each into its own file as JSON), systemd-journal-remote and
+# systemd-journald in a namespace of its own.
 # Used by selftests/host/mcrfwd_test.py and tools/bench/mcrfwd_bench.py.
 import glob, json, os, signal, socket, subprocess, time
 
@@ -132,3 +133,38 @@ class JournalRemote:
                              ["--file=" + f for f in self.files()],
                              capture_output=True).stdout
         return [json.loads(l) for l in out.splitlines() if l.strip()]
+
+
+class Journald:
+    """systemd-journald in a namespace of its own (journald's argument):
+    its socket is /run/systemd/journal.NS/socket and `journalctl
+    --namespace=NS` reads what it stored; the machine's journal is not
+    touched."""
+
+    def __init__(self, ns, procs):
+        self.ns, self.procs = ns, procs
+        self.socket = "/run/systemd/journal.%s/socket" % ns
+        self.p = None
+
+    def start(self):
+        self.p = subprocess.Popen(["/lib/systemd/systemd-journald", self.ns],
+                                  stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        self.procs.append(self.p)
+        if not wait_for(lambda: os.path.exists(self.socket), 10):
+            raise RuntimeError("systemd-journald did not start")
+
+    def read(self):
+        out = subprocess.run(["journalctl", "--no-pager", "-o", "json",
+                              "--namespace=" + self.ns],
+                             capture_output=True).stdout
+        return [json.loads(l) for l in out.splitlines() if l.strip()]
+
+    def stop(self):
+        """Stop it and remove what it stored."""
+        self.p.send_signal(signal.SIGTERM)
+        self.p.wait()
+        for d in glob.glob("/var/log/journal/*.%s" % self.ns) + \
+                glob.glob("/run/log/journal/*.%s" % self.ns) + \
+                [os.path.dirname(self.socket)]:
+            subprocess.run(["rm", "-rf", d])
