@@ -730,7 +730,7 @@ int mcr_fwd_state_read(const char *path, struct mcr_fwd_state *st,
 	FILE *f = fopen(path, "r");
 
 	snprintf(st->instance, sizeof(st->instance), "-");
-	st->lost = 0;
+	st->lost = st->running = 0;
 	if (!f)
 		return -errno;
 	if (!fgets(line, sizeof(line), f) || strcmp(line, MCR_FWD_STATE_HEAD)) {
@@ -745,6 +745,8 @@ int mcr_fwd_state_read(const char *path, struct mcr_fwd_state *st,
 			continue;
 		if (sscanf(line, "lost %llu", &v) == 1)
 			st->lost = v;
+		else if (sscanf(line, "running %llu", &v) == 1)
+			st->running = v;
 		else if (sink && sscanf(line, "sink %899s %llu", url, &v) == 2)
 			sink(url, v, arg);
 	}

@@ -312,6 +312,7 @@ unsigned int mcr_fmt_syslog(struct mcr_buf *b, const struct mcr_arecord *r,
  *   mcrfwd-state 1
  *   instance HEX|-        the module's /sys/kernel/mcrring/instance
  *   lost N                records overwritten before they were forwarded
+ *   running B             while mcrfwd runs, its batch size (see mcrfwd.c)
  *   sink URL NEXT         per sink: the first sequence it has not taken
  */
 #define MCR_FWD_STATE_HEAD	"mcrfwd-state 1\n"
@@ -319,7 +320,7 @@ unsigned int mcr_fmt_syslog(struct mcr_buf *b, const struct mcr_arecord *r,
 
 struct mcr_fwd_state {
 	char instance[64];
-	unsigned long long lost;
+	unsigned long long lost, running;
 };
 
 /* Read it; @sink is called for each sink. 0, -errno, or -EBADMSG. */

@@ -65,6 +65,9 @@ struct sink {
 	unsigned int backoff_ms;
 	unsigned int relp_txnr;
 	size_t taken;			/* frames of this batch the sink took */
+	unsigned int tries;		/* deliveries of this batch, so far */
+	unsigned long long suspect;	/* records next that a killed run may
+					 * have delivered already */
 	struct mcr_buf out;		/* the frames of one batch */
 	size_t *ends;			/* where each frame ends in out */
 	char rbuf[4096];		/* answers read, not yet parsed */
@@ -509,13 +512,18 @@ static int sink_connect(struct sink *s)
 
 /* --- formats ------------------------------------------------------------- */
 
-/* The SD elements mcrfwd adds: where the record came from, its owner. */
-static void syslog_meta(char *buf, size_t size, const struct mcr_arecord *r)
+/*
+ * The SD elements mcrfwd adds: where the record came from, its owner;
+ * resent="1" on a copy that may not be the first to arrive.
+ */
+static void syslog_meta(char *buf, size_t size, const struct mcr_arecord *r,
+			bool resent)
 {
 	int n = snprintf(buf, size,
-			 "[" SD_META " seq=\"%llu\" ring=\"%u\" cpu=\"%u\" pid=\"%u\" tid=\"%u\" ts_ns=\"%llu\"]",
+			 "[" SD_META " seq=\"%llu\" ring=\"%u\" cpu=\"%u\" pid=\"%u\" tid=\"%u\" ts_ns=\"%llu\"%s]",
 			 (unsigned long long)r->seq, r->ring, r->cpu, r->pid,
-			 r->tid, (unsigned long long)r->ts_ns);
+			 r->tid, (unsigned long long)r->ts_ns,
+			 resent ? " resent=\"1\"" : "");
 
 	if (r->owner_pid >= 0 && n > 0 && (size_t)n < size)
 		snprintf(buf + n, size - (size_t)n,
@@ -630,7 +638,7 @@ static void journal_part(const char *k, size_t kn, const char *v, size_t vn,
  */
 static unsigned int fmt_journal(struct mcr_buf *b,
 				const struct mcr_arecord *r, const char *text,
-				bool export)
+				bool export, bool resent)
 {
 	struct jctx c = { .b = b };
 
@@ -660,14 +668,16 @@ static unsigned int fmt_journal(struct mcr_buf *b,
 	}
 	if (c.dropped)
 		journal_num(b, "MCR_DROPPED_FIELDS", c.dropped);
+	if (resent)
+		journal_num(b, "MCR_RESENT", 1);
 	if (export)
 		mcr_buf_putc(b, '\n');
 	return c.dropped;
 }
 
-/* Frame one record for @s into s->out. */
+/* Frame one record for @s into s->out; @resent: see syslog_meta(). */
 static void frame(struct sink *s, const struct mcr_arecord *r,
-		  const char *text)
+		  const char *text, bool resent)
 {
 	static struct mcr_buf scratch;
 	struct mcr_buf *b = &s->out;
@@ -676,7 +686,7 @@ static void frame(struct sink *s, const struct mcr_arecord *r,
 	switch (s->kind) {
 	case K_TCP:
 		/* RFC 6587 octet counting: "LEN SP MSG". */
-		syslog_meta(meta, sizeof(meta), r);
+		syslog_meta(meta, sizeof(meta), r, resent);
 		scratch.len = 0;
 		s->dropped_fields += mcr_fmt_syslog(&scratch, r, text, hostname,
 						    meta);
@@ -686,7 +696,7 @@ static void frame(struct sink *s, const struct mcr_arecord *r,
 		break;
 	case K_UDP:
 	case K_RELP:
-		syslog_meta(meta, sizeof(meta), r);
+		syslog_meta(meta, sizeof(meta), r, resent);
 		s->dropped_fields += mcr_fmt_syslog(b, r, text, hostname, meta);
 		break;
 	case K_UNIX:
@@ -694,7 +704,8 @@ static void frame(struct sink *s, const struct mcr_arecord *r,
 		break;
 	case K_JOURNAL:
 	case K_HTTP:
-		s->dropped_fields += fmt_journal(b, r, text, s->kind == K_HTTP);
+		s->dropped_fields += fmt_journal(b, r, text, s->kind == K_HTTP,
+						 resent);
 		break;
 	}
 }
@@ -799,8 +810,10 @@ static int http_batch(struct sink *s)
 
 /*
  * Hand @b's records from index @from on to @s, less the s->taken first
- * ones it took before it failed. Returns 0 once the sink took them all,
- * or what failed.
+ * ones it took before it failed. A record goes out marked resent when
+ * this batch was tried before, or when it is among the first s->suspect
+ * after a killed run's cursor: the copy that arrives may be a second.
+ * Returns 0 once the sink took them all, or what failed.
  */
 static int deliver(struct sink *s, const struct batch *b, size_t from)
 {
@@ -809,9 +822,11 @@ static int deliver(struct sink *s, const struct batch *b, size_t from)
 
 	s->out.len = 0;
 	for (size_t i = from; i < b->n; i++) {
-		frame(s, &b->it[i].rec, b->text.p + b->it[i].off);
+		frame(s, &b->it[i].rec, b->text.p + b->it[i].off,
+		      s->tries || nframes < s->suspect);
 		s->ends[nframes++] = s->out.len;
 	}
+	s->tries++;
 	if (s->out.failed)
 		return -ENOMEM;
 	if (s->taken >= nframes)
@@ -859,6 +874,11 @@ static void load_state(struct opts *o)
 		return;
 	}
 	lost_total = st.lost;
+	if (st.running)
+		say("%s: the last run did not stop cleanly: the first %llu records after each cursor are marked resent",
+		    o->state, st.running);
+	for (unsigned int i = 0; i < o->nsinks; i++)
+		o->sinks[i].suspect = st.running;
 	if (strcmp(st.instance, instance) && strcmp(st.instance, "-") &&
 	    strcmp(instance, "-")) {
 		say("the archive is not the one of %s (module reloaded): starting from its oldest record",
@@ -868,7 +888,12 @@ static void load_state(struct opts *o)
 	}
 }
 
-static int save_state(const struct opts *o)
+/*
+ * Save the cursors. While mcrfwd runs, the state says "running N": a run
+ * that dies leaves it, and the next marks the N records after each
+ * cursor resent, since the dead run may have delivered them already.
+ */
+static int save_state(const struct opts *o, bool running)
 {
 	char tmp[PATH_MAX], dir[PATH_MAX], *slash;
 	FILE *f;
@@ -882,6 +907,8 @@ static int save_state(const struct opts *o)
 		return -errno;
 	fprintf(f, MCR_FWD_STATE_HEAD "instance %s\nlost %llu\n", instance,
 		lost_total);
+	if (running)
+		fprintf(f, "running %zu\n", o->batch);
 	for (unsigned int i = 0; i < o->nsinks; i++)
 		fprintf(f, "sink %s %llu\n", o->sinks[i].url,
 			o->sinks[i].next);
@@ -1210,7 +1237,10 @@ static void deliver_all(struct opts *o, struct batch *b,
 			pause_ms(s->backoff_ms);
 		}
 		s->sent += b->n - from;
+		s->suspect -= s->suspect < b->n - from ? s->suspect :
+			      b->n - from;
 		s->taken = 0;
+		s->tries = 0;
 		s->next = next;
 	}
 }
@@ -1222,7 +1252,7 @@ int main(int argc, char **argv)
 	struct mcr_archive *a;
 	struct batch b = { 0 };
 	unsigned long long expect;
-	bool file;
+	bool file, inflight;
 	int ret, err;
 
 	mcr_filter_init(&o.f);
@@ -1265,12 +1295,16 @@ int main(int argc, char **argv)
 		    ret == -ENOENT && !o.dev ? " (is mcrring.ko loaded?)" : "");
 		return 1;
 	}
+	/* Running, from now on: a kill before the first batch is saved too. */
+	err = save_state(&o, true);
+	if (err)
+		say("%s: cannot save the state: %s", o.state, strerror(-err));
 	for (;;) {
 		ret = fill(&o, a, &b, &expect, file);
 		if (ret <= 0)
 			break;
 		deliver_all(&o, &b, expect);
-		err = save_state(&o);
+		err = save_state(&o, true);
 		if (err)
 			say("%s: cannot save the state: %s", o.state,
 			    strerror(-err));
@@ -1280,6 +1314,13 @@ int main(int argc, char **argv)
 	mcr_archive_close(a);
 	for (unsigned int i = 0; i < o.nsinks; i++)
 		sink_close(&o.sinks[i]);
+	/* Clean when no sink is left with a batch it may have taken in part. */
+	inflight = false;
+	for (unsigned int i = 0; i < o.nsinks; i++)
+		inflight |= o.sinks[i].tries > 0;
+	err = save_state(&o, inflight);
+	if (err)
+		say("%s: cannot save the state: %s", o.state, strerror(-err));
 	if (ret < 0) {
 		say("%s", strerror(-ret));
 		return 1;
