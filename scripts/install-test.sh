@@ -26,7 +26,7 @@ check "make install DESTDIR=... PREFIX=/usr" \
 
 root=$dest/root
 files="usr/bin/mcrlog usr/bin/mcrcat usr/bin/mcrstat usr/bin/mcrtrace
-       usr/bin/mcrfwd usr/lib/systemd/system/mcrfwd.service
+       usr/bin/mcrfwd usr/bin/mcrctl usr/lib/systemd/system/mcrfwd.service
        usr/lib/libmcrring.a usr/lib/libmcrring.so.1 usr/lib/libmcrring.so
        usr/lib/pkgconfig/mcrring.pc usr/include/mcrring/mcrring.h
        usr/include/mcrring/linux/mcrring.h

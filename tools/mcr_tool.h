@@ -151,6 +151,19 @@ static inline long mcr_ring_arg(const char *s)
 	return mcr_tool_num(s, MCR_RING_KERNEL, &v) ? (long)v : -1;
 }
 
+/*
+ * Where the module's sysfs files are: MCR_SYSFS (or, as before,
+ * MCRSTAT_SYSFS) names a copy for tests.
+ */
+static inline const char *mcr_sysfs_root(void)
+{
+	const char *p = getenv("MCR_SYSFS");
+
+	if (!p)
+		p = getenv("MCRSTAT_SYSFS");
+	return p ? p : "/sys/kernel/mcrring";
+}
+
 /* A ring's name, as mcr_ring_arg() reads it back. */
 static inline const char *mcr_ring_name(unsigned int ring, char *buf,
 					size_t size)

@@ -15,8 +15,6 @@
 
 #include "mcr_tool.h"
 
-#define SYSFS "/sys/kernel/mcrring"
-
 static const char *const ring_counters[] = {
 	"fill", "written", "drained", "dropped_full", "abandoned", "invalid",
 	"discarded",
@@ -24,7 +22,7 @@ static const char *const ring_counters[] = {
 #define NCOUNTERS (sizeof(ring_counters) / sizeof(ring_counters[0]))
 #define WRITTEN		1	/* ring_counters[WRITTEN] is "written" */
 
-static const char *root = SYSFS;
+static const char *root;
 static const char *fwd_state = MCR_FWD_STATE_PATH;
 
 /* One number from sysfs; -1 when it cannot be read. */
@@ -184,8 +182,7 @@ int main(int argc, char **argv)
 	long interval = 0, count = -1;
 	int opt, ret, li = -1;
 
-	if (getenv("MCRSTAT_SYSFS"))	/* tests point it at a copy */
-		root = getenv("MCRSTAT_SYSFS");
+	root = mcr_sysfs_root();
 	while ((opt = getopt_long(argc, argv, "w:n:s:hV", long_opts, &li)) != -1) {
 		unsigned long long v;
 

@@ -16,6 +16,7 @@
 #include "kselftest_harness.h"
 #include "mcr_vm.h"
 #include "mcr_vmlines.h"
+#include "../mcr_run.h"
 
 #define LEVELS		MCR_SYSFS "levels"
 #define SELFTEST_KO	"/lib/modules/mcrring_selftest.ko"
@@ -210,6 +211,28 @@ TEST_F(levels, kernel_writers_too)
 	snprintf(params, sizeof(params), "count=5 pri=%d", MCR_PRI(0, 4));
 	EXPECT_EQ(0, mcr_load_file(SELFTEST_KO, params));
 	EXPECT_EQ(0, mcr_unload_name("mcrring_selftest"));
+}
+
+/* The operator's command: mcrctl level, read and set, refusals. */
+TEST_F(levels, set_and_shown_by_mcrctl)
+{
+	char out[2048];
+
+	if (access("/bin/mcrctl", X_OK))
+		SKIP(return, "mcrctl not in /bin");
+	self->touched = true;
+	ASSERT_EQ(0, sh("mcrctl level debug user=err local3=none 2>&1", out,
+			sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(levels(), "kern=debug user=err "))
+		TH_LOG("%s", buf);
+	EXPECT_NE(NULL, strstr(buf, " local3=none ")) TH_LOG("%s", buf);
+	ASSERT_EQ(0, sh("mcrctl level", out, sizeof(out)));
+	EXPECT_EQ(0, strncmp("kern=debug\nuser=err\nmail=debug\n", out, 31))
+		TH_LOG("%s", out);
+	/* Checked before the kernel sees it: nothing changes. */
+	EXPECT_EQ(2, sh("mcrctl level user=debug usr=debug 2>/dev/null", out,
+			sizeof(out)));
+	EXPECT_NE(NULL, strstr(levels(), " user=err ")) TH_LOG("%s", buf);
 }
 
 TEST_HARNESS_MAIN
