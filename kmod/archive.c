@@ -45,6 +45,7 @@ static u64 mcr_ar_head;		/* where the next record goes */
 static u64 mcr_ar_first_pos;	/* the oldest record */
 static u64 mcr_ar_first_seq;
 static u64 mcr_ar_next_seq;
+static u64 mcr_ar_last_ts;	/* the newest record's timestamp */
 static atomic64_t mcr_ar_lost;	/* records readers were told they lost */
 DECLARE_WAIT_QUEUE_HEAD(mcr_archive_wait);
 
@@ -129,6 +130,7 @@ void mcr_archive_add(const struct mcr_entry *e, const char *text)
 	memcpy(a->text, text, e->rec.len);
 	mcr_ar_head += need;
 	mcr_ar_next_seq++;
+	mcr_ar_last_ts = e->rec.ts_ns;
 	spin_unlock(&mcr_ar_lock);
 	wake_up_interruptible(&mcr_archive_wait);
 }
@@ -141,6 +143,28 @@ u64 mcr_archive_next_seq(void)
 u64 mcr_archive_first_seq(void)
 {
 	return READ_ONCE(mcr_ar_first_seq);
+}
+
+/**
+ * mcr_archive_times() - the writers' timestamps of the oldest and newest
+ * records archived
+ * @first: the oldest's
+ * @last: the newest's
+ *
+ * Context: process; takes the archive spinlock.
+ * Return: false, and both 0, when the archive is empty.
+ */
+bool mcr_archive_times(u64 *first, u64 *last)
+{
+	bool any;
+
+	spin_lock(&mcr_ar_lock);
+	any = mcr_ar_first_seq != mcr_ar_next_seq;
+	*first = any ? mcr_ar_at(mcr_ar_skip_marker(mcr_ar_first_pos))->ts_ns :
+		 0;
+	*last = any ? mcr_ar_last_ts : 0;
+	spin_unlock(&mcr_ar_lock);
+	return any;
 }
 
 /* Records all readers together were told they lost to overwriting. */

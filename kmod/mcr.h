@@ -128,6 +128,7 @@ bool mcr_archive_ready(const struct mcr_file *mf);
 ssize_t mcr_archive_read(struct mcr_file *mf, char __user *buf, size_t len);
 u64 mcr_archive_next_seq(void);
 u64 mcr_archive_first_seq(void);
+bool mcr_archive_times(u64 *first, u64 *last);
 u64 mcr_archive_lost(void);
 
 /* sysfs.c */

@@ -138,6 +138,18 @@ static ssize_t archive_first_seq_show(struct kobject *kobj,
 static struct kobj_attribute archive_first_seq_attr =
 	__ATTR_RO(archive_first_seq);
 
+/* The oldest and newest records' timestamps (CLOCK_MONOTONIC ns); 0 0. */
+static ssize_t archive_times_show(struct kobject *kobj,
+				  struct kobj_attribute *attr, char *buf)
+{
+	u64 first, last;
+
+	mcr_archive_times(&first, &last);
+	return sysfs_emit(buf, "%llu %llu\n", first, last);
+}
+
+static struct kobj_attribute archive_times_attr = __ATTR_RO(archive_times);
+
 static ssize_t lost_by_readers_show(struct kobject *kobj,
 				    struct kobj_attribute *attr, char *buf)
 {
@@ -259,6 +271,7 @@ static struct attribute *mcr_top_attrs[] = {
 	&drain_wakeups_attr.attr,
 	&archived_attr.attr,
 	&archive_first_seq_attr.attr,
+	&archive_times_attr.attr,
 	&lost_by_readers_attr.attr,
 	&instance_attr.attr,
 	NULL,

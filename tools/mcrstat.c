@@ -66,6 +66,29 @@ static int is_ring(const struct dirent *d)
 	       (!strncmp(d->d_name, "cpu", 3) && d->d_name[3]);
 }
 
+/* The oldest and newest records archived, with their wall-clock times. */
+static void show_span(void)
+{
+	long long first = value("", "archive_first_seq");
+	long long next = value("", "archived");
+	unsigned long long t0, t1;
+	char path[512], a[64], b[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/archive_times", root);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (fscanf(f, "%llu %llu", &t0, &t1) == 2 && first >= 0 &&
+	    next > first) {
+		mcr_iso_time(mcr_real_ns(t0), a, sizeof(a));
+		mcr_iso_time(mcr_real_ns(t1), b, sizeof(b));
+		printf("archive: seq %lld written %s to seq %lld written %s\n",
+		       first, a, next - 1, b);
+	}
+	fclose(f);
+}
+
 struct fwd_show {
 	long long archived;
 	bool same_load;
@@ -151,6 +174,7 @@ static int show(void)
 	printf("archive: %lld archived, oldest seq %lld, %lld lost by readers\n",
 	       value("", "archived"), value("", "archive_first_seq"),
 	       value("", "lost_by_readers"));
+	show_span();
 	printf("drain thread: %lld passes, %lld wake-ups from writers\n",
 	       value("", "drain_passes"), value("", "drain_wakeups"));
 	show_fwd();
@@ -183,6 +207,7 @@ int main(int argc, char **argv)
 	int opt, ret, li = -1;
 
 	root = mcr_sysfs_root();
+	mcr_time_init();
 	while ((opt = getopt_long(argc, argv, "w:n:s:hV", long_opts, &li)) != -1) {
 		unsigned long long v;
 

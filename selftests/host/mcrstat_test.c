@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "kselftest_harness.h"
 #include "../mcr_run.h"
@@ -78,6 +79,51 @@ TEST(table_of_rings)
 "drain thread: 71 passes, 4 wake-ups from writers\n", out);
 	snprintf(dir, sizeof(dir), "rm -rf %s", root);
 	ASSERT_EQ(0, system(dir));
+}
+
+/* Issue 13: the oldest and newest records, with wall-clock times. */
+TEST(archive_span)
+{
+	char root[64], path[96], out[4096];
+	struct timespec mono;
+	FILE *f;
+
+	if (access(tool(), X_OK))
+		SKIP(return, "%s not built (make tools)", tool());
+	snprintf(root, sizeof(root), "/tmp/mcrstat-span-%d", getpid());
+	ASSERT_EQ(0, mkdir(root, 0700));
+	put(root, "archived", 9);
+	put(root, "archive_first_seq", 3);
+	snprintf(path, sizeof(path), "%s/archive_times", root);
+	f = fopen(path, "w");
+	ASSERT_NE(NULL, f);
+	/* The newest written now, the oldest a day before. */
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	fprintf(f, "%llu %llu\n",
+		(unsigned long long)mono.tv_sec * 1000000000ULL - 86400000000000ULL,
+		(unsigned long long)mono.tv_sec * 1000000000ULL);
+	fclose(f);
+	ASSERT_EQ(0, run(root, "| grep 'archive: seq'", out, sizeof(out)));
+	{
+		struct tm a = { 0 }, b = { 0 };
+		char *p = strptime(out, "archive: seq 3 written %Y-%m-%dT%H:%M:%S", &a);
+		long long now = time(NULL);
+
+		ASSERT_NE(NULL, p) TH_LOG("%s", out);
+		p = strchr(p, ' ');
+		ASSERT_NE(NULL, p) TH_LOG("%s", out);
+		ASSERT_NE(NULL, strptime(p, " to seq 8 written %Y-%m-%dT%H:%M:%S", &b))
+			TH_LOG("%s", out);
+		/* UTC, to the second, as the clocks stood when it ran. */
+		EXPECT_GE(2, llabs(timegm(&a) - (now - 86400))) TH_LOG("%s", out);
+		EXPECT_GE(2, llabs(timegm(&b) - now)) TH_LOG("%s", out);
+	}
+	/* An empty archive: no line. */
+	put(root, "archive_first_seq", 9);
+	ASSERT_EQ(0, run(root, "", out, sizeof(out)));
+	EXPECT_EQ(NULL, strstr(out, "archive: seq")) TH_LOG("%s", out);
+	snprintf(path, sizeof(path), "rm -rf %s", root);
+	ASSERT_EQ(0, system(path));
 }
 
 /* Issue 14: mcrfwd's cursors and its count of records it never saw. */

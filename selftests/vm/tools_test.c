@@ -134,4 +134,29 @@ TEST(mcrstat_shows_the_rings)
 			       "drain thread:"));
 }
 
+/* Issue 13: the archive's oldest and newest records, and their times. */
+TEST(archive_times_span_what_was_written)
+{
+	unsigned long long before = mcr_now_ns(), first, last;
+	char out[8192], buf[64];
+	int fd;
+	ssize_t n;
+
+	REQUIRE_TOOLS();
+	ASSERT_EQ(0, sh("mcrlog --sync 'for the span' && mcrstat", out,
+			sizeof(out))) TH_LOG("%s", out);
+	fd = open(MCR_SYSFS "archive_times", O_RDONLY);
+	ASSERT_LE(0, fd);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	ASSERT_LT(0, n);
+	buf[n] = '\0';
+	ASSERT_EQ(2, sscanf(buf, "%llu %llu", &first, &last)) TH_LOG("%s", buf);
+	/* The newest is ours or later: stamped after before, before now. */
+	EXPECT_LE(first, last);
+	EXPECT_LE(before, last);
+	EXPECT_GE(mcr_now_ns(), last);
+	EXPECT_NE(NULL, strstr(out, "\narchive: seq ")) TH_LOG("%s", out);
+}
+
 TEST_HARNESS_MAIN
