@@ -382,19 +382,29 @@ static inline void mcr_discard(struct mcr_writer *w, struct mcr_resv *resv)
  * Return: 0, -ENOMSG when @pri is muted at run time (nothing is written,
  * no counter moves), or an mcr_reserve()/mcr_commit() error.
  */
-static inline int mcr_log(struct mcr_writer *w, unsigned int pri,
-			  const char *msg, size_t len)
+static inline int __mcr_log(struct mcr_writer *w, unsigned int pri,
+			    const char *msg, size_t len)
 {
 	struct mcr_resv resv;
 	int ret;
 
-	if (__builtin_expect(!mcr_enabled(w, pri), 0))
-		return -ENOMSG;
 	ret = mcr_reserve(w, len, &resv);
 	if (ret)
 		return ret;
 	memcpy(resv.text, msg, len);
 	return __mcr_commit(w, &resv, len, pri, 0, false);
+}
+
+/*
+ * The level check is always inline, wherever the compiler puts the rest:
+ * a muted call costs a byte's load and a test, not a call.
+ */
+static inline __attribute__((always_inline)) int
+mcr_log(struct mcr_writer *w, unsigned int pri, const char *msg, size_t len)
+{
+	if (__builtin_expect(!mcr_enabled(w, pri), 0))
+		return -ENOMSG;
+	return __mcr_log(w, pri, msg, len);
 }
 
 /**
