@@ -27,7 +27,7 @@ def wait_for(cond, seconds):
 
 
 RSYSLOG_CONF = """
-global(workDirectory="{d}")
+global(workDirectory="{d}" maxMessageSize="64k")
 main_queue(queue.type="Direct")
 module(load="imtcp")
 module(load="imudp")

@@ -78,6 +78,12 @@ void mcr_buf_printf(struct mcr_buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
+void mcr_buf_reset(struct mcr_buf *b)
+{
+	b->len = 0;
+	b->failed = false;
+}
+
 void mcr_buf_free(struct mcr_buf *b)
 {
 	free(b->p);
@@ -463,11 +469,26 @@ size_t mcr_utf8_len(const unsigned char *s, size_t n)
 /*
  * Append @n bytes: each valid UTF-8 sequence of two bytes or more as it
  * is, every other byte through @one (@valid: whether it is UTF-8 too,
- * that is ASCII).
+ * that is ASCII); with @text, for a line a person reads, also each byte
+ * of a utf8_control() character.
  */
+/*
+ * Valid UTF-8 that still moves a terminal or reorders a line: the C1
+ * controls (U+0080-U+009F: CSI, NEL...) and the bidirectional overrides
+ * and isolates (U+202A-U+202E, U+2066-U+2069).
+ */
+static bool utf8_control(const unsigned char *s, size_t len)
+{
+	return (len == 2 && s[0] == 0xc2 && s[1] <= 0x9f) ||
+	       (len == 3 && s[0] == 0xe2 && s[1] == 0x80 && s[2] >= 0xaa &&
+		s[2] <= 0xae) ||
+	       (len == 3 && s[0] == 0xe2 && s[1] == 0x81 && s[2] >= 0xa6 &&
+		s[2] <= 0xa9);
+}
+
 static void put_utf8(struct mcr_buf *b, const char *str, size_t n,
 		     void (*one)(struct mcr_buf *b, unsigned char c,
-				 bool valid, bool arg), bool arg)
+				 bool valid, bool arg), bool arg, bool text)
 {
 	const unsigned char *s = (const unsigned char *)str;
 
@@ -484,7 +505,10 @@ static void put_utf8(struct mcr_buf *b, const char *str, size_t n,
 			continue;
 		}
 		len = mcr_utf8_len(s + i, n - i);
-		if (len > 1) {
+		if (len > 1 && text && utf8_control(s + i, len)) {
+			for (size_t k = 0; k < len; k++)
+				one(b, s[i++], false, arg);
+		} else if (len > 1) {
 			mcr_buf_put(b, s + i, len);
 			i += len;
 		} else {
@@ -537,7 +561,7 @@ static void json_byte(struct mcr_buf *b, unsigned char c, bool valid,
 static void json_string(struct mcr_buf *b, const char *str, size_t n)
 {
 	mcr_buf_putc(b, '"');
-	put_utf8(b, str, n, json_byte, false);
+	put_utf8(b, str, n, json_byte, false, false);
 	mcr_buf_putc(b, '"');
 }
 
@@ -606,7 +630,7 @@ static void syslog_byte(struct mcr_buf *b, unsigned char c, bool valid,
 
 void mcr_fmt_bytes(struct mcr_buf *b, const char *s, size_t n, bool sd)
 {
-	put_utf8(b, s, n, syslog_byte, sd);
+	put_utf8(b, s, n, syslog_byte, sd, true);
 }
 
 /* PRINTUSASCII (33..126), at most @max of them, or the NIL value "-". */
@@ -723,14 +747,14 @@ void mcr_fmt_short(struct mcr_buf *b, const struct mcr_arecord *r,
 /* --- mcrfwd's state file ------------------------------------------------- */
 
 int mcr_fwd_state_read(const char *path, struct mcr_fwd_state *st,
-		       void (*sink)(const char *url, unsigned long long next,
-				    void *arg), void *arg)
+		       void (*sink)(const struct mcr_fwd_sink *fs, void *arg),
+		       void *arg)
 {
 	char line[1024];
 	FILE *f = fopen(path, "r");
 
 	snprintf(st->instance, sizeof(st->instance), "-");
-	st->lost = st->running = 0;
+	st->running = 0;
 	if (!f)
 		return -errno;
 	if (!fgets(line, sizeof(line), f) || strcmp(line, MCR_FWD_STATE_HEAD)) {
@@ -738,17 +762,17 @@ int mcr_fwd_state_read(const char *path, struct mcr_fwd_state *st,
 		return -EBADMSG;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		char url[900];
+		struct mcr_fwd_sink fs;
 		unsigned long long v;
 
 		if (sscanf(line, "instance %63s", st->instance) == 1)
 			continue;
-		if (sscanf(line, "lost %llu", &v) == 1)
-			st->lost = v;
-		else if (sscanf(line, "running %llu", &v) == 1)
+		if (sscanf(line, "running %llu", &v) == 1)
 			st->running = v;
-		else if (sink && sscanf(line, "sink %899s %llu", url, &v) == 2)
-			sink(url, v, arg);
+		else if (sink && sscanf(line, "sink %899s %llu %llu %llu",
+					fs.url, &fs.next, &fs.lost,
+					&fs.refused) == 4)
+			sink(&fs, arg);
 	}
 	fclose(f);
 	return 0;

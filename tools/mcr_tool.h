@@ -190,6 +190,7 @@ void mcr_buf_putc(struct mcr_buf *b, char c);
 void mcr_buf_puts(struct mcr_buf *b, const char *s);
 void mcr_buf_printf(struct mcr_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+void mcr_buf_reset(struct mcr_buf *b);	/* empty, and not failed */
 void mcr_buf_free(struct mcr_buf *b);
 
 /* Called on the message (k NULL), then on each field's key and value. */
@@ -304,8 +305,8 @@ void mcr_fmt_short(struct mcr_buf *b, const struct mcr_arecord *r,
 void mcr_fmt_json(struct mcr_buf *b, const struct mcr_arecord *r,
 		  const char *text);
 /*
- * Text for syslog: valid UTF-8 as it is, control bytes, a backslash and
- * invalid bytes as \xNN; @sd: for an SD-PARAM value, where '"' and ']'
+ * Text for syslog: valid UTF-8 as it is, control bytes (C1 and the
+ * bidirectional overrides too), a backslash and invalid bytes as \xNN; @sd: for an SD-PARAM value, where '"' and ']'
  * are escaped and \xNN is written \\xNN (RFC 5424 6.3.3).
  */
 void mcr_fmt_bytes(struct mcr_buf *b, const char *s, size_t n, bool sd);
@@ -322,23 +323,30 @@ unsigned int mcr_fmt_syslog(struct mcr_buf *b, const struct mcr_arecord *r,
 
 /*
  * mcrfwd's state file, text, written by mcrfwd and read by mcrstat too:
- *   mcrfwd-state 1
+ *   mcrfwd-state 2
  *   instance HEX|-        the module's /sys/kernel/mcrring/instance
- *   lost N                records overwritten before they were forwarded
- *   running B             while mcrfwd runs, its batch size (see mcrfwd.c)
- *   sink URL NEXT         per sink: the first sequence it has not taken
+ *   running N             while mcrfwd runs (see mcrfwd.c)
+ *   sink URL NEXT LOST REFUSED
+ *                         per sink: the first sequence it has not taken,
+ *                         records overwritten before it got them, records
+ *                         its server refused (given up)
  */
-#define MCR_FWD_STATE_HEAD	"mcrfwd-state 1\n"
+#define MCR_FWD_STATE_HEAD	"mcrfwd-state 2\n"
 #define MCR_FWD_STATE_PATH	"/var/lib/mcrfwd/state"
 
 struct mcr_fwd_state {
 	char instance[64];
-	unsigned long long lost, running;
+	unsigned long long running;
+};
+
+struct mcr_fwd_sink {
+	char url[900];
+	unsigned long long next, lost, refused;
 };
 
 /* Read it; @sink is called for each sink. 0, -errno, or -EBADMSG. */
 int mcr_fwd_state_read(const char *path, struct mcr_fwd_state *st,
-		       void (*sink)(const char *url, unsigned long long next,
-				    void *arg), void *arg);
+		       void (*sink)(const struct mcr_fwd_sink *fs, void *arg),
+		       void *arg);
 
 #endif /* MCR_TOOL_H */

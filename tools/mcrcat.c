@@ -54,7 +54,7 @@ static void print_record(int out, const struct mcr_arecord *r,
 {
 	static struct mcr_buf b;
 
-	b.len = 0;
+	mcr_buf_reset(&b);
 	switch (out) {
 	case OUT_JSON:
 		mcr_fmt_json(&b, r, text);

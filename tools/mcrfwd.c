@@ -8,11 +8,15 @@
  * is read: TCP once the server's stack acknowledged every byte, RELP
  * once the server answered every frame "200 OK", the journal export
  * once systemd-journal-remote answered the POST, a datagram sink once
- * it was sent. Then the cursor, the sequence of the next record each
- * sink needs, is written to the state file (atomically, synced), so a
- * restart resumes right after it. A batch a sink failed is sent again,
- * whole, after a reconnect with backoff: what a server took of it before
- * the failure is what can be repeated, at most one batch.
+ * it was sent. Then each sink's cursor, the sequence of the next record
+ * it needs, is written to the state file (atomically, synced), so that a
+ * restart resumes right after it. A batch a sink failed is sent again
+ * after a reconnect with backoff, from the first frame the sink did not
+ * take; every copy that may be a second one goes out marked resent.
+ *
+ * Every socket is non-blocking and every wait bounded (IO_TIMEOUT_MS),
+ * so a server that stalls is a failure to retry, and SIGTERM is heeded
+ * within a tenth of a second.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,10 +29,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,12 +48,17 @@
 #define BATCH_MAX	65536
 #define MAX_SINKS	8
 #define IO_TIMEOUT_MS	10000
+#define CLOSE_WAIT_MS	2000	/* for RELP's "close" answer, on the way out */
 #define BACKOFF_MIN_MS	100
 #define BACKOFF_MAX_MS	30000
-/* Our own SD-ID and journal field prefix (32473: RFC 5612's example). */
+#define REFUSALS_MAX	5	/* a batch the server refuses that often is given up */
+#define RELP_TXNR_MAX	999999999	/* RELP's TXNR has 9 digits */
+/* Our own SD-IDs (32473: RFC 5612's example enterprise number). */
 #define SD_META		"mcrring@32473"
 #define SD_OWNER	"owner@32473"
-#define SD_FIELDS	"fields@32473"
+
+/* Errors of our own: the server answered, and refused the batch. */
+#define EREFUSED	EBADMSG
 
 enum kind { K_TCP, K_UDP, K_RELP, K_UNIX, K_JOURNAL, K_HTTP };
 
@@ -58,16 +67,18 @@ struct sink {
 	enum kind kind;
 	char host[256], port[16], path[256];
 	int fd;
-	bool up;
+	bool failing;			/* said so; say when it works again */
+	bool has_cursor;		/* next came from the state, or a batch */
 	unsigned long long next;	/* first sequence not yet taken */
-	unsigned long long sent;	/* records taken, this run */
-	unsigned long long dropped_fields;	/* names a format cannot carry */
+	unsigned long long lost;	/* overwritten before it got them */
+	unsigned long long refused;	/* given up: the server refused them */
+	unsigned long long gap, gap_from;	/* lost in this batch */
+	unsigned long long suspect;	/* frames next that a killed run may
+					 * have delivered already */
+	size_t taken;			/* frames of this batch the sink took */
+	unsigned int tries, refusals;	/* of this batch */
 	unsigned int backoff_ms;
 	unsigned int relp_txnr;
-	size_t taken;			/* frames of this batch the sink took */
-	unsigned int tries;		/* deliveries of this batch, so far */
-	unsigned long long suspect;	/* records next that a killed run may
-					 * have delivered already */
 	struct mcr_buf out;		/* the frames of one batch */
 	size_t *ends;			/* where each frame ends in out */
 	char rbuf[4096];		/* answers read, not yet parsed */
@@ -84,6 +95,8 @@ struct batch {
 	struct item *it;
 	size_t n, max;
 	struct mcr_buf text;
+	unsigned long long end;		/* every sequence below is read */
+	unsigned long long done;	/* end, at the last delivery */
 };
 
 struct opts {
@@ -96,10 +109,10 @@ struct opts {
 };
 
 static volatile sig_atomic_t stop;
+static bool closing;		/* leaving: waits no longer heed stop */
 static char hostname[256] = "-";
 static char boot_id[33];	/* 128-bit hex, as the journal writes it */
 static char instance[64] = "-";	/* of the archive read; "-": unknown */
-static unsigned long long lost_total;	/* overwritten before forwarded */
 
 static void on_signal(int sig)
 {
@@ -184,8 +197,12 @@ static int parse_sink(struct sink *s, const char *url)
 		{ "tcp://", "514", K_TCP }, { "udp://", "514", K_UDP },
 		{ "relp://", "2514", K_RELP }, { "http://", "19532", K_HTTP },
 	};
+	const size_t sun_max = sizeof(((struct sockaddr_un *)0)->sun_path);
 
 	*s = (struct sink){ .url = url, .fd = -1 };
+	/* The state file keeps a URL as one word. */
+	if (strpbrk(url, " \t\n\r"))
+		return -1;
 	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
 		size_t n = strlen(schemes[i].scheme);
 
@@ -197,37 +214,72 @@ static int parse_sink(struct sink *s, const char *url)
 	if (!strncmp(url, "unix:", 5) && url[5] == '/') {
 		s->kind = K_UNIX;
 		snprintf(s->path, sizeof(s->path), "%s", url + 5);
-		return strlen(url + 5) < sizeof(((struct sockaddr_un *)0)->sun_path) ? 0 : -1;
+		return strlen(url + 5) < sun_max ? 0 : -1;
 	}
 	if (!strcmp(url, "journal") ||
 	    (!strncmp(url, "journal:", 8) && url[8] == '/')) {
 		s->kind = K_JOURNAL;
 		snprintf(s->path, sizeof(s->path), "%s",
 			 url[7] ? url + 8 : "/run/systemd/journal/socket");
-		return strlen(s->path) < sizeof(((struct sockaddr_un *)0)->sun_path) ? 0 : -1;
+		return strlen(s->path) < sun_max ? 0 : -1;
 	}
 	return -1;
 }
 
-/* --- sinks: connections -------------------------------------------------- */
+/* --- sinks: I/O, every wait bounded -------------------------------------- */
+
+/*
+ * Wait up to @ms for @events on @fd, a tenth of a second at a time:
+ * 0, -ETIMEDOUT, or -EINTR once SIGTERM came (unless we are closing).
+ */
+static int wait_fd(int fd, short events, int ms)
+{
+	long long until = now_ms() + ms;
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = events };
+		long long left = until - now_ms();
+		int n;
+
+		if (stop && !closing)
+			return -EINTR;
+		if (left <= 0)
+			return -ETIMEDOUT;
+		n = poll(&p, 1, left < 100 ? (int)left : 100);
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+static int io_timeout(void)
+{
+	return closing ? CLOSE_WAIT_MS : IO_TIMEOUT_MS;
+}
 
 static int connect_addr(const struct sockaddr *sa, socklen_t len, int type)
 {
-	int fd = socket(sa->sa_family, type | SOCK_CLOEXEC, 0);
+	int fd = socket(sa->sa_family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int err = 0, one = 1;
+	socklen_t elen = sizeof(err);
 
 	if (fd < 0)
 		return -errno;
 	if (connect(fd, sa, len)) {
-		int err = -errno;
-
+		err = errno == EINPROGRESS ? wait_fd(fd, POLLOUT, IO_TIMEOUT_MS) :
+		      -errno;
+		if (!err && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen))
+			err = errno;
+		if (err > 0)
+			err = -err;
+	}
+	if (err) {
 		close(fd);
 		return err;
 	}
-	if (type == SOCK_STREAM) {
-		int one = 1;
-
+	if (type == SOCK_STREAM)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	}
 	return fd;
 }
 
@@ -277,30 +329,10 @@ static int connect_inet(struct sink *s, int type)
 static int connect_unix(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
-	if (fd < 0)
-		return -errno;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
-/* Wait up to IO_TIMEOUT_MS for @events on @fd: 0, or -ETIMEDOUT. */
-static int wait_fd(int fd, short events)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-	int n;
-
-	do {
-		n = poll(&p, 1, IO_TIMEOUT_MS);
-	} while (n < 0 && errno == EINTR && !stop);
-	return n > 0 ? 0 : n == 0 ? -ETIMEDOUT : -errno;
+	/* parse_sink() refused a path longer than sun_path. */
+	memcpy(sa.sun_path, path, strnlen(path, sizeof(sa.sun_path) - 1));
+	return connect_addr((struct sockaddr *)&sa, sizeof(sa), SOCK_DGRAM);
 }
 
 static int write_all(int fd, const char *p, size_t n)
@@ -308,10 +340,8 @@ static int write_all(int fd, const char *p, size_t n)
 	while (n) {
 		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno == EAGAIN) {
-			int err = wait_fd(fd, POLLOUT);
+		if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+			int err = wait_fd(fd, POLLOUT, io_timeout());
 
 			if (err)
 				return err;
@@ -325,16 +355,14 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* The next byte an answer brings; waits up to IO_TIMEOUT_MS for it. */
+/* The next byte an answer brings, waiting up to the I/O timeout for it. */
 static int read_byte(struct sink *s)
 {
 	while (s->roff == s->rlen) {
 		ssize_t r = recv(s->fd, s->rbuf, sizeof(s->rbuf), 0);
 
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && errno == EAGAIN) {
-			int err = wait_fd(s->fd, POLLIN);
+		if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
+			int err = wait_fd(s->fd, POLLIN, io_timeout());
 
 			if (err)
 				return err;
@@ -350,8 +378,11 @@ static int read_byte(struct sink *s)
 	return (unsigned char)s->rbuf[s->roff++];
 }
 
-/* Up to @end (not kept), at most @size - 1 bytes: its length, or an error. */
-static int read_until(struct sink *s, char *buf, size_t size, char end)
+/*
+ * A word up to a space or a newline (not kept), at most @size - 1 bytes.
+ * Returns the byte that ended it, or an error.
+ */
+static int read_word(struct sink *s, char *buf, size_t size)
 {
 	size_t n = 0;
 
@@ -360,9 +391,9 @@ static int read_until(struct sink *s, char *buf, size_t size, char end)
 
 		if (c < 0)
 			return c;
-		if (c == end) {
+		if (c == ' ' || c == '\n') {
 			buf[n] = '\0';
-			return (int)n;
+			return c;
 		}
 		if (n == size - 1)
 			return -EPROTO;
@@ -371,39 +402,42 @@ static int read_until(struct sink *s, char *buf, size_t size, char end)
 }
 
 /*
- * RELP (rsyslog's RELP specification): "TXNR COMMAND DATALEN[ DATA]\n"
- * both ways; the server answers each command with "TXNR rsp LEN CODE
- * text". librelp's client hides these answers, and mcrfwd's cursor needs
- * them, so mcrfwd speaks the protocol itself.
+ * RELP (rsyslog's RELP specification): "TXNR SP COMMAND SP DATALEN
+ * [SP DATA] LF" both ways; the server answers each command, in order,
+ * with "TXNR rsp DATALEN CODE text". librelp's client hides these
+ * answers, and mcrfwd's cursor needs them, so mcrfwd speaks the
+ * protocol itself.
  */
+
 /*
  * Read answers up to the one to @txnr. For a batch, @base is the last
  * transaction before its frames and @t0 how many it had taken then: an
- * answer to @base + k makes it @t0 + k.
+ * answer "200" to @base + k makes it @t0 + k. An answer to a transaction
+ * not sent, or out of order, is a protocol error.
  */
 static int relp_answer(struct sink *s, unsigned int txnr, unsigned int base,
 		       size_t t0)
 {
-	char tok[32], data[256];
-	unsigned long long t, n;
-	int err;
+	unsigned long long t, n, last = base;
+	char tok[32], data[128];
+	size_t got;
+	int end;
 
 	for (;;) {
-		size_t got = 0;
-
-		err = read_until(s, tok, sizeof(tok), ' ');
-		if (err < 0 || !mcr_tool_num(tok, ~0U, &t))
-			return err < 0 ? err : -EPROTO;
-		err = read_until(s, tok, sizeof(tok), ' ');
-		if (err < 0)
-			return err;
+		end = read_word(s, tok, sizeof(tok));
+		if (end != ' ' || !mcr_tool_num(tok, RELP_TXNR_MAX, &t))
+			return end < 0 ? end : -EPROTO;
+		end = read_word(s, tok, sizeof(tok));
+		if (end < 0)
+			return end;
 		if (strcmp(tok, "rsp"))
 			return strcmp(tok, "serverclose") ? -EPROTO : -ECONNRESET;
-		err = read_until(s, tok, sizeof(tok), ' ');
-		if (err < 0 || !mcr_tool_num(tok, 1 << 20, &n))
-			return err < 0 ? err : -EPROTO;
+		end = read_word(s, tok, sizeof(tok));
+		if (end < 0 || !mcr_tool_num(tok, 1 << 20, &n) ||
+		    (end == '\n') != !n)
+			return end < 0 ? end : -EPROTO;
 		/* DATA: "CODE text", for "open" lines of offers after it. */
-		for (; got < n; got++) {
+		for (got = 0; got < n; got++) {
 			int c = read_byte(s);
 
 			if (c < 0)
@@ -412,15 +446,20 @@ static int relp_answer(struct sink *s, unsigned int txnr, unsigned int base,
 				data[got] = (char)c;
 		}
 		data[got < sizeof(data) ? got : sizeof(data) - 1] = '\0';
-		err = read_byte(s);
-		if (err != '\n')
-			return err < 0 ? err : -EPROTO;
-		if (strncmp(data, "200", 3)) {
+		if (n) {
+			end = read_byte(s);
+			if (end != '\n')
+				return end < 0 ? end : -EPROTO;
+		}
+		if (t <= last || t > txnr)
+			return -EPROTO;
+		last = t;
+		if (n && strncmp(data, "200", 3)) {
 			say("%s: the server refused a frame: %.100s", s->url,
 			    data);
-			return -EPROTO;
+			return -EREFUSED;
 		}
-		if (t > base && t0 + (t - base) > s->taken)
+		if (base && t0 + (t - base) > s->taken)
 			s->taken = t0 + (size_t)(t - base);
 		if (t == txnr)
 			return 0;
@@ -450,7 +489,7 @@ static int relp_open(struct sink *s)
 
 	s->relp_txnr = 0;
 	err = relp_command(s, "open", offers, strlen(offers));
-	return err ? err : relp_answer(s, s->relp_txnr, UINT_MAX, 0);
+	return err ? err : relp_answer(s, s->relp_txnr, 0, 0);
 }
 
 /* Leave politely: RELP's "close", answered, so the server sees no break. */
@@ -458,20 +497,23 @@ static void sink_close(struct sink *s)
 {
 	if (s->fd >= 0 && s->kind == K_RELP &&
 	    !relp_command(s, "close", NULL, 0))
-		relp_answer(s, s->relp_txnr, UINT_MAX, 0);
+		relp_answer(s, s->relp_txnr, 0, 0);
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
 }
 
-static void sink_down(struct sink *s, int err, const char *what)
+/* A failed delivery: drop the connection, say so once, back off. */
+static void sink_down(struct sink *s, int err)
 {
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
-	if (s->up || !s->backoff_ms)
-		say("%s: %s: %s", s->url, what, strerror(-err));
-	s->up = false;
+	if (!s->failing)
+		say("%s: cannot deliver: %s; retrying", s->url,
+		    err == -EREFUSED ? "the server refused the batch" :
+		    strerror(-err));
+	s->failing = true;
 	s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : BACKOFF_MIN_MS;
 	if (s->backoff_ms > BACKOFF_MAX_MS)
 		s->backoff_ms = BACKOFF_MAX_MS;
@@ -497,38 +539,61 @@ static int sink_connect(struct sink *s)
 		return fd;
 	s->fd = fd;
 	s->rlen = s->roff = 0;
-	if (s->kind == K_RELP) {
-		int err = relp_open(s);
-
-		if (err)
-			return err;
-	}
-	if (!s->up && s->backoff_ms)
-		say("%s: connected", s->url);
-	s->up = true;
-	s->backoff_ms = 0;
-	return 0;
+	return s->kind == K_RELP ? relp_open(s) : 0;
 }
 
 /* --- formats ------------------------------------------------------------- */
 
 /*
- * The SD elements mcrfwd adds: where the record came from, its owner;
- * resent="1" on a copy that may not be the first to arrive.
+ * What a frame carries besides the record: whether it may be a second
+ * copy; for mcrfwd's own notice of a gap, the gap instead of a record.
  */
-static void syslog_meta(char *buf, size_t size, const struct mcr_arecord *r,
-			bool resent)
-{
-	int n = snprintf(buf, size,
-			 "[" SD_META " seq=\"%llu\" ring=\"%u\" cpu=\"%u\" pid=\"%u\" tid=\"%u\" ts_ns=\"%llu\"%s]",
-			 (unsigned long long)r->seq, r->ring, r->cpu, r->pid,
-			 r->tid, (unsigned long long)r->ts_ns,
-			 resent ? " resent=\"1\"" : "");
+struct frame_info {
+	bool resent;
+	unsigned long long gap, gap_from;	/* gap: a notice */
+};
 
-	if (r->owner_pid >= 0 && n > 0 && (size_t)n < size)
-		snprintf(buf + n, size - (size_t)n,
-			 "[" SD_OWNER " pid=\"%d\" uid=\"%u\"]", r->owner_pid,
-			 r->owner_uid);
+/*
+ * The SD elements mcrfwd adds: where the record came from (its archive
+ * sequence and the module's instance name it together), resent="1" on a
+ * copy that may not be the first to arrive; its owner. A notice of a gap
+ * has lost= and from= instead of seq=.
+ */
+static void syslog_meta(struct mcr_buf *b, const struct mcr_arecord *r,
+			const struct frame_info *fi)
+{
+	if (fi->gap)
+		mcr_buf_printf(b, "[" SD_META " lost=\"%llu\" from=\"%llu\"",
+			       fi->gap, fi->gap_from);
+	else
+		mcr_buf_printf(b, "[" SD_META " seq=\"%llu\" ring=\"%u\" cpu=\"%u\" pid=\"%u\" tid=\"%u\" ts_ns=\"%llu\"",
+			       (unsigned long long)r->seq, r->ring, r->cpu,
+			       r->pid, r->tid, (unsigned long long)r->ts_ns);
+	if (strcmp(instance, "-"))
+		mcr_buf_printf(b, " instance=\"%s\"", instance);
+	mcr_buf_puts(b, fi->resent ? " resent=\"1\"]" : "]");
+	if (r->owner_pid >= 0)
+		mcr_buf_printf(b, "[" SD_OWNER " pid=\"%d\" uid=\"%u\"]",
+			       r->owner_pid, r->owner_uid);
+}
+
+/*
+ * An RFC 3164 TAG: letters, digits and . _ - / only, at most 32 (a
+ * space, ':' or '[' in it would move where a parser finds the message).
+ */
+static void local_tag(struct mcr_buf *b, const char *tag, size_t n)
+{
+	if (!tag || !n) {
+		mcr_buf_puts(b, "mcrring");
+		return;
+	}
+	for (size_t i = 0; i < n && i < 32; i++) {
+		char c = tag[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || strchr("._-/", c);
+
+		mcr_buf_putc(b, ok && c ? c : '_');
+	}
 }
 
 /* RFC 3164 as syslog(3) sends it to /dev/log: <PRI>Mmm dd hh:mm:ss tag[pid]: msg */
@@ -549,10 +614,7 @@ static void fmt_local(struct mcr_buf *b, const struct mcr_arecord *r,
 		       MCR_PRI(r->facility, r->severity), mon[tm.tm_mon],
 		       tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 	tag = mcr_rec_field(r, text, "SYSLOG_IDENTIFIER", &tn);
-	if (tag)
-		mcr_fmt_bytes(b, tag, tn, false);
-	else
-		mcr_buf_puts(b, "mcrring");
+	local_tag(b, tag, tn);
 	mcr_buf_printf(b, "[%llu]: ", mcr_rec_pid(r, text));
 	msg = mcr_rec_message(r, text, &mn);
 	mcr_fmt_bytes(b, msg, mn, false);
@@ -561,12 +623,17 @@ static void fmt_local(struct mcr_buf *b, const struct mcr_arecord *r,
 /*
  * A field name as the journal takes it: A-Z, 0-9 and '_', not first a
  * digit, at most 64 bytes; lower-case letters are folded to upper case
- * (journald refuses them). A leading '_' is the journal's own (trusted)
- * and MCR_ mcrfwd's: such names are refused. Returns the name's length
- * in @out, or 0 when refused.
+ * (journald refuses them). Refused: a leading '_' (the journal's
+ * trusted fields), MCR_ (mcrfwd's), and what mcrfwd sets itself or
+ * journald acts on (MESSAGE, PRIORITY, SYSLOG_FACILITY, OBJECT_PID).
+ * Returns the name's length in @out, or 0 when refused.
  */
 static size_t journal_name(const char *k, size_t kn, char *out)
 {
+	static const char *const reserved[] = {
+		"MESSAGE", "PRIORITY", "SYSLOG_FACILITY", "OBJECT_PID",
+	};
+
 	if (!kn || kn > 64 || (k[0] >= '0' && k[0] <= '9') || k[0] == '_')
 		return 0;
 	for (size_t i = 0; i < kn; i++) {
@@ -579,7 +646,12 @@ static size_t journal_name(const char *k, size_t kn, char *out)
 			return 0;
 		out[i] = c;
 	}
-	return kn >= 4 && !memcmp(out, "MCR_", 4) ? 0 : kn;
+	if (kn >= 4 && !memcmp(out, "MCR_", 4))
+		return 0;
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (kn == strlen(reserved[i]) && !memcmp(out, reserved[i], kn))
+			return 0;
+	return kn;
 }
 
 /* KEY=value, or KEY\n<le64 length>value when value holds a newline. */
@@ -633,19 +705,18 @@ static void journal_part(const char *k, size_t kn, const char *v, size_t vn,
 }
 
 /*
- * One journal entry, in the native protocol's form (which the export
- * format shares, less the __ fields it adds).
+ * One journal entry, in the native protocol's form; the export format
+ * adds the __ fields and an empty line.
  */
-static unsigned int fmt_journal(struct mcr_buf *b,
-				const struct mcr_arecord *r, const char *text,
-				bool export, bool resent)
+static void fmt_journal(struct mcr_buf *b, const struct mcr_arecord *r,
+			const char *text, bool export,
+			const struct frame_info *fi)
 {
 	struct jctx c = { .b = b };
 
 	if (export) {
-		long long real = mcr_real_ns(r->ts_ns);
-
-		journal_num(b, "__REALTIME_TIMESTAMP", real / 1000);
+		journal_num(b, "__REALTIME_TIMESTAMP",
+			    mcr_real_ns(r->ts_ns) / 1000);
 		journal_num(b, "__MONOTONIC_TIMESTAMP",
 			    (long long)(r->ts_ns / 1000));
 		if (boot_id[0])
@@ -656,56 +727,61 @@ static unsigned int fmt_journal(struct mcr_buf *b,
 	mcr_rec_split(r, text, journal_part, &c);
 	journal_num(b, "PRIORITY", r->severity);
 	journal_num(b, "SYSLOG_FACILITY", r->facility);
-	journal_num(b, "MCR_SEQ", (long long)r->seq);
-	journal_num(b, "MCR_TS_NS", (long long)r->ts_ns);
-	journal_num(b, "MCR_RING", r->ring);
-	journal_num(b, "MCR_CPU", r->cpu);
-	journal_num(b, "MCR_PID", r->pid);
-	journal_num(b, "MCR_TID", r->tid);
+	if (fi->gap) {
+		journal_num(b, "MCR_LOST", (long long)fi->gap);
+		journal_num(b, "MCR_LOST_FROM", (long long)fi->gap_from);
+	} else {
+		journal_num(b, "MCR_SEQ", (long long)r->seq);
+		journal_num(b, "MCR_TS_NS", (long long)r->ts_ns);
+		journal_num(b, "MCR_RING", r->ring);
+		journal_num(b, "MCR_CPU", r->cpu);
+		journal_num(b, "MCR_PID", r->pid);
+		journal_num(b, "MCR_TID", r->tid);
+	}
+	if (strcmp(instance, "-"))
+		journal_field(b, "MCR_INSTANCE", 12, instance,
+			      strlen(instance));
 	if (r->owner_pid >= 0) {
 		journal_num(b, "MCR_OWNER_PID", r->owner_pid);
 		journal_num(b, "MCR_OWNER_UID", r->owner_uid);
 	}
 	if (c.dropped)
 		journal_num(b, "MCR_DROPPED_FIELDS", c.dropped);
-	if (resent)
+	if (fi->resent)
 		journal_num(b, "MCR_RESENT", 1);
 	if (export)
 		mcr_buf_putc(b, '\n');
-	return c.dropped;
 }
 
-/* Frame one record for @s into s->out; @resent: see syslog_meta(). */
+/* Frame one record for @s into s->out. */
 static void frame(struct sink *s, const struct mcr_arecord *r,
-		  const char *text, bool resent)
+		  const char *text, const struct frame_info *fi)
 {
-	static struct mcr_buf scratch;
+	static struct mcr_buf scratch, meta;
 	struct mcr_buf *b = &s->out;
-	char meta[256];
 
 	switch (s->kind) {
 	case K_TCP:
-		/* RFC 6587 octet counting: "LEN SP MSG". */
-		syslog_meta(meta, sizeof(meta), r, resent);
-		scratch.len = 0;
-		s->dropped_fields += mcr_fmt_syslog(&scratch, r, text, hostname,
-						    meta);
-		mcr_buf_printf(b, "%zu ", scratch.len);
-		mcr_buf_put(b, scratch.p, scratch.len);
-		b->failed |= scratch.failed;
-		break;
 	case K_UDP:
 	case K_RELP:
-		syslog_meta(meta, sizeof(meta), r, resent);
-		s->dropped_fields += mcr_fmt_syslog(b, r, text, hostname, meta);
+		mcr_buf_reset(&meta);
+		syslog_meta(&meta, r, fi);
+		mcr_buf_putc(&meta, '\0');
+		mcr_buf_reset(&scratch);
+		mcr_fmt_syslog(&scratch, r, text, hostname,
+			       meta.failed ? NULL : meta.p);
+		/* TCP: RFC 6587 octet counting, "LEN SP MSG". */
+		if (s->kind == K_TCP)
+			mcr_buf_printf(b, "%zu ", scratch.len);
+		mcr_buf_put(b, scratch.p, scratch.len);
+		b->failed |= scratch.failed | meta.failed;
 		break;
 	case K_UNIX:
 		fmt_local(b, r, text);
 		break;
 	case K_JOURNAL:
 	case K_HTTP:
-		s->dropped_fields += fmt_journal(b, r, text, s->kind == K_HTTP,
-						 resent);
+		fmt_journal(b, r, text, s->kind == K_HTTP, fi);
 		break;
 	}
 }
@@ -718,40 +794,44 @@ static int tcp_settle(struct sink *s)
 	long long until = now_ms() + IO_TIMEOUT_MS;
 
 	for (;;) {
-		int outq = 0;
 		struct timespec ts = { 0, 1000000 };
+		int outq = 0;
 
 		if (ioctl(s->fd, SIOCOUTQ, &outq))
 			return -errno;
 		if (!outq)
 			return 0;
+		if (stop)
+			return -EINTR;
 		if (now_ms() > until)
 			return -ETIMEDOUT;
 		nanosleep(&ts, NULL);
 	}
 }
 
-/* A datagram a frame; each one sent is taken. */
-static int send_datagrams(struct sink *s, const size_t *ends, size_t nframes)
+/*
+ * A datagram a frame; each one sent is taken. A UDP server's port
+ * refusing (ECONNREFUSED, from an earlier datagram's ICMP answer) is a
+ * datagram lost, as UDP loses them: not a reason to stop the others.
+ */
+static int send_datagrams(struct sink *s, size_t nframes)
 {
-	size_t start = s->taken ? ends[s->taken - 1] : 0;
+	size_t start = s->taken ? s->ends[s->taken - 1] : 0;
 
 	while (s->taken < nframes) {
-		ssize_t w = send(s->fd, s->out.p + start, ends[s->taken] - start,
-				 MSG_NOSIGNAL);
+		ssize_t w = send(s->fd, s->out.p + start,
+				 s->ends[s->taken] - start, MSG_NOSIGNAL);
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno == EAGAIN) {
-			int err = wait_fd(s->fd, POLLOUT);
+		if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+			int err = wait_fd(s->fd, POLLOUT, IO_TIMEOUT_MS);
 
 			if (err)
 				return err;
 			continue;
 		}
-		if (w < 0)
+		if (w < 0 && !(errno == ECONNREFUSED && s->kind == K_UDP))
 			return -errno;
-		start = ends[s->taken++];
+		start = s->ends[s->taken++];
 	}
 	return 0;
 }
@@ -759,18 +839,26 @@ static int send_datagrams(struct sink *s, const size_t *ends, size_t nframes)
 /*
  * RELP: the frames not yet taken, then the answers; each answered frame
  * is taken, so a batch cut short is resent from the first one that was
- * not answered.
+ * not answered. A session whose TXNR would pass RELP's nine digits is
+ * closed first: the next starts at 1.
  */
-static int relp_batch(struct sink *s, const size_t *ends, size_t nframes)
+static int relp_batch(struct sink *s, size_t nframes)
 {
-	size_t start = s->taken ? ends[s->taken - 1] : 0, t0 = s->taken;
-	unsigned int base = s->relp_txnr;
+	size_t start = s->taken ? s->ends[s->taken - 1] : 0, t0 = s->taken;
+	unsigned int base;
 	int err = 0;
 
+	if (s->relp_txnr + nframes + 2 > RELP_TXNR_MAX) {
+		sink_close(s);
+		err = sink_connect(s);
+		if (err)
+			return err;
+	}
+	base = s->relp_txnr;
 	for (size_t i = s->taken; i < nframes && !err; i++) {
 		err = relp_command(s, "syslog", s->out.p + start,
-				   ends[i] - start);
-		start = ends[i];
+				   s->ends[i] - start);
+		start = s->ends[i];
 	}
 	return err ? err : relp_answer(s, s->relp_txnr, base, t0);
 }
@@ -778,52 +866,84 @@ static int relp_batch(struct sink *s, const size_t *ends, size_t nframes)
 /* POST the batch to systemd-journal-remote; taken on a 2xx answer. */
 static int http_batch(struct sink *s)
 {
-	char head[512], line[512];
+	static struct mcr_buf head;
+	char line[512];
 	unsigned long code;
-	int n, err;
+	int err;
 
-	n = snprintf(head, sizeof(head),
-		     "POST %s HTTP/1.1\r\nHost: %s\r\n"
-		     "Content-Type: application/vnd.fdo.journal\r\n"
-		     "Content-Length: %zu\r\n\r\n",
-		     s->path, s->host, s->out.len);
-	err = write_all(s->fd, head, (size_t)n);
+	mcr_buf_reset(&head);
+	mcr_buf_printf(&head, "POST %s HTTP/1.1\r\nHost: %s%s%s:%s\r\n"
+		       "Content-Type: application/vnd.fdo.journal\r\n"
+		       "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+		       s->path, strchr(s->host, ':') ? "[" : "", s->host,
+		       strchr(s->host, ':') ? "]" : "", s->port, s->out.len);
+	if (head.failed)
+		return -ENOMEM;
+	err = write_all(s->fd, head.p, head.len);
 	if (!err)
 		err = write_all(s->fd, s->out.p, s->out.len);
-	if (!err)
-		err = read_until(s, line, sizeof(line), '\n');
-	if (err < 0)
+	for (size_t n = 0; !err; n++) {	/* the status line */
+		int c = read_byte(s);
+
+		if (c < 0)
+			err = c;
+		else if (c == '\n' || n == sizeof(line) - 1)
+			line[n] = '\0';
+		else
+			line[n] = (char)c;
+		if (c == '\n' || n == sizeof(line) - 1)
+			break;
+	}
+	/* The rest of the answer is not needed: one POST a connection. */
+	close(s->fd);
+	s->fd = -1;
+	if (err)
 		return err;
 	if (strncmp(line, "HTTP/1.", 7) || strlen(line) < 12)
 		return -EPROTO;
 	code = strtoul(line + 9, NULL, 10);
-	/* The rest of the answer is not needed: one POST per connection. */
-	close(s->fd);
-	s->fd = -1;
-	s->up = false;
-	if (code < 200 || code > 299) {
-		say("%s: the server answered %s", s->url, line);
-		return -EPROTO;
-	}
-	return 0;
+	if (code >= 200 && code <= 299)
+		return 0;
+	say("%s: the server answered %.100s", s->url, line);
+	return code >= 400 && code <= 499 ? -EREFUSED : -EPROTO;
 }
 
 /*
- * Hand @b's records from index @from on to @s, less the s->taken first
- * ones it took before it failed. A record goes out marked resent when
- * this batch was tried before, or when it is among the first s->suspect
- * after a killed run's cursor: the copy that arrives may be a second.
- * Returns 0 once the sink took them all, or what failed.
+ * Hand the batch's records from index @from on to @s (a notice of a gap
+ * first, when there was one), less the s->taken first frames it took
+ * before it failed. A frame goes out marked resent when this batch was
+ * tried before, or when it is among the first s->suspect after a killed
+ * run's cursor: the copy that arrives may be a second. Returns 0 once
+ * the sink took them all, or what failed.
  */
 static int deliver(struct sink *s, const struct batch *b, size_t from)
 {
+	struct frame_info fi = { .gap = s->gap, .gap_from = s->gap_from };
 	size_t nframes = 0;
 	int err;
 
-	s->out.len = 0;
+	mcr_buf_reset(&s->out);
+	if (s->gap) {
+		char text[256];
+		struct mcr_arecord r = {
+			.pid = (__u32)getpid(), .tid = (__u32)getpid(),
+			.owner_pid = -1, .facility = 5, .severity = 4,
+			.flags = MCR_FLAG_FIELDS,
+			.ts_ns = mcr_now_ns(),
+		};
+		int n = snprintf(text, sizeof(text),
+				 "%llu records, from archive sequence %llu on, were overwritten before mcrfwd forwarded them%cSYSLOG_IDENTIFIER=mcrfwd",
+				 s->gap, s->gap_from, '\0');
+
+		r.len = (__u32)n;
+		fi.resent = s->tries || s->suspect;
+		frame(s, &r, text, &fi);
+		s->ends[nframes++] = s->out.len;
+	}
+	fi.gap = 0;
 	for (size_t i = from; i < b->n; i++) {
-		frame(s, &b->it[i].rec, b->text.p + b->it[i].off,
-		      s->tries || nframes < s->suspect);
+		fi.resent = s->tries || nframes < s->suspect;
+		frame(s, &b->it[i].rec, b->text.p + b->it[i].off, &fi);
 		s->ends[nframes++] = s->out.len;
 	}
 	s->tries++;
@@ -842,23 +962,30 @@ static int deliver(struct sink *s, const struct batch *b, size_t from)
 		err = write_all(s->fd, s->out.p, s->out.len);
 		return err ? err : tcp_settle(s);
 	case K_RELP:
-		return relp_batch(s, s->ends, nframes);
+		return relp_batch(s, nframes);
 	case K_HTTP:
 		return http_batch(s);
 	default:
-		return send_datagrams(s, s->ends, nframes);
+		return send_datagrams(s, nframes);
 	}
 }
 
 /* --- state --------------------------------------------------------------- */
 
-static void state_sink(const char *url, unsigned long long next, void *arg)
+static void state_sink(const struct mcr_fwd_sink *fs, void *arg)
 {
 	struct opts *o = arg;
 
-	for (unsigned int i = 0; i < o->nsinks; i++)
-		if (!strcmp(o->sinks[i].url, url))
-			o->sinks[i].next = next;
+	for (unsigned int i = 0; i < o->nsinks; i++) {
+		struct sink *s = &o->sinks[i];
+
+		if (!strcmp(s->url, fs->url)) {
+			s->next = fs->next;
+			s->lost = fs->lost;
+			s->refused = fs->refused;
+			s->has_cursor = true;
+		}
+	}
 }
 
 static void load_state(struct opts *o)
@@ -873,24 +1000,26 @@ static void load_state(struct opts *o)
 			    strerror(-err));
 		return;
 	}
-	lost_total = st.lost;
-	if (st.running)
-		say("%s: the last run did not stop cleanly: the first %llu records after each cursor are marked resent",
-		    o->state, st.running);
-	for (unsigned int i = 0; i < o->nsinks; i++)
-		o->sinks[i].suspect = st.running;
 	if (strcmp(st.instance, instance) && strcmp(st.instance, "-") &&
 	    strcmp(instance, "-")) {
-		say("the archive is not the one of %s (module reloaded): starting from its oldest record",
+		say("%s: the module was reloaded since: starting from the oldest record",
 		    o->state);
-		for (unsigned int i = 0; i < o->nsinks; i++)
+		for (unsigned int i = 0; i < o->nsinks; i++) {
 			o->sinks[i].next = 0;
+			o->sinks[i].has_cursor = false;
+		}
+		return;
 	}
+	if (st.running)
+		say("%s: the last run did not stop cleanly: the first %llu records after each cursor go out marked resent",
+		    o->state, st.running);
+	for (unsigned int i = 0; i < o->nsinks; i++)
+		o->sinks[i].suspect = o->sinks[i].has_cursor ? st.running : 0;
 }
 
 /*
  * Save the cursors. While mcrfwd runs, the state says "running N": a run
- * that dies leaves it, and the next marks the N records after each
+ * that dies leaves it, and the next marks the N frames after each
  * cursor resent, since the dead run may have delivered them already.
  */
 static int save_state(const struct opts *o, bool running)
@@ -905,13 +1034,16 @@ static int save_state(const struct opts *o, bool running)
 	f = fopen(tmp, "w");
 	if (!f)
 		return -errno;
-	fprintf(f, MCR_FWD_STATE_HEAD "instance %s\nlost %llu\n", instance,
-		lost_total);
-	if (running)
-		fprintf(f, "running %zu\n", o->batch);
-	for (unsigned int i = 0; i < o->nsinks; i++)
-		fprintf(f, "sink %s %llu\n", o->sinks[i].url,
-			o->sinks[i].next);
+	fprintf(f, MCR_FWD_STATE_HEAD "instance %s\n", instance);
+	if (running)	/* a batch and a notice of a gap */
+		fprintf(f, "running %zu\n", o->batch + 1);
+	for (unsigned int i = 0; i < o->nsinks; i++) {
+		const struct sink *s = &o->sinks[i];
+
+		if (s->has_cursor)
+			fprintf(f, "sink %s %llu %llu %llu\n", s->url, s->next,
+				s->lost, s->refused);
+	}
 	if (fflush(f) || fsync(fileno(f)))
 		err = -errno;
 	if (fclose(f) && !err)
@@ -937,6 +1069,23 @@ static int save_state(const struct opts *o, bool running)
 	return err;
 }
 
+/* One mcrfwd a state file: a second would overwrite the first's cursors. */
+static int lock_state(const char *state)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (!strcmp(state, "none"))
+		return 0;
+	snprintf(path, sizeof(path), "%s.lock", state);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB))
+		return errno == EWOULDBLOCK ? -EBUSY : -errno;
+	return 0;	/* held until we exit */
+}
+
 /* --- the batch ----------------------------------------------------------- */
 
 static int batch_add(struct batch *b, const struct mcr_arecord *r,
@@ -952,34 +1101,146 @@ static int batch_add(struct batch *b, const struct mcr_arecord *r,
 }
 
 /*
- * A record of mcrfwd's own, in the batch where the gap was found: @n
- * records, from @first on, were overwritten before they were forwarded.
+ * Records @from to @to - 1 are gone from the archive: each sink that
+ * had a cursor below @to lost those from its cursor on.
  */
-static int batch_lost(struct batch *b, unsigned long long first,
-		      unsigned long long n, unsigned long long seq)
+static void note_gap(struct opts *o, unsigned long long from,
+		     unsigned long long to)
 {
-	char text[256];
-	int len = snprintf(text, sizeof(text),
-			   "%llu records (archive sequences %llu to %llu) were overwritten before mcrfwd forwarded them",
-			   n, first, first + n - 1);
-	struct mcr_arecord r = {
-		.seq = seq, .ring = MCR_RING_MPSC, .pid = (__u32)getpid(),
-		.tid = (__u32)getpid(), .owner_pid = -1,
-		.facility = 5, .severity = 4, .flags = MCR_FLAG_FIELDS,
-	};
-	struct timespec t;
+	for (unsigned int i = 0; i < o->nsinks; i++) {
+		struct sink *s = &o->sinks[i];
+		unsigned long long a = from > s->next ? from : s->next;
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	r.ts_ns = (__u64)t.tv_sec * 1000000000ULL + (__u64)t.tv_nsec;
-	len += 1 + snprintf(text + len + 1, sizeof(text) - (size_t)len - 1,
-			    "SYSLOG_IDENTIFIER=mcrfwd");
-	len += 1 + snprintf(text + len + 1, sizeof(text) - (size_t)len - 1,
-			    "LOST=%llu", n);
-	r.len = (__u32)len;
-	lost_total += n;
-	say("%llu records (sequences %llu to %llu) were overwritten before they were forwarded",
-	    n, first, first + n - 1);
-	return batch_add(b, &r, text);
+		if (!s->has_cursor || a >= to)
+			continue;
+		if (!s->gap)
+			s->gap_from = a;
+		s->gap += to - a;
+		say("%s: %llu records (sequences %llu to %llu) were overwritten before they were forwarded",
+		    s->url, to - a, a, to - 1);
+	}
+}
+
+/* The lowest cursor: where the archive must be read from; ~0: anywhere. */
+static unsigned long long min_next(const struct opts *o)
+{
+	unsigned long long m = ~0ULL;
+
+	for (unsigned int i = 0; i < o->nsinks; i++)
+		if (o->sinks[i].has_cursor && o->sinks[i].next < m)
+			m = o->sinks[i].next;
+	return m;
+}
+
+/*
+ * Fill @b: up to o->batch records, reading on while they come; waits
+ * (a second at a time) only for the first. Every record read, wanted or
+ * not, moves b->end; a gap in the sequences is noted for each sink it
+ * cost. Returns 1 with records, 0 at the end of a file or on SIGTERM,
+ * or an error.
+ */
+static int fill(struct opts *o, struct mcr_archive *a, struct batch *b,
+		bool file)
+{
+	static char text[MCR_TEXT_MAX];
+	struct mcr_arecord rec;
+	int ret;
+
+	b->n = 0;
+	mcr_buf_reset(&b->text);
+	while (b->n < b->max && !stop) {
+		ret = mcr_archive_next(a, &rec, text);
+		if (ret == -EBADMSG) {
+			say("a line of the input is not in the archive's format: skipped");
+			continue;
+		}
+		if (ret < 0)
+			return ret;
+		if (ret == 0) {
+			struct pollfd p = { .fd = mcr_archive_fd(a),
+					    .events = POLLIN };
+
+			if (b->n)
+				return 1;
+			/* The end: move the cursors over what was left out. */
+			if (file && !o->follow)
+				return b->end != b->done;
+			if (file) {
+				struct timespec ts = { 0, 200000000 };
+
+				nanosleep(&ts, NULL);
+			} else {
+				poll(&p, 1, 1000);
+			}
+			continue;
+		}
+		if (b->end != ~0ULL && rec.seq < b->end)
+			continue;	/* every sink has it */
+		if (b->end != ~0ULL && rec.seq > b->end)
+			note_gap(o, b->end, rec.seq);
+		b->end = rec.seq + 1;
+		if (!mcr_filter_match(&o->f, &rec, text))
+			continue;
+		ret = batch_add(b, &rec, text);
+		if (ret)
+			return ret;
+	}
+	return b->n ? 1 : 0;
+}
+
+static void pause_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	while (!stop && nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/*
+ * Hand the batch to every sink; each retries until it took it, or until
+ * the server refused it REFUSALS_MAX times (given up, and counted).
+ * Returns false when SIGTERM cut it short.
+ */
+static bool deliver_all(struct opts *o, struct batch *b)
+{
+	for (unsigned int i = 0; i < o->nsinks; i++) {
+		struct sink *s = &o->sinks[i];
+		size_t from = 0, n;
+
+		while (from < b->n && b->it[from].rec.seq < s->next)
+			from++;
+		n = b->n - from + (s->gap ? 1 : 0);
+		for (;;) {
+			int err = deliver(s, b, from);
+
+			if (!err)
+				break;
+			sink_down(s, err);
+			if (err == -EREFUSED &&
+			    ++s->refusals == REFUSALS_MAX) {
+				say("%s: the server refused the same %zu records %d times: given up",
+				    s->url, b->n - from, REFUSALS_MAX);
+				s->refused += b->n - from;
+				break;
+			}
+			if (stop)
+				return false;
+			pause_ms(s->backoff_ms);
+		}
+		if (s->failing && s->refusals < REFUSALS_MAX)
+			say("%s: delivering again", s->url);
+		s->failing = false;
+		s->backoff_ms = 0;
+		s->lost += s->gap;
+		s->gap = 0;
+		s->suspect -= s->suspect < n ? s->suspect : n;
+		s->taken = 0;
+		s->tries = s->refusals = 0;
+		if (b->end > s->next || !s->has_cursor)
+			s->next = b->end;
+		s->has_cursor = true;
+	}
+	return true;
 }
 
 /* --- options ------------------------------------------------------------- */
@@ -1126,123 +1387,38 @@ static void read_boot_id(void)
 	fclose(f);
 }
 
-static void read_instance(const struct opts *o)
+/* The module's instance, when the input is the device (any path to it). */
+static void read_instance(int fd)
 {
+	struct stat st;
 	FILE *f;
 
-	if (o->dev)
+	if (fstat(fd, &st) || !S_ISCHR(st.st_mode))
 		return;
 	f = fopen(INSTANCE_PATH, "r");
-	if (!f)
+	if (!f) {
+		say("%s: %s: a reload of the module will not be noticed",
+		    INSTANCE_PATH, strerror(errno));
 		return;
+	}
 	if (fscanf(f, "%63s", instance) != 1)
 		strcpy(instance, "-");
 	fclose(f);
 }
 
-/* The lowest cursor: where the archive must be read from. */
-static unsigned long long min_next(const struct opts *o)
+static int setup(struct opts *o, struct batch *b)
 {
-	unsigned long long m = ~0ULL;
-
-	for (unsigned int i = 0; i < o->nsinks; i++)
-		if (o->sinks[i].next < m)
-			m = o->sinks[i].next;
-	return m;
-}
-
-/*
- * Fill @b: up to o->batch records, reading on while they come; waits
- * (up to a second) only for the first. Returns 1 with records, 0 at the
- * end of a file, or an error.
- */
-static int fill(struct opts *o, struct mcr_archive *a, struct batch *b,
-		unsigned long long *expect, bool file)
-{
-	static char text[MCR_TEXT_MAX];
-	struct mcr_arecord rec;
-	int ret;
-
-	b->n = 0;
-	b->text.len = 0;
-	while (b->n + 1 < b->max && !stop) {
-		ret = mcr_archive_next(a, &rec, text);
-		if (ret < 0 && ret != -EBADMSG)
-			return ret;
-		if (ret == -EBADMSG) {
-			say("a line of the input is not in the archive's format: skipped");
-			continue;
-		}
-		if (ret == 0) {
-			struct pollfd p = { .fd = mcr_archive_fd(a),
-					    .events = POLLIN };
-
-			if (b->n)
-				return 1;
-			if (file && !o->follow)
-				return 0;
-			if (file) {
-				struct timespec ts = { 0, 200000000 };
-
-				nanosleep(&ts, NULL);
-			} else {
-				poll(&p, 1, 1000);
-			}
-			continue;
-		}
-		if (rec.seq < *expect && *expect != ~0ULL)
-			continue;	/* every sink has it */
-		if (rec.seq > *expect && *expect != ~0ULL) {
-			ret = batch_lost(b, *expect, rec.seq - *expect,
-					 rec.seq);
-			if (ret)
-				return ret;
-		}
-		*expect = rec.seq + 1;
-		if (!mcr_filter_match(&o->f, &rec, text))
-			continue;
-		ret = batch_add(b, &rec, text);
-		if (ret)
-			return ret;
-	}
-	return b->n ? 1 : stop ? 0 : 1;
-}
-
-static void pause_ms(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	while (!stop && nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-/* Hand the batch to every sink; each retries until it took it. */
-static void deliver_all(struct opts *o, struct batch *b,
-			unsigned long long next)
-{
+	b->max = o->batch;
+	b->it = calloc(b->max, sizeof(*b->it));
+	if (!b->it)
+		return -ENOMEM;
 	for (unsigned int i = 0; i < o->nsinks; i++) {
-		struct sink *s = &o->sinks[i];
-		size_t from = 0;
-
-		while (from < b->n && b->it[from].rec.seq < s->next)
-			from++;
-		for (;;) {
-			int err = deliver(s, b, from);
-
-			if (!err)
-				break;
-			sink_down(s, err, "cannot deliver");
-			if (stop)
-				return;
-			pause_ms(s->backoff_ms);
-		}
-		s->sent += b->n - from;
-		s->suspect -= s->suspect < b->n - from ? s->suspect :
-			      b->n - from;
-		s->taken = 0;
-		s->tries = 0;
-		s->next = next;
+		/* A frame a record, and one for a notice of a gap. */
+		o->sinks[i].ends = calloc(b->max + 1, sizeof(size_t));
+		if (!o->sinks[i].ends)
+			return -ENOMEM;
 	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -1251,8 +1427,8 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct mcr_archive *a;
 	struct batch b = { 0 };
-	unsigned long long expect;
-	bool file, inflight;
+	struct stat st;
+	bool file, inflight = false;
 	int ret, err;
 
 	mcr_filter_init(&o.f);
@@ -1264,30 +1440,20 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	mcr_time_init();
 	if (gethostname(hostname, sizeof(hostname) - 1) ||
 	    !strcmp(hostname, "(none)"))
 		strcpy(hostname, "-");
-
-	b.max = o.batch + 1;	/* room for a record of our own */
-	b.it = calloc(b.max, sizeof(*b.it));
-	for (unsigned int i = 0; i < o.nsinks; i++)
-		if (!(o.sinks[i].ends = calloc(b.max, sizeof(size_t))))
-			b.it = NULL;
-	if (!b.it) {
+	read_boot_id();
+	if (setup(&o, &b)) {
 		say("%s", strerror(ENOMEM));
 		return 1;
 	}
-	read_instance(&o);
-	read_boot_id();
-	if (strcmp(o.state, "none"))
-		load_state(&o);
-	expect = min_next(&o);
-	if (!expect)
-		expect = ~0ULL;	/* nothing forwarded yet: take what is there */
-
-	struct stat st;
-
+	err = lock_state(o.state);
+	if (err) {
+		say("%s: %s", o.state, err == -EBUSY ?
+		    "another mcrfwd is using this state file" : strerror(-err));
+		return 1;
+	}
 	file = o.dev && !stat(o.dev, &st) && S_ISREG(st.st_mode);
 	ret = mcr_archive_open(o.dev, true, &a);
 	if (ret) {
@@ -1295,29 +1461,35 @@ int main(int argc, char **argv)
 		    ret == -ENOENT && !o.dev ? " (is mcrring.ko loaded?)" : "");
 		return 1;
 	}
-	/* Running, from now on: a kill before the first batch is saved too. */
+	read_instance(mcr_archive_fd(a));
+	if (strcmp(o.state, "none"))
+		load_state(&o);
+	b.end = b.done = min_next(&o);
+	/* Running, from now on: a kill before the first batch counts too. */
 	err = save_state(&o, true);
-	if (err)
-		say("%s: cannot save the state: %s", o.state, strerror(-err));
-	for (;;) {
-		ret = fill(&o, a, &b, &expect, file);
+	while (!err) {
+		mcr_time_init();	/* the wall clock may have been stepped */
+		ret = fill(&o, a, &b, file);
 		if (ret <= 0)
 			break;
-		deliver_all(&o, &b, expect);
+		if (!deliver_all(&o, &b))
+			inflight = true;
+		b.done = b.end;
 		err = save_state(&o, true);
-		if (err)
-			say("%s: cannot save the state: %s", o.state,
-			    strerror(-err));
 		if (stop)
 			break;
 	}
+	if (err) {
+		/* Going on would repeat, after a crash, more than it marks. */
+		say("%s: cannot save the state: %s; stopping", o.state,
+		    strerror(-err));
+		ret = err;
+	}
 	mcr_archive_close(a);
+	closing = true;
 	for (unsigned int i = 0; i < o.nsinks; i++)
 		sink_close(&o.sinks[i]);
-	/* Clean when no sink is left with a batch it may have taken in part. */
-	inflight = false;
-	for (unsigned int i = 0; i < o.nsinks; i++)
-		inflight |= o.sinks[i].tries > 0;
+	/* Clean unless a sink was left with a batch it may have taken in part. */
 	err = save_state(&o, inflight);
 	if (err)
 		say("%s: cannot save the state: %s", o.state, strerror(-err));

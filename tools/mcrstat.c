@@ -94,23 +94,24 @@ struct fwd_show {
 	bool same_load;
 };
 
-static void fwd_sink(const char *url, unsigned long long next, void *arg)
+static void fwd_sink(const struct mcr_fwd_sink *fs, void *arg)
 {
-	const struct fwd_show *fs = arg;
+	const struct fwd_show *show = arg;
 
-	if (fs->same_load && fs->archived >= 0)
-		printf("  %s: next seq %llu, %lld behind\n", url, next,
-		       fs->archived > (long long)next ?
-		       fs->archived - (long long)next : 0);
+	printf("  %s: next seq %llu", fs->url, fs->next);
+	if (show->same_load && show->archived >= 0)
+		printf(", %lld behind", show->archived > (long long)fs->next ?
+		       show->archived - (long long)fs->next : 0);
 	else
-		printf("  %s: next seq %llu, of an earlier load of the module\n",
-		       url, next);
+		printf(", of an earlier load of the module");
+	printf("; %llu overwritten before forwarding, %llu refused\n",
+	       fs->lost, fs->refused);
 }
 
 /* mcrfwd's cursors, when its state file is there: how far behind each is. */
 static void show_fwd(void)
 {
-	struct fwd_show fs = { .archived = value("", "archived") };
+	struct fwd_show show = { .archived = value("", "archived") };
 	struct mcr_fwd_state st;
 	char path[512], inst[64] = "";
 	FILE *f;
@@ -124,13 +125,13 @@ static void show_fwd(void)
 			inst[0] = '\0';
 		fclose(f);
 	}
-	/* Header first: the sinks are printed as they are read. */
+	/* The instance first: the sinks are printed as they are read. */
 	if (mcr_fwd_state_read(fwd_state, &st, NULL, NULL))
 		return;
-	fs.same_load = !strcmp(st.instance, inst);
-	printf("mcrfwd (%s): %llu records overwritten before forwarding\n",
-	       fwd_state, st.lost);
-	mcr_fwd_state_read(fwd_state, &st, fwd_sink, &fs);
+	show.same_load = !strcmp(st.instance, inst);
+	printf("mcrfwd (%s)%s:\n", fwd_state,
+	       st.running ? ", running or killed" : "");
+	mcr_fwd_state_read(fwd_state, &st, fwd_sink, &show);
 }
 
 static int show(void)

@@ -59,8 +59,14 @@ def syslog_text(b):
                     break
                 except UnicodeDecodeError:
                     pass
-        if n:
+        # C1 controls and bidi overrides go as bytes, like control bytes.
+        if n and not re.match("[\u0080-\u009f\u202a-\u202e\u2066-\u2069]",
+                              b[i:i + n].decode("utf-8")):
             out.append(b[i:i + n].decode("utf-8"))
+            i += n
+            continue
+        if n:
+            out.extend("\\x%02x" % c for c in b[i:i + n])
             i += n
             continue
         out.append("\\x%02x" % c if c < 0x20 or c >= 0x7f or c == 0x5c
@@ -71,9 +77,11 @@ def syslog_text(b):
 
 ALPHABET = [b"a", b"Z", b" ", b"\n", b"\t", b"\r", b'"', b"]", b"[", b"\\",
             b"=", "\u2192".encode(), "\U0001d11e".encode(), b"\xff",
+            "\u0085".encode(), "\u202e".encode(),
             b"\xc0\xaf", b"\xe2\x86", b"\x01", b"x" * 40]
 FIELD_NAMES = [b"KEY", b"lower_case", b"_TRUSTED", b"MCR_SEQ", b"9DIGIT",
-               b"sp ace", b"N" * 40, b"EMPTY", b"Mixed_1"]
+               b"sp ace", b"N" * 40, b"EMPTY", b"Mixed_1", b"priority",
+               b"object_pid", b"MESSAGE"]
 
 
 def rand_bytes(rng, n):
@@ -94,6 +102,8 @@ def make_records(rng, count, first_seq=0, gap_at=None, gap=0):
         for k in rng.sample(FIELD_NAMES, rng.randrange(0, 4)):
             fields.append((k, rand_bytes(rng, rng.randrange(0, 6))))
         msg = rand_bytes(rng, rng.randrange(0, 12))
+        if i == 10:	# escaped to four times its size: 15.6 KB of text
+            msg = b"\x01" * 3900
         r = dict(seq=seq, ts=1000000 + seq, ring=ring, cpu=rng.randrange(4),
                  pid=100 + ring, tid=200 + ring, fac=rng.randrange(24),
                  sev=rng.randrange(8), owner=owner, msg=msg, fields=fields)
@@ -121,6 +131,8 @@ def journal_name(k):
     k = k.upper()
     ok = (0 < len(k) <= 64 and not k[:1].isdigit() and not k.startswith(b"_")
           and not k.startswith(b"MCR_")
+          and k not in (b"MESSAGE", b"PRIORITY", b"SYSLOG_FACILITY",
+                        b"OBJECT_PID")
           and all(c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_" for c in k))
     return k.decode() if ok else None
 
@@ -258,9 +270,7 @@ def test_fields(rs, jr, jd):
     check("a line that is not a record is skipped and said",
           "not in the archive's format" in err, err)
 
-    # The gap: a record of mcrfwd's own where it was found.
-    lost = dict(seq=recs[1500]["seq"], ts=0, ring=0, cpu=0, pid=0, tid=0,
-                fac=5, sev=4, owner=None, fields=[], msg=b"")
+    # The gap: a notice of mcrfwd's own where it was found.
     wait_for(lambda: len(rs.read("tcp")) >= 3001 and
              len(rs.read("relp")) >= 3001 and
              len(rs.read("unix")) >= 3001, 10)
@@ -269,9 +279,11 @@ def test_fields(rs, jr, jd):
         own = [j for j in got if j["app-name"] == "mcrfwd"]
         got = [j for j in got if j["app-name"] != "mcrfwd"]
         why = compare_syslog(recs, got)
-        okl = (len(own) == 1 and "7 records (archive sequences 1500 to 1506)"
-               in own[0]["msg"] and
-               seqs_syslog(own) == [lost["seq"]])
+        meta = dict(parse_sd(own[0]["structured-data"])
+                    .get("mcrring@32473", [])) if own else {}
+        okl = (len(own) == 1 and "7 records, from archive sequence 1500 on"
+               in own[0]["msg"] and meta.get("lost") == "7" and
+               meta.get("from") == "1500" and "seq" not in meta)
         check("%s: every record arrives once, in order, field by field; "
               "the 7 overwritten are said once" % name,
               why is None and okl, why or repr(own))
@@ -302,11 +314,12 @@ def test_fields(rs, jr, jd):
         check("%s: every entry, its bytes and fields exact; refused names "
               "counted" % name,
               why is None and len(own) == 1 and
-              jbytes(own[0]["LOST"]) == b"7", why or repr(own))
+              jbytes(own[0]["MCR_LOST"]) == b"7" and
+              jbytes(own[0]["MCR_LOST_FROM"]) == b"1500" and
+              "MCR_SEQ" not in own[0], why or repr(own))
     st = open(state).read()
-    check("the state file holds each sink's cursor and the loss",
-          "lost 7\n" in st and st.count(" %d\n" % (recs[-1]["seq"] + 1)) == 5,
-          st)
+    check("the state file holds each sink's cursor and its loss",
+          st.count(" %d 7 0\n" % (recs[-1]["seq"] + 1)) == 5, st)
 
 
 def test_udp(rs):
@@ -437,6 +450,73 @@ def test_server_restart(rs):
               unmarked))
 
 
+def test_cursors(rs):
+    """A sink added later starts where the others are; a gap is counted
+    for the sinks that had a cursor before it, not for a new one."""
+    rng = random.Random(5)
+    recs, lines = make_records(rng, 200, first_seq=300000)
+    for f in ("tcp", "relp"):
+        open(rs.d + "/%s.out" % f, "w").close()
+    state = TMP + "/cursors.state"
+    tcp, relp = "tcp://127.0.0.1:%d" % rs.tcp, "relp://127.0.0.1:%d" % rs.relp
+    write_input(TMP + "/c1.txt", lines[:100])
+    p1 = fwd(["-d", TMP + "/c1.txt", "-s", state, tcp])
+    # Then 50 records overwritten before the next run, and a new sink.
+    write_input(TMP + "/c2.txt", lines[150:])
+    p2 = fwd(["-d", TMP + "/c2.txt", "-s", state, tcp, relp])
+    wait_for(lambda: len(rs.read("tcp")) >= 151 and
+             len(rs.read("relp")) >= 50, 10)
+    t = [j for j in rs.read("tcp") if j["app-name"] != "mcrfwd"]
+    tn = [dict(parse_sd(j["structured-data"])["mcrring@32473"])
+          for j in rs.read("tcp") if j["app-name"] == "mcrfwd"]
+    r = rs.read("relp")
+    want_t = [x["seq"] for x in recs[:100] + recs[150:]]
+    ok = (p1.returncode == 0 and p2.returncode == 0 and
+          seqs_syslog(t) == want_t and
+          tn == [dict(lost="50", **{"from": "300100"})] and
+          seqs_syslog(r) == [x["seq"] for x in recs[150:]])
+    check("a new sink starts where the others are; a gap is counted for "
+          "each sink that had a cursor before it",
+          ok, "tcp %r..., notices %r, relp %d" % (seqs_syslog(t)[:3], tn,
+                                                   len(r)))
+
+
+def test_sigterm_stalled(rs):
+    """A server that stops answering: SIGTERM still ends mcrfwd at once,
+    and the next run delivers what was left, marked."""
+    rng = random.Random(6)
+    recs, lines = make_records(rng, 3000, first_seq=400000)
+    write_input(TMP + "/stall.txt", lines)
+    open(rs.d + "/relp.out", "w").close()
+    state = TMP + "/stall.state"
+    args = ["-d", TMP + "/stall.txt", "-s", state, "-b", "64",
+            "relp://127.0.0.1:%d" % rs.relp]
+    rs.p.send_signal(signal.SIGSTOP)
+    p = subprocess.Popen([MCRFWD] + args, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    t0 = time.monotonic()
+    p.send_signal(signal.SIGTERM)
+    try:
+        rc = p.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        rc = "hung"
+    took = time.monotonic() - t0
+    rs.p.send_signal(signal.SIGCONT)
+    p2 = fwd(args)
+    wait_for(lambda: len(rs.read("relp")) >= len(recs), 10)
+    arrived = seqs_syslog(rs.read("relp"), True)
+    rep, unmarked = repeats(arrived)
+    note("SIGTERM with the server stopped: exit %r after %.2f s" % (rc, took))
+    check("SIGTERM while the server is stopped ends mcrfwd within 3 s; the "
+          "next run delivers the rest, repeats marked",
+          rc == 0 and took < 3 and p2.returncode == 0 and
+          set(s for s, _ in arrived) == set(x["seq"] for x in recs) and
+          unmarked == 0, "exit %r after %.2f s; %d arrived, %d unmarked "
+          "repeats" % (rc, took, len(set(arrived)), unmarked))
+
+
 def main():
     print("# work directory " + TMP, flush=True)
     rs = Rsyslog(TMP + "/rsyslog", procs)
@@ -450,6 +530,8 @@ def main():
         test_udp(rs)
         test_sigkill(rs, jr)
         test_server_restart(rs)
+        test_cursors(rs)
+        test_sigterm_stalled(rs)
     finally:
         if jd.p:
             jd.stop()

@@ -11,7 +11,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tools=${MCR_TOOLS:-$top/build/tools}
-plan=13
+plan=15
 echo "1..$plan"
 skip() {
 	for i in $(seq 1 $plan); do echo "ok $i # SKIP $1"; done

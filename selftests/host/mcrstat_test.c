@@ -129,7 +129,7 @@ TEST(archive_span)
 /* Issue 14: mcrfwd's cursors and its count of records it never saw. */
 TEST(forwarder_state)
 {
-	char root[64], state[96], cmd[256], out[4096];
+	char root[64], state[96], cmd[512], out[4096];
 	FILE *f;
 
 	if (access(tool(), X_OK))
@@ -145,22 +145,23 @@ TEST(forwarder_state)
 	snprintf(state, sizeof(state), "%s/fwd.state", root);
 	f = fopen(state, "w");
 	ASSERT_NE(NULL, f);
-	fputs("mcrfwd-state 1\ninstance 00c0ffee00c0ffee\nlost 7\n"
-	      "sink relp://logs:2514 940\nsink journal 1000\n", f);
+	fputs("mcrfwd-state 2\ninstance 00c0ffee00c0ffee\n"
+	      "sink relp://logs:2514 940 7 0\nsink journal 1000 0 3\n", f);
 	fclose(f);
 	snprintf(cmd, sizeof(cmd), "-s %s | tail -n 3", state);
 	ASSERT_EQ(0, run(root, cmd, out, sizeof(out)));
 	snprintf(cmd, sizeof(cmd),
-		 "mcrfwd (%s): 7 records overwritten before forwarding\n"
-		 "  relp://logs:2514: next seq 940, 60 behind\n"
-		 "  journal: next seq 1000, 0 behind\n", state);
+		 "mcrfwd (%s):\n"
+		 "  relp://logs:2514: next seq 940, 60 behind; 7 overwritten before forwarding, 0 refused\n"
+		 "  journal: next seq 1000, 0 behind; 0 overwritten before forwarding, 3 refused\n",
+		 state);
 	EXPECT_STREQ(cmd, out);
 
 	/* The module was reloaded since: sequences are not comparable. */
 	put(root, "instance", 42);
 	snprintf(cmd, sizeof(cmd), "-s %s | tail -n 1", state);
 	ASSERT_EQ(0, run(root, cmd, out, sizeof(out)));
-	EXPECT_STREQ("  journal: next seq 1000, of an earlier load of the module\n",
+	EXPECT_STREQ("  journal: next seq 1000, of an earlier load of the module; 0 overwritten before forwarding, 3 refused\n",
 		     out);
 	/* No state file: no mcrfwd lines. */
 	ASSERT_EQ(0, run(root, "-s /nonexistent", out, sizeof(out)));
