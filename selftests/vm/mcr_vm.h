@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "mcrring.h"
+#include "../mcr_run.h"
 
 #define MCR_DEV_PATH	"/dev/mcrlog"
 #define MCR_SYSFS	"/sys/kernel/mcrring/"
@@ -78,6 +79,35 @@ static inline int mcr_harness_run(int argc, char **argv)
 static inline unsigned long long mcr_now_ms(void)
 {
 	return mcr_now_ns() / 1000000;
+}
+
+/*
+ * Run @cmd, which prints a count (e.g. "... | wc -l"), until the count
+ * reaches @want, for as long as it keeps moving: it may stand still for
+ * @quiet_ms (times mcr_time_scale()) at most. Returns the last count, or
+ * -1 when @cmd failed (exit status 1, grep -c counting none, is not).
+ */
+static inline long mcr_wait_count(const char *cmd, long want,
+				  unsigned int quiet_ms)
+{
+	unsigned long long quiet = (unsigned long long)quiet_ms *
+				   mcr_time_scale();
+	unsigned long long until = mcr_now_ms() + quiet;
+	long n = -1, last = -1;
+	char out[64];
+
+	while (mcr_now_ms() < until) {
+		if (sh(cmd, out, sizeof(out)) > 1 ||
+		    sscanf(out, "%ld", &n) != 1)
+			return -1;
+		if (n >= want)
+			return n;
+		if (n != last)
+			until = mcr_now_ms() + quiet;
+		last = n;
+		usleep(50000);
+	}
+	return n;
 }
 
 /* Sleep @us microseconds, signals or not. */

@@ -101,23 +101,10 @@ static int stop(pid_t pid, int sig)
 /* Lines of @file, waiting while their number grows, until @want. */
 static long wait_lines(const char *file, long want)
 {
-	unsigned long long quiet = 10000ULL * mcr_time_scale();
-	unsigned long long until = mcr_now_ms() + quiet;
 	char cmd[128];
-	long n = -1, last = -1;
 
 	snprintf(cmd, sizeof(cmd), "cat %s 2>/dev/null | wc -l", file);
-	while (mcr_now_ms() < until) {
-		if (sh(cmd, out, sizeof(out)) || sscanf(out, "%ld", &n) != 1)
-			return -1;
-		if (n >= want)
-			return n;
-		if (n != last)
-			until = mcr_now_ms() + quiet;
-		last = n;
-		usleep(50000);
-	}
-	return n;
+	return mcr_wait_count(cmd, want, 10000);
 }
 
 static int slurp(const char *path, char *buf, size_t size)

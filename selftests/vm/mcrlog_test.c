@@ -22,29 +22,10 @@
 
 static char out[1 << 20];
 
-/*
- * Run @cmd (a count of lines, e.g. "mcrcat ... | wc -l") until it prints
- * @want, for as long as the count keeps moving; returns the last count.
- */
+/* The count @cmd prints, once it is @want or stopped moving for 5 s. */
 static long wait_count(const char *cmd, long want)
 {
-	unsigned long long quiet = 5000 * mcr_time_scale();
-	unsigned long long until = mcr_now_ms() + quiet;
-	long n = -1, last = -1;
-
-	while (mcr_now_ms() < until) {
-		/* grep -c finding nothing exits 1, and still says 0. */
-		if (sh(cmd, out, sizeof(out)) > 1 ||
-		    sscanf(out, "%ld", &n) != 1)
-			return -1;
-		if (n == want)
-			return n;
-		if (n != last)
-			until = mcr_now_ms() + quiet;
-		last = n;
-		usleep(50000);
-	}
-	return n;
+	return mcr_wait_count(cmd, want, 5000);
 }
 
 /*
