@@ -84,12 +84,6 @@ void mcr_buf_reset(struct mcr_buf *b)
 	b->failed = false;
 }
 
-void mcr_buf_free(struct mcr_buf *b)
-{
-	free(b->p);
-	*b = (struct mcr_buf){ 0 };
-}
-
 /* --- records ------------------------------------------------------------- */
 
 void mcr_rec_split(const struct mcr_arecord *r, const char *text,
@@ -113,7 +107,8 @@ void mcr_rec_split(const struct mcr_arecord *r, const char *text,
 	}
 }
 
-bool mcr_key_is(const char *k, size_t kn, const char *name)
+/* Is the key @k (@kn bytes, NULL for the message) @name? */
+static bool mcr_key_is(const char *k, size_t kn, const char *name)
 {
 	return k && kn == strlen(name) && !memcmp(k, name, kn);
 }
@@ -301,7 +296,7 @@ void mcr_filter_init(struct mcr_filter *f)
 	};
 }
 
-void mcr_filter_free(struct mcr_filter *f)
+static void mcr_filter_free(struct mcr_filter *f)
 {
 	if (f->grep)
 		regfree(&f->re);
@@ -647,7 +642,8 @@ static void header_field(struct mcr_buf *b, const char *v, size_t n,
 		mcr_buf_putc(b, '-');
 }
 
-bool mcr_sd_name_ok(const char *k, size_t kn)
+/* Can @k be an RFC 5424 SD-NAME (PARAM-NAME)? */
+static bool mcr_sd_name_ok(const char *k, size_t kn)
 {
 	if (!kn || kn > 32)
 		return false;

@@ -191,15 +191,12 @@ void mcr_buf_puts(struct mcr_buf *b, const char *s);
 void mcr_buf_printf(struct mcr_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void mcr_buf_reset(struct mcr_buf *b);	/* empty, and not failed */
-void mcr_buf_free(struct mcr_buf *b);
 
 /* Called on the message (k NULL), then on each field's key and value. */
 typedef void (*mcr_part_fn)(const char *k, size_t kn, const char *v,
 			    size_t vn, void *arg);
 void mcr_rec_split(const struct mcr_arecord *r, const char *text,
 		   mcr_part_fn fn, void *arg);
-/* Is the key @k (@kn bytes, NULL for the message) @name? */
-bool mcr_key_is(const char *k, size_t kn, const char *name);
 /* The value of field @key, or NULL; its length in *n. */
 const char *mcr_rec_field(const struct mcr_arecord *r, const char *text,
 			  const char *key, size_t *n);
@@ -280,7 +277,6 @@ enum {
 "                          from FROM on\n"
 
 void mcr_filter_init(struct mcr_filter *f);
-void mcr_filter_free(struct mcr_filter *f);
 /*
  * Option @opt of MCR_FILTER_OPTIONS with its @arg: 1 when taken, 0 when
  * it is not a filter's, -1 when @arg is bad (*want says what is wanted).
@@ -310,8 +306,6 @@ void mcr_fmt_json(struct mcr_buf *b, const struct mcr_arecord *r,
  * are escaped and \xNN is written \\xNN (RFC 5424 6.3.3).
  */
 void mcr_fmt_bytes(struct mcr_buf *b, const char *s, size_t n, bool sd);
-/* Can @k be an RFC 5424 SD-NAME (PARAM-NAME)? */
-bool mcr_sd_name_ok(const char *k, size_t kn);
 /*
  * An RFC 5424 message, no newline: the fields as SD element
  * "fields@32473", then @meta (more SD elements, or NULL). Returns how
