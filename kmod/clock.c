@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The writers' clock: keep a TSC to CLOCK_MONOTONIC map in every ring's
- * consumer page, so that a write costs an rdtsc instead of a
- * clock_gettime(). The map's arithmetic is lib/mcr_clock.h's; this file
- * samples the two clocks once a period and stores the map.
+ * The writers' clock: keep a cycle counter to CLOCK_MONOTONIC map in every
+ * ring's consumer page, so that a write costs a read of the counter (x86's
+ * TSC, arm64's CNTVCT_EL0) instead of a clock_gettime(). The map's
+ * arithmetic is lib/mcr_clock.h's; this file samples the two clocks once
+ * a period and stores the map.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -15,31 +16,77 @@
 #include "mcr.h"
 #include "mcr_clock.h"
 
-#ifdef CONFIG_X86_TSC
+#if defined(CONFIG_X86_TSC)
 #include <asm/cpufeature.h>
 #include <asm/msr.h>
 #include <asm/tsc.h>
+#elif defined(CONFIG_ARM64)
+#include <clocksource/arm_arch_timer.h>
 #endif
 
 /*
- * auto: keep the map where the CPU says its TSC is invariant (constant
- * rate, runs in deep C-states) and the kernel has not found it unstable.
- * on: also where the CPU does not say so, as many hypervisors don't: the
- * administrator vouches that the TSC is synchronised across CPUs.
+ * auto: keep the map where the counter is one count every CPU reads
+ * alike: on x86 where the CPU says its TSC is invariant (constant rate,
+ * runs in deep C-states) and the kernel has not found it unstable; on
+ * arm64 always (the architecture requires it of the generic timer).
+ * on: also where an x86 CPU does not say so, as many hypervisors don't:
+ * the administrator vouches that the TSC is synchronised across CPUs.
  * off: writers always call clock_gettime().
  */
 static char *tsc_clock = "auto";
 module_param(tsc_clock, charp, 0444);
-MODULE_PARM_DESC(tsc_clock, "writers' TSC clock: auto, on or off (default auto)");
+MODULE_PARM_DESC(tsc_clock, "writers' cycle-counter clock: auto, on or off (default auto)");
 
 static struct mcr_clock_keeper mcr_keeper;	/* only the work touches it */
 static bool mcr_clock_on;
 static void mcr_clock_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(mcr_clock_work, mcr_clock_fn);
 
-#ifdef CONFIG_X86_TSC
-/* The tightest of a few (TSC, CLOCK_MONOTONIC) brackets. */
-static void mcr_clock_sample(u64 *tsc, u64 *ns)
+#if defined(CONFIG_X86_TSC)
+static u64 mcr_cycles_ordered(void)
+{
+	return rdtsc_ordered();
+}
+
+static bool mcr_cycles_usable(bool vouched)
+{
+	if (!boot_cpu_has(X86_FEATURE_TSC) || check_tsc_unstable())
+		return false;
+	return vouched || (boot_cpu_has(X86_FEATURE_CONSTANT_TSC) &&
+			   boot_cpu_has(X86_FEATURE_NONSTOP_TSC));
+}
+#elif defined(CONFIG_ARM64)
+/*
+ * The counter the kernel's clocksource reads, with its erratum
+ * workaround if it needs one, ordered (isb) as every arch timer read is.
+ * It is the count EL0 reads in CNTVCT_EL0: where the kernel reads the
+ * physical counter (at EL2, with VHE), the virtual offset is zero for the
+ * host's EL0; where a workaround is needed, EL0's reads trap and the
+ * kernel answers them with this same stable read.
+ */
+static u64 mcr_cycles_ordered(void)
+{
+	return arch_timer_read_counter();
+}
+
+static bool mcr_cycles_usable(bool vouched)
+{
+	return true;
+}
+#else
+static u64 mcr_cycles_ordered(void)
+{
+	return 0;
+}
+
+static bool mcr_cycles_usable(bool vouched)
+{
+	return false;
+}
+#endif
+
+/* The tightest of a few (counter, CLOCK_MONOTONIC) brackets. */
+static void mcr_clock_sample(u64 *cyc, u64 *ns)
 {
 	u64 best = U64_MAX;
 	unsigned long flags;
@@ -49,37 +96,17 @@ static void mcr_clock_sample(u64 *tsc, u64 *ns)
 		u64 t0, t1, n;
 
 		local_irq_save(flags);
-		t0 = rdtsc_ordered();
+		t0 = mcr_cycles_ordered();
 		n = ktime_get_ns();
-		t1 = rdtsc_ordered();
+		t1 = mcr_cycles_ordered();
 		local_irq_restore(flags);
 		if (t1 - t0 < best) {
 			best = t1 - t0;
-			*tsc = t0 + (t1 - t0) / 2;
+			*cyc = t0 + (t1 - t0) / 2;
 			*ns = n;
 		}
 	}
 }
-
-static bool mcr_tsc_usable(bool vouched)
-{
-	if (!boot_cpu_has(X86_FEATURE_TSC) || check_tsc_unstable())
-		return false;
-	return vouched || (boot_cpu_has(X86_FEATURE_CONSTANT_TSC) &&
-			   boot_cpu_has(X86_FEATURE_NONSTOP_TSC));
-}
-#else
-static void mcr_clock_sample(u64 *tsc, u64 *ns)
-{
-	*tsc = 0;
-	*ns = 0;
-}
-
-static bool mcr_tsc_usable(bool vouched)
-{
-	return false;
-}
-#endif
 
 static void mcr_clock_store_all(void)
 {
@@ -96,7 +123,7 @@ static void mcr_clock_fn(struct work_struct *work)
 {
 	u64 tsc, ns;
 
-	if (!mcr_tsc_usable(!strcmp(tsc_clock, "on"))) {
+	if (!mcr_cycles_usable(!strcmp(tsc_clock, "on"))) {
 		/* The kernel gave up on the TSC: take the map away. */
 		pr_warn("TSC no longer usable: writers use clock_gettime()\n");
 		memset(&mcr_keeper.map, 0, sizeof(mcr_keeper.map));
@@ -127,7 +154,7 @@ int mcr_clock_start(void)
 	}
 	/* A userspace consumer owns the consumer pages, and keeps the map. */
 	if (mcr_user_drain || !strcmp(tsc_clock, "off") ||
-	    !mcr_tsc_usable(!strcmp(tsc_clock, "on")))
+	    !mcr_cycles_usable(!strcmp(tsc_clock, "on")))
 		return 0;
 	mcr_clock_sample(&tsc, &ns);
 	mcr_clock_update(&mcr_keeper, tsc, ns);

@@ -24,14 +24,21 @@
  *
  * Every record carries a CLOCK_MONOTONIC timestamp, and clock_gettime()
  * was most of a write's cost (24 of 30 ns on the machine the benchmark
- * runs on). Where the TSC is invariant, whoever drains a ring keeps in its
- * consumer page a map from TSC to CLOCK_MONOTONIC (struct mcr_clock), and
- * a writer computes its timestamp from one rdtsc, a multiply and a shift.
+ * runs on). Where the CPU has a cycle counter every CPU reads alike,
+ * whoever drains a ring keeps in its consumer page a map from that
+ * counter to CLOCK_MONOTONIC (struct mcr_clock), and a writer computes
+ * its timestamp from one read of the counter, a multiply and a shift.
  *
- * The keeper samples (TSC, CLOCK_MONOTONIC) pairs once a period and
+ * The counter is x86's TSC where the CPU says it is invariant, and
+ * arm64's virtual counter (CNTVCT_EL0), which the architecture makes one
+ * system-wide count at a constant rate. The map's fields say "tsc"
+ * (tsc_base, tsc_limit) for whichever it is; nothing else in the map
+ * depends on the architecture.
+ *
+ * The keeper samples (counter, CLOCK_MONOTONIC) pairs once a period and
  * rewrites the map so that it:
  *
- * - is continuous with the previous map at the sample's TSC, so a thread
+ * - is continuous with the previous map at the sample's count, so a thread
  *   never sees its timestamps go backwards across an update;
  * - runs at the rate measured between the last two samples, corrected by
  *   the previous map's error, so the map converges back onto
@@ -41,7 +48,7 @@
  *   consumer died, the kernel found the TSC unstable) leaves a map that
  *   writers stop using, and they fall back to clock_gettime().
  *
- * An error beyond MCR_CLOCK_STEP_NS means the TSC is not the clock it
+ * An error beyond MCR_CLOCK_STEP_NS means the counter is not the clock it
  * claims to be; the map then steps onto CLOCK_MONOTONIC, possibly
  * backwards, and counts it. Short of that, a writer's timestamps are
  * within the map's error of clock_gettime()'s, typically well below a
@@ -49,6 +56,58 @@
  * falls back to clock_gettime() for one write (a read that raced an
  * update).
  */
+
+#ifndef __KERNEL__
+/*
+ * The counter as a writer reads it, mcr_cycles(), and as the keeper
+ * reads it, mcr_cycles_ordered(): kept from moving across the loads and
+ * stores around it, so that a sample brackets the clock_gettime() between
+ * two reads. MCR_HAVE_CYCLES says there is one; the kernel has its own
+ * readers (kmod/clock.c).
+ *
+ * arm64: Linux lets EL0 read CNTVCT_EL0, or traps the read and emulates
+ * it where a counter erratum needs a workaround (slower, still right).
+ * The isb keeps a read from being taken early: two reads in a row are in
+ * order, as the vDSO's clock_gettime() does it.
+ */
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#define MCR_HAVE_CYCLES 1
+
+static inline __u64 mcr_cycles(void)
+{
+	return __rdtsc();
+}
+
+static inline __u64 mcr_cycles_ordered(void)
+{
+	__u64 c;
+
+	_mm_lfence();
+	c = __rdtsc();
+	_mm_lfence();
+	return c;
+}
+#elif defined(__aarch64__)
+#define MCR_HAVE_CYCLES 1
+
+static inline __u64 mcr_cycles(void)
+{
+	__u64 c;
+
+	__asm__ __volatile__("isb\n\tmrs %0, cntvct_el0" : "=r" (c) : : "memory");
+	return c;
+}
+
+static inline __u64 mcr_cycles_ordered(void)
+{
+	__u64 c = mcr_cycles();
+
+	__asm__ __volatile__("isb" : : : "memory");
+	return c;
+}
+#endif
+#endif /* !__KERNEL__ */
 
 #define MCR_CLOCK_SLEW_PPM	1000
 #define MCR_CLOCK_STEP_NS	1000000ULL
@@ -86,7 +145,7 @@ static inline void mcr_clock_restart(struct mcr_clock_keeper *k, __u64 tsc,
 /**
  * mcr_clock_update() - take a sample into the map
  * @k: the keeper
- * @tsc: the TSC ...
+ * @tsc: the cycle counter ...
  * @ns: ... and CLOCK_MONOTONIC, read as close together as the caller can
  *
  * Return: true when the map changed and the rings need mcr_clock_store().
@@ -99,9 +158,11 @@ static inline bool mcr_clock_update(struct mcr_clock_keeper *k, __u64 tsc,
 	bool had_map = k->map.tsc_limit;
 
 	/*
-	 * First sample; a TSC or a clock that went backwards; or a TSC
-	 * slower than 1/64 GHz, which also keeps the division below from
-	 * overflowing: start over, without a map until the next sample.
+	 * First sample; a counter or a clock that went backwards; or a
+	 * counter slower than 1/64 GHz (15.6 MHz; arm64's typically runs at
+	 * 19.2 MHz to 1 GHz, x86's TSC at the CPU's clock), which also keeps the division
+	 * below from overflowing: start over, without a map until the next
+	 * sample.
 	 */
 	if (!k->tsc_prev || (__s64)dt <= 0 || (__s64)dn <= 0 ||
 	    dt < dn >> 6) {
@@ -158,7 +219,7 @@ static inline void mcr_clock_stored(struct mcr_clock_keeper *k)
 }
 
 /**
- * mcr_clock_read() - CLOCK_MONOTONIC at @tsc from a ring's map
+ * mcr_clock_read() - CLOCK_MONOTONIC at counter value @tsc from a ring's map
  * @c: the map, in a consumer page
  * @tsc: read by the caller just before
  * @ns: the result

@@ -97,7 +97,7 @@ MCR_EXPORT unsigned int mcr_cpu(void)
  */
 static bool mcr_keep_due(struct mcr_keeper *kp)
 {
-#ifdef MCR_HAVE_TSC
+#ifdef MCR_HAVE_CYCLES
 	__u64 now = mcr_now_ns(), best = ~0ULL, tsc = 0, ns = 0;
 
 	if (now < kp->next_ns)
@@ -105,12 +105,9 @@ static bool mcr_keep_due(struct mcr_keeper *kp)
 	for (int i = 0; i < 3; i++) {
 		__u64 t0, t1, n;
 
-		_mm_lfence();
-		t0 = __rdtsc();
-		_mm_lfence();
+		t0 = mcr_cycles_ordered();
 		n = mcr_now_ns();
-		_mm_lfence();
-		t1 = __rdtsc();
+		t1 = mcr_cycles_ordered();
 		if (t1 - t0 < best) {
 			best = t1 - t0;
 			tsc = t0 + (t1 - t0) / 2;
@@ -130,7 +127,7 @@ MCR_EXPORT int mcr_set_keep_clock(struct mcr_set *set)
 {
 	if (!set->base)
 		return -EOPNOTSUPP;
-#ifndef MCR_HAVE_TSC
+#ifndef MCR_HAVE_CYCLES
 	return -EOPNOTSUPP;
 #endif
 	if (mcr_keep_due(&set->keeper)) {

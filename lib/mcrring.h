@@ -27,10 +27,6 @@
 #include "mcr_clock.h"
 #include "mcr_ring.h"
 
-#if defined(__x86_64__)
-#include <x86intrin.h>
-#define MCR_HAVE_TSC 1
-#endif
 #if defined(__GLIBC__) && __has_include(<sys/rseq.h>) && \
 	__has_builtin(__builtin_thread_pointer)
 #include <sys/rseq.h>
@@ -94,7 +90,7 @@ int mcr_counters(const struct mcr_set *set, unsigned int ring,
 unsigned int mcr_set_nr_rings(const struct mcr_set *set);
 
 /**
- * mcr_set_keep_clock() - keep the writers' TSC clock of a shm set's rings
+ * mcr_set_keep_clock() - keep the writers' clock of a shm set's rings
  * @set: a set from mcr_shm_create()
  *
  * For a consumer that drains a shm set with mcr_consume() itself: call it
@@ -103,7 +99,8 @@ unsigned int mcr_set_nr_rings(const struct mcr_set *set);
  * calls it, writers use clock_gettime(). mcr_read() calls it already; on
  * the device the module, or in user drain mode mcr_read(), keeps the clock.
  *
- * Return: 0, -EOPNOTSUPP for a device set or a CPU without a TSC.
+ * Return: 0, -EOPNOTSUPP for a device set or a CPU without a cycle
+ * counter (MCR_HAVE_CYCLES: x86-64's TSC, arm64's CNTVCT_EL0).
  */
 int mcr_set_keep_clock(struct mcr_set *set);
 
@@ -131,7 +128,7 @@ struct mcr_writer {
 	__u64 dropped;		/* records this handle lost to a full ring */
 	__u64 wakeups;		/* wake-ups this handle sent */
 	__u64 woke_at_tail;	/* 1 + tail at the last wake-up */
-	const struct mcr_clock *clock;	/* the ring's TSC map */
+	const struct mcr_clock *clock;	/* the ring's clock map */
 	__u32 pid;		/* SPSC: the owner's process */
 };
 
@@ -209,17 +206,17 @@ static inline unsigned int mcr_cpu_fast(void)
 }
 
 /*
- * A record's timestamp: from the TSC map its ring's drainer keeps
- * (lib/mcr_clock.h), or clock_gettime() where there is none.
+ * A record's timestamp: from the cycle-counter map its ring's drainer
+ * keeps (lib/mcr_clock.h), or clock_gettime() where there is none.
  */
 static inline __u64 mcr_writer_now(const struct mcr_writer *w)
 {
-#ifdef MCR_HAVE_TSC
+#ifdef MCR_HAVE_CYCLES
 	__u64 ns;
 
-	/* No rdtsc where there is no map at all: it costs half a write. */
+	/* No counter read where there is no map at all: half a write. */
 	if (__builtin_expect(READ_ONCE(w->clock->tsc_limit) != 0, 1) &&
-	    mcr_clock_read(w->clock, __rdtsc(), &ns))
+	    mcr_clock_read(w->clock, mcr_cycles(), &ns))
 		return ns;
 #else
 	(void)w;

@@ -146,6 +146,58 @@ TEST(tsc_backwards_or_implausible_starts_over)
 	EXPECT_EQ(3, k.resets);
 }
 
+/*
+ * arm64's counter runs far slower than a TSC: 19.2 MHz (52.08 ns a
+ * tick), 24 MHz, QEMU's 62.5 MHz. The map of a counter at @hz, sampled
+ * between ticks at 0, 100 ms and then each second, gives every tick of
+ * the next second within two ticks of the truth (each sample is up to a
+ * tick late; the rate between two of them is off by as much); a counter
+ * under 15.6 MHz gets no map (the limit lib/mcr_clock.h documents),
+ * rather than a coarse one.
+ */
+static void slow_counter(struct __test_metadata *_metadata, __u64 hz,
+			 bool mapped)
+{
+	struct mcr_clock_keeper k = { 0 };
+	__u64 t0 = 7 * SEC, ns, tick_ns = SEC / hz + 1, last = 0;
+	/* sampled between ticks, as clock_gettime() mostly is */
+	__u64 at[] = { 13, 100 * MS + 29, 1100 * MS + 41, 2100 * MS + 7 };
+
+	for (unsigned int i = 0; i < sizeof(at) / sizeof(at[0]); i++)
+		mcr_clock_update(&k, (t0 + at[i]) / SEC * hz +
+				 (t0 + at[i]) % SEC * hz / SEC, t0 + at[i]);
+	if (!mapped) {
+		EXPECT_EQ(0, k.map.tsc_limit);
+		return;
+	}
+	ASSERT_NE(0, k.map.tsc_limit);
+	EXPECT_EQ(0, k.steps);
+	/* a second of ticks after the last sample, 997 of them spread out */
+	for (__u64 c = k.map.tsc_base; c < k.map.tsc_base + hz;
+	     c += hz / 997) {
+		__u64 truth = (c / hz) * SEC + (c % hz) * SEC / hz;
+
+		ASSERT_TRUE(map_at(&k, c, &ns));
+		ASSERT_GE(2 * tick_ns, absdiff(ns, truth)) {
+			TH_LOG("%llu Hz, tick %llu: map %llu ns, truth %llu ns",
+			       (unsigned long long)hz, (unsigned long long)c,
+			       (unsigned long long)ns,
+			       (unsigned long long)truth);
+		}
+		ASSERT_LE(last, ns);
+		last = ns;
+	}
+}
+
+TEST(slow_counters_like_arm64s_within_two_ticks)
+{
+	slow_counter(_metadata, 19200000, true);
+	slow_counter(_metadata, 24000000, true);
+	slow_counter(_metadata, 62500000, true);
+	slow_counter(_metadata, 1000000000, true);
+	slow_counter(_metadata, 10000000, false);
+}
+
 /* --- this machine's clocks ------------------------------------------ */
 
 FIXTURE(live) {

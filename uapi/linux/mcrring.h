@@ -132,9 +132,10 @@ struct mcr_prod {
 #define MCR_CONS_USER_DRAIN	_BITUL(1)	/* a userspace consumer drains */
 
 /*
- * The writers' clock: CLOCK_MONOTONIC as a linear function of the TSC,
- * kept by whoever drains the ring (see lib/mcr_clock.h). For a TSC value
- * t with tsc_base <= t < tsc_limit:
+ * The writers' clock: CLOCK_MONOTONIC as a linear function of the CPU's
+ * cycle counter (x86's TSC, arm64's CNTVCT_EL0; "tsc" below for either),
+ * kept by whoever drains the ring (see lib/mcr_clock.h). For a counter
+ * value t with tsc_base <= t < tsc_limit:
  *
  *   ns = ns_base + ((t - tsc_base) * mult) >> MCR_CLOCK_SHIFT
  *
@@ -149,7 +150,7 @@ struct mcr_clock {
 	__u32 resv0;
 	__u64 tsc_base;
 	__u64 ns_base;
-	__u64 mult;		/* ns per TSC tick << MCR_CLOCK_SHIFT */
+	__u64 mult;		/* ns per counter tick << MCR_CLOCK_SHIFT */
 	__u64 tsc_limit;	/* the map expires here; 0: no map */
 	__u64 resv1[3];
 };
