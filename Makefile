@@ -97,7 +97,8 @@ VM_BINS    := $(addprefix $(VM_BIN)/,$(VM_TESTS))
 .PHONY: all module vm-module lib tools selftests install modules_install \
 	dkms-src \
 	check-install FORCE host-tests deps check check-host check-vm \
-	check-debug check-debug-one check-arm64 demo vm-shell lint clean
+	check-debug check-debug-one check-arm64 check-host-arm64 demo \
+	vm-shell lint clean
 
 all: module lib tools
 
@@ -303,20 +304,45 @@ check:
 
 # The VM tier on Debian's arm64 kernels, the default (6.1 on Debian 12)
 # and the newest series (scripts/kseries.sh arm64), cross-built and
-# booted under qemu-system-aarch64: about 2 minutes a row, so not part of
+# booted under qemu-system-aarch64, and the host tier's plain build as
+# arm64 binaries under qemu-user: about 2 minutes a row, so not part of
 # `make check` (README.md, "Test tiers"); .ci/run runs it. The series is
 # read once deps.sh has added the arm64 architecture to apt's lists.
 check-arm64:
 	@scripts/deps.sh arm64
 	@mkdir -p $(BUILD)/results
 	@flavours="arm64 $$(scripts/kseries.sh arm64)"; \
-	echo "check-arm64: VM tier on $$flavours"; \
+	echo "check-arm64: VM tier on $$flavours, host tier under qemu-aarch64"; \
 	for f in $$flavours; do \
 		rm -f $(BUILD)/results/vm-$$f.tap; \
 		$(MAKE) --no-print-directory check-vm FLAVOUR=$$f; \
 	done; \
-	scripts/tap-count.sh $$(for f in $$flavours; do \
-		echo $(BUILD)/results/vm-$$f.tap; done)
+	$(MAKE) --no-print-directory check-host-arm64 FLAVOUR=arm64; \
+	scripts/tap-count.sh $(BUILD)/results/host-arm64.tap \
+		$$(for f in $$flavours; do echo $(BUILD)/results/vm-$$f.tap; done)
+
+# The host tier's tests, static arm64 binaries run by qemu-aarch64 (no
+# binfmt_misc needed), the tools they start through one-line wrappers
+# around the guest's static arm64 tools. Sanitizer builds stay x86-64's:
+# static ASan/TSan do not exist. FLAVOUR=arm64 (for VM_CC and VM_BIN).
+A64_HOST := $(BUILD)/host-arm64
+
+$(A64_HOST)/%: selftests/host/%.c $(LIB_SRCS) $(HDRS) $(TEST_HDRS) | deps
+	@mkdir -p $(@D)
+	$(VM_CC) $(HOST_CFLAGS) -static -o $@ $< $(LIB_SRCS)
+
+check-host-arm64: $(addprefix $(A64_HOST)/,$(HOST_TESTS)) $(VM_TOOLS)
+	@[ $(VM_ARCH) = arm64 ] || { echo "check-host-arm64: needs FLAVOUR=arm64" >&2; exit 1; }
+	@mkdir -p $(BUILD)/results $(A64_HOST)/tools
+	@for t in $(notdir $(VM_TOOLS)); do \
+		printf '#!/bin/sh\nexec qemu-aarch64 %s "$$@"\n' \
+			$(TOP)/$(VM_BIN)/$$t >$(A64_HOST)/tools/$$t; \
+		chmod +x $(A64_HOST)/tools/$$t; \
+	done
+	@MCR_TOOLS=$(TOP)/$(A64_HOST)/tools scripts/run-tests.sh -p arm64/ \
+		-w qemu-aarch64 $(addprefix $(A64_HOST)/,$(HOST_TESTS)) \
+		>$(BUILD)/results/host-arm64.tap; \
+	scripts/tap-count.sh -l host-arm64 $(BUILD)/results/host-arm64.tap
 
 demo: vm-module $(VM_BINS) $(VM_TOOLS)
 	@scripts/vm.sh demo $(VM_KREL) \

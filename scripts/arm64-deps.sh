@@ -1,6 +1,7 @@
 #!/bin/sh
 # What the arm64 rows of the VM tier need, on an amd64 machine: the cross
-# toolchain and qemu-system-aarch64 (amd64 packages, installed), and
+# toolchain, qemu-system-aarch64 and qemu-aarch64 (the host tier's arm64
+# binaries run under it) (amd64 packages, installed), and
 # Debian's arm64 kernel image, its headers and the guest's arm64 userland
 # (fetched with `apt-get download` and unpacked into build/cache/arm64/,
 # never installed: installing an arm64 headers package pulls gcc-12:arm64
@@ -38,7 +39,7 @@ installed() {
 
 # The amd64 packages: what README.md ("Dependencies") says each is for.
 missing=""
-for p in gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm; do
+for p in gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm qemu-user; do
 	installed "$p" || missing="$missing $p"
 done
 updated=""

@@ -6,22 +6,28 @@
 # non-zero without reporting a failure, gets a synthetic "not ok" line, so
 # a crash can never read as a pass.
 #
-# usage: scripts/run-tests.sh [-p PREFIX] BINARY...
+# usage: scripts/run-tests.sh [-p PREFIX] [-w WRAPPER] BINARY...
 #   PREFIX is put before each test name (e.g. "asan/") to tell variants apart.
+#   WRAPPER runs each binary (e.g. qemu-aarch64 for another architecture's).
 set -u
 
-prefix=""
-if [ "${1:-}" = "-p" ]; then
-	prefix=$2
+prefix="" wrapper=""
+while [ $# -gt 1 ]; do
+	case $1 in
+	-p) prefix=$2 ;;
+	-w) wrapper=$2 ;;
+	*) break ;;
+	esac
 	shift 2
-fi
+done
 
 tmp=${TMPDIR:-/tmp}/mcr-run-tests.$$
 status=0
 for bin in "$@"; do
 	name=$prefix$(basename "$bin")
 	echo "# mcr: $name"
-	"$bin" >"$tmp" 2>&1
+	# shellcheck disable=SC2086
+	$wrapper "$bin" >"$tmp" 2>&1
 	rc=$?
 	# Prefix test names so totals from several binaries stay readable.
 	sed -e "s|^\(ok [0-9]*\) |\1 $name: |" \
