@@ -304,8 +304,9 @@ check:
 
 # The VM tier on Debian's arm64 kernels, the default (6.1 on Debian 12)
 # and the newest series (scripts/kseries.sh arm64), cross-built and
-# booted under qemu-system-aarch64, and the host tier's plain build as
-# arm64 binaries under qemu-user: about 2 minutes a row, so not part of
+# booted under qemu-system-aarch64, the host tier's plain build as arm64
+# binaries under qemu-user, and DKMS cross-building the module for each
+# kernel: about 2 minutes a row, so not part of
 # `make check` (README.md, "Test tiers"); .ci/run runs it. The series is
 # read once deps.sh has added the arm64 architecture to apt's lists.
 check-arm64:
@@ -318,7 +319,10 @@ check-arm64:
 		$(MAKE) --no-print-directory check-vm FLAVOUR=$$f; \
 	done; \
 	$(MAKE) --no-print-directory check-host-arm64 FLAVOUR=arm64; \
+	scripts/dkms-test.sh $$flavours >$(BUILD)/results/dkms-arm64.tap; \
+	scripts/tap-count.sh -l dkms-arm64 $(BUILD)/results/dkms-arm64.tap; \
 	scripts/tap-count.sh $(BUILD)/results/host-arm64.tap \
+		$(BUILD)/results/dkms-arm64.tap \
 		$$(for f in $$flavours; do echo $(BUILD)/results/vm-$$f.tap; done)
 
 # The host tier's tests, static arm64 binaries run by qemu-aarch64 (no

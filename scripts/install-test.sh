@@ -86,58 +86,8 @@ for page in "$root"/usr/share/man/man*/*; do
 			(! grep .)"
 done
 
-# DKMS: `make dkms-src` lays out the module's sources with
-# packaging/dkms.conf as `dkms add` expects them; its MAKE line, run in a
-# copy of them as DKMS runs it, must leave the module where
-# BUILT_MODULE_LOCATION says, built for Debian's kernel.
-krel=$("$top/scripts/krel.sh" amd64)
-version=$(pc --modversion 2>/dev/null)
-src=$dest/dkms-src/usr/src
-check "make dkms-src DESTDIR=..." \
-	make -s -C "$top" dkms-src DESTDIR="$dest/dkms-src"
-conf=$src/mcrring-$version/dkms.conf
-check "dkms.conf's PACKAGE_VERSION is the project's ($version)" \
-	grep -qx "PACKAGE_VERSION=\"$version\"" "$conf"
-# dkms.conf is bash (arrays), read with DKMS's variables set.
-# shellcheck disable=SC2016 # expanded by the inner bash, on purpose
-check "dkms.conf's MAKE builds BUILT_MODULE_LOCATION/mcrring.ko for $krel" \
-	bash -euc '
-	kernelver=$2 kernel_source_dir=/lib/modules/$2/build dkms_tree=$3
-	. "$1"
-	[ "$AUTOINSTALL" = yes ] && [ "$PACKAGE_NAME" = mcrring ]
-	build=$dkms_tree/$PACKAGE_NAME/$PACKAGE_VERSION/build
-	mkdir -p "$build"
-	cp -a "$(dirname "$1")/." "$build"
-	cd "$build"
-	sh -c "${MAKE[0]} KERNELRELEASE=$kernelver"
-	ko=$build/${BUILT_MODULE_LOCATION[0]}${BUILT_MODULE_NAME[0]}.ko
-	modinfo -F vermagic "$ko" | grep -q "^$kernelver "' \
-	_ "$conf" "$krel" "$dest/dkms-by-hand"
-# DKMS itself, for every kernel of the VM matrix whose headers are here
+# DKMS, for every kernel of the VM matrix whose headers are here
 # (MCR_DKMS_FLAVOURS, from `make check`; Debian's default kernel alone
-# otherwise), each in a scratch tree with a scratch signing key.
-if command -v dkms >/dev/null; then
-	for flavour in ${MCR_DKMS_FLAVOURS:-amd64}; do
-		k=$("$top/scripts/krel.sh" "$flavour") || {
-			echo "not ok - install: dkms build for $flavour # no such kernel installed"
-			continue
-		}
-		tree=$dest/dkms-tree-$k
-		mkdir -p "$tree"
-		check "dkms add and build mcrring/$version for $k (scratch tree)" \
-			env mok_signing_key="$dest/mok.key" \
-			mok_certificate="$dest/mok.pub" sh -c "
-			dkms add mcrring/$version --sourcetree '$src' --dkmstree '$tree' &&
-			dkms build mcrring/$version -k '$k' --sourcetree '$src' \
-				--dkmstree '$tree'"
-		check "dkms status says built for $k" sh -c "dkms status \
-			mcrring/$version -k '$k' --sourcetree '$src' \
-			--dkmstree '$tree' | grep -q ': built'"
-		# Compressed (mcrring.ko.xz) where the kernel's modules are.
-		check "dkms kept mcrring.ko built for $k" sh -c "modinfo -F vermagic \
-			'$tree/mcrring/$version/$k/$(uname -m)/module/'mcrring.ko* |
-			grep -q '^$k '"
-	done
-else
-	echo "ok - install: dkms build # SKIP dkms is not installed (make deps)"
-fi
+# otherwise).
+# shellcheck disable=SC2086 # a list of flavours
+"$top/scripts/dkms-test.sh" ${MCR_DKMS_FLAVOURS:-amd64}
