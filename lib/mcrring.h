@@ -272,8 +272,9 @@ static inline int mcr_reserve(struct mcr_writer *w, size_t len,
 	} else {
 		ret = mcr_mpsc_reserve(&w->ring, (__u32)len, resv);
 	}
+	/* Atomic: threads may share an MPSC handle. Off the fast path. */
 	if (__builtin_expect(ret == -ENOBUFS, 0))
-		w->dropped++;
+		__atomic_fetch_add(&w->dropped, 1, __ATOMIC_RELAXED);
 	if (__builtin_expect(resv->hint & MCR_RESV_WAKE, 0))
 		mcr_wake(w);
 	return ret;

@@ -743,4 +743,52 @@ TEST(mpsc_reuse_on_another_writers_view_of_tail)
 	mcr_set_close(set);
 }
 
+/*
+ * An MPSC handle is usable by any thread (mcr_writer_mpsc(3)): threads
+ * sharing one into a full ring, nobody draining, each count their
+ * -ENOBUFS; the handle's own count must be their sum. A plain increment
+ * loses some under contention, and TSan reports it.
+ */
+struct shared_writer {
+	pthread_t thread;
+	struct mcr_writer *w;
+	unsigned int refused;
+};
+
+static void *shared_main(void *arg)
+{
+	struct shared_writer *sw = arg;
+
+	for (int i = 0; i < 20000; i++)
+		if (mcr_log(sw->w, MCR_PRI(1, 6), "shared", 6) == -ENOBUFS)
+			sw->refused++;
+	return NULL;
+}
+
+TEST(one_mpsc_handle_shared_by_threads_counts_every_drop)
+{
+	struct shared_writer sw[4] = { 0 };
+	struct mcr_writer w;
+	struct mcr_set *set;
+	__u64 refused = 0;
+
+	ASSERT_EQ(0, mcr_shm_create(1, 1024, 1 << 16, &set));
+	ASSERT_EQ(0, mcr_writer_mpsc(set, &w));
+	for (int i = 0; i < 4; i++) {
+		sw[i].w = &w;
+		ASSERT_EQ(0, pthread_create(&sw[i].thread, NULL, shared_main,
+					    &sw[i]));
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(sw[i].thread, NULL);
+		refused += sw[i].refused;
+	}
+	ASSERT_LT(4 * 19000, refused);	/* the ring was full nearly all along */
+	EXPECT_EQ(refused, w.dropped);
+	/* and the ring's count, which writers of every process share */
+	EXPECT_EQ(refused,
+		  READ_ONCE(mcr_set_ring(set, 0)->prod->dropped_full));
+	mcr_set_close(set);
+}
+
 TEST_HARNESS_MAIN
