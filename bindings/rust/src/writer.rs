@@ -24,12 +24,12 @@ impl Drop for Handle {
 }
 
 /// Formats into a reservation's text: copies while the output fits,
-/// counts its length always (and the NUL bytes it carries).
+/// counts its length always (and, for fields, the NUL bytes it carries).
 struct Text {
     buf: *mut u8,
     cap: usize,
     need: usize,
-    nuls: usize,
+    nuls: Option<usize>,
 }
 
 impl fmt::Write for Text {
@@ -46,7 +46,9 @@ impl fmt::Write for Text {
             // SAFETY: at + len <= cap, the reservation's bytes.
             unsafe { std::ptr::copy_nonoverlapping(b.as_ptr(), self.buf.add(at), b.len()) }
         }
-        self.nuls += b.iter().filter(|&&c| c == 0).count();
+        if let Some(n) = self.nuls.as_mut() {
+            *n += b.iter().filter(|&&c| c == 0).count();
+        }
         Ok(())
     }
 }
@@ -89,9 +91,10 @@ impl Handle {
 
     /// Runs `f` over the reservation's text: the output's length, and
     /// whether it fit.
-    fn fill(r: &Reservation<'_>, nuls: usize,
+    fn fill(r: &Reservation<'_>, nuls: Option<usize>,
             f: &mut dyn FnMut(&mut Text) -> fmt::Result) -> Result<(usize, bool)> {
-        let mut t = Text { buf: r.resv.text, cap: r.resv.cap as usize, need: 0, nuls: 0 };
+        let mut t = Text { buf: r.resv.text, cap: r.resv.cap as usize, need: 0,
+                           nuls: nuls.map(|_| 0) };
         if f(&mut t).is_err() {
             return Err(if t.need > ffi::TEXT_MAX { Error::TooLong } else { Error::Invalid });
         }
@@ -104,8 +107,9 @@ impl Handle {
     /// Formats straight into the ring, as mcr_vlogf(): a small
     /// reservation first, grown in place (or made again at the right
     /// size) when the output is longer. No allocation, no intermediate
-    /// buffer. `nuls`: the NUL bytes the output must hold, no more.
-    fn format(&self, sev: Severity, fac: Facility, flags: u8, nuls: usize,
+    /// buffer. `nuls`: the NUL bytes the output must hold, no more
+    /// (fields: one before each), or None (a plain message, any).
+    fn format(&self, sev: Severity, fac: Facility, flags: u8, nuls: Option<usize>,
               f: &mut dyn FnMut(&mut Text) -> fmt::Result) -> Result<usize> {
         if !self.enabled(fac, sev) {
             return Err(Error::Muted);
@@ -132,7 +136,7 @@ impl Handle {
         if let Some(s) = args.as_str() {
             return self.log(sev, fac, s.as_bytes()).map(|_| s.len());
         }
-        self.format(sev, fac, 0, 0, &mut |t| fmt::Write::write_fmt(t, args))
+        self.format(sev, fac, 0, None, &mut |t| fmt::Write::write_fmt(t, args))
     }
 
     fn log_kv(&self, sev: Severity, fac: Facility, msg: &str,
@@ -144,7 +148,7 @@ impl Handle {
             return Err(Error::Invalid);
         }
         let flags = if fields.is_empty() { 0 } else { ffi::FLAG_FIELDS };
-        self.format(sev, fac, flags, fields.len(), &mut |t| {
+        self.format(sev, fac, flags, Some(fields.len()), &mut |t| {
             use fmt::Write;
             t.write_str(msg)?;
             for (k, v) in fields {
@@ -372,6 +376,13 @@ impl SpscWriter {
     }
 
     writer_api!(mut);
+
+    /// The C handle, for the write-cost benchmark's C loop.
+    #[cfg(feature = "bench")]
+    #[doc(hidden)]
+    pub fn as_raw(&mut self) -> *mut std::ffi::c_void {
+        self.h.w as *mut std::ffi::c_void
+    }
 }
 
 /// A writer on the MPSC ring: lock-free, any number of threads at once

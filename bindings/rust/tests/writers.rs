@@ -101,6 +101,10 @@ fn formatted_every_length_in_place_and_4097_refused() {
     // Every record drained: 2 * 4096 published.
     let drained = rd.stats(SPSC0).unwrap().drained + rd.stats(MPSC).unwrap().drained;
     assert_eq!(2 * TEXT_MAX as u64, drained);
+    // A plain message may carry any byte, NUL too: not a field.
+    assert_eq!(Ok(3), mcrring::log_info!(mpsc, FAC, "a{}b", '\0'));
+    let rec = only(&mut rd);
+    assert_eq!((rec.text.as_slice(), rec.has_fields), (&b"a\0b"[..], false));
     // A literal goes straight to mcr_log's path.
     assert_eq!(Ok(5), mcrring::log_debug!(spsc, FAC, "plain"));
     assert_eq!(only(&mut rd).text, b"plain");
