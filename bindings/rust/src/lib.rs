@@ -95,7 +95,7 @@ mod writer;
 use std::ffi::CString;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 pub use reader::{Archive, ArchiveRecord, Fields, Reader, Record, RingStats};
 pub use writer::{MpscWriter, Reservation, SpscWriter};
@@ -267,6 +267,8 @@ fn pri(fac: Facility, sev: Severity) -> u32 {
 struct SetInner {
     set: *mut ffi::mcr_set,
     reading: AtomicBool,
+    /// CPUs whose ring has an SpscWriter of this set now.
+    writing: Mutex<Vec<u32>>,
 }
 
 // libmcrring serialises what a set shares (mapping rings on demand); a
@@ -290,7 +292,13 @@ pub struct Set {
 
 impl Set {
     fn wrap(set: *mut ffi::mcr_set) -> Set {
-        Set { inner: Arc::new(SetInner { set, reading: AtomicBool::new(false) }) }
+        Set {
+            inner: Arc::new(SetInner {
+                set,
+                reading: AtomicBool::new(false),
+                writing: Mutex::new(Vec::new()),
+            }),
+        }
     }
 
     /// Opens `/dev/mcrlog`.
@@ -338,13 +346,31 @@ impl Set {
     /// An SPSC writer on the ring of `cpu`, bound to the calling thread.
     /// On the device the ring is claimed for this set's open file until
     /// the set is closed (the last clone, writer and reader dropped).
+    /// The ring has one writer: while an `SpscWriter` of this set (or of
+    /// a clone) writes there, another is refused, on a shared-memory set
+    /// too, where nothing else would refuse it.
     ///
     /// Errors: `Invalid` for no such ring, `Busy` when claimed already.
     pub fn spsc(&self, cpu: u32) -> Result<SpscWriter> {
         if cpu > i32::MAX as u32 {
             return Err(Error::Invalid);
         }
-        SpscWriter::new(self.clone(), cpu as i32)
+        {
+            let mut writing = self.inner.writing.lock().unwrap_or_else(|e| e.into_inner());
+            if writing.contains(&cpu) {
+                return Err(Error::Busy);
+            }
+            writing.push(cpu);
+        }
+        SpscWriter::new(self.clone(), cpu as i32).map_err(|e| {
+            self.spsc_gone(cpu);
+            e
+        })
+    }
+
+    fn spsc_gone(&self, cpu: u32) {
+        let mut writing = self.inner.writing.lock().unwrap_or_else(|e| e.into_inner());
+        writing.retain(|&c| c != cpu);
     }
 
     /// A writer on the MPSC ring, for any number of threads.

@@ -14,7 +14,7 @@ struct Handle {
     w: *mut ffi::mcr_writer,
     /// The ring's runtime levels, `mute[facility]`, in its read-only page.
     mute: *const AtomicU8,
-    _set: Set,
+    set: Set,
 }
 
 impl Drop for Handle {
@@ -63,14 +63,14 @@ impl Handle {
         let mut w = std::ptr::null_mut();
         check(unsafe { ffi::mcrrs_writer_new(set.raw(), cpu, &mut w) })?;
         let mute = unsafe { ffi::mcrrs_mute(w) } as *const AtomicU8;
-        Ok(Handle { w, mute, _set: set })
+        Ok(Handle { w, mute, set })
     }
 
     /// mcr_enabled(): one byte of the ring's read-only page.
     #[inline(always)]
     fn enabled(&self, fac: Facility, sev: Severity) -> bool {
         // SAFETY: fac <= MCR_FAC_MAX, mute has MCR_FAC_MAX + 1 bytes,
-        // mapped as long as the set is open (self._set).
+        // mapped as long as the set is open (self.set).
         let m = unsafe { (*self.mute.add(fac.number() as usize)).load(Ordering::Relaxed) };
         (m >> sev as u8) & 1 == 0
     }
@@ -368,11 +368,18 @@ macro_rules! writer_api {
 /// ```
 pub struct SpscWriter {
     h: Handle,
+    cpu: u32,
+}
+
+impl Drop for SpscWriter {
+    fn drop(&mut self) {
+        self.h.set.spsc_gone(self.cpu);
+    }
 }
 
 impl SpscWriter {
     pub(crate) fn new(set: Set, cpu: i32) -> Result<SpscWriter> {
-        Ok(SpscWriter { h: Handle::new(set, cpu)? })
+        Ok(SpscWriter { h: Handle::new(set, cpu)?, cpu: cpu as u32 })
     }
 
     writer_api!(mut);

@@ -523,6 +523,11 @@ fn errors_are_the_errno_values_and_back() {
     let s = set(64, 1 << 16);
     let _rd = s.reader().unwrap();
     assert_eq!(Error::Busy, s.reader().err().unwrap());
+    // One writer per SPSC ring, from any clone of the set.
+    let w = s.spsc(2).unwrap();
+    assert_eq!(Error::Busy, s.clone().spsc(2).err().unwrap());
+    drop(w);
+    s.spsc(2).unwrap();
 }
 
 #[test]
