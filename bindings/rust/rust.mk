@@ -2,7 +2,8 @@
 # The Rust crate (bindings/rust): its static VM test and its write-cost
 # benchmark. Its `cargo test` runs in check-host (selftests/host/rust_test.sh).
 #
-#   make rust-bench      the crate's write against C's, host only
+#   make rust-bench      the crate's write against C's, host only (also
+#                        part of `make bench`): build/bench/rust.md
 #
 # Debian's rustc and cargo (scripts/deps.sh); CARGO names another.
 
@@ -27,7 +28,11 @@ $(VM_BIN)/rust_test: $(RUST_SRCS) $(LIB_A) | deps
 	cp $(RUST_OUT)/$(RUST_TARGET)/release/examples/vm_test $@
 
 # Timing on the host only, never in the VM or a unit test.
+bench: rust-bench
+
 rust-bench: $(LIB_A) | deps
+	@mkdir -p $(BENCH_DIR)
 	cd $(RUST_DIR) && CARGO_TARGET_DIR=$(RUST_OUT) \
 		$(CARGO) run --offline --release --features bench \
-		--example write_bench
+		--example write_bench >$(TOP)/$(BENCH_DIR)/rust.md
+	@cat $(BENCH_DIR)/rust.md

@@ -7,6 +7,12 @@
  * the crate runs the C protocol and never a copy of it. build.rs compiles
  * it against the same headers libmcrring was built from.
  *
+ * Each write function is flattened: the inline path is compiled into it
+ * whole, as into a C caller's loop, so that a write from Rust is one
+ * call more than from C, not four (gcc would otherwise keep
+ * __mcr_commit() and the reserve out of line, shared by the functions
+ * here).
+ *
  * One thing differs from mcr_reserve(): an MPSC handle is shared by the
  * threads of the Rust program (MpscWriter is Sync), and mcr_reserve()
  * counts the handle's drops with a plain increment. The MPSC branch
@@ -74,8 +80,12 @@ __u64 mcrrs_dropped(const struct mcr_writer *w)
 	return __atomic_load_n(&w->dropped, __ATOMIC_RELAXED);
 }
 
-/* mcr_reserve(), with an MPSC handle's drop count atomic (see above). */
-int mcrrs_reserve(struct mcr_writer *w, size_t len, struct mcr_resv *resv)
+/*
+ * mcr_reserve(), with an MPSC handle's drop count atomic (see above).
+ * Static: an exported function may be interposed, so never inlined.
+ */
+static inline int __mcrrs_reserve(struct mcr_writer *w, size_t len,
+				  struct mcr_resv *resv)
 {
 	int ret;
 
@@ -92,35 +102,74 @@ int mcrrs_reserve(struct mcr_writer *w, size_t len, struct mcr_resv *resv)
 	return ret;
 }
 
+__attribute__((flatten))
+int mcrrs_reserve(struct mcr_writer *w, size_t len, struct mcr_resv *resv)
+{
+	return __mcrrs_reserve(w, len, resv);
+}
+
 /* mcr_commit() after the caller's own level check (Rust's, inline). */
+__attribute__((flatten))
 int mcrrs_commit(struct mcr_writer *w, struct mcr_resv *resv, size_t len,
 		 unsigned int pri, unsigned int flags)
 {
 	return __mcr_commit(w, resv, len, pri, flags, false);
 }
 
+__attribute__((flatten))
 int mcrrs_grow(struct mcr_writer *w, struct mcr_resv *resv, size_t len)
 {
 	return mcr_grow(w, resv, len);
 }
 
+__attribute__((flatten))
 void mcrrs_discard(struct mcr_writer *w, struct mcr_resv *resv)
 {
 	mcr_discard(w, resv);
 }
 
 /* mcr_log() after the caller's level check: one call per record. */
-int mcrrs_log(struct mcr_writer *w, unsigned int pri, const char *msg,
-	      size_t len)
+static inline __attribute__((always_inline)) int
+__mcrrs_log(struct mcr_writer *w, unsigned int pri, const char *msg,
+	    size_t len)
 {
 	struct mcr_resv resv;
 	int ret;
 
-	ret = mcrrs_reserve(w, len, &resv);
+	ret = __mcrrs_reserve(w, len, &resv);
 	if (ret)
 		return ret;
 	memcpy(resv.text, msg, len);
 	return __mcr_commit(w, &resv, len, pri, 0, false);
+}
+
+/*
+ * The same, for a handle whose kind the caller knows (the Rust types
+ * do): the compiler drops the other kind's branches from the inline path.
+ */
+__attribute__((flatten))
+int mcrrs_log_spsc(struct mcr_writer *w, unsigned int pri, const char *msg,
+		   size_t len)
+{
+	if (w->kind != MCR_WRITER_SPSC)
+		__builtin_unreachable();
+	return __mcrrs_log(w, pri, msg, len);
+}
+
+__attribute__((flatten))
+int mcrrs_log_mpsc(struct mcr_writer *w, unsigned int pri, const char *msg,
+		   size_t len)
+{
+	if (w->kind != MCR_WRITER_MPSC)
+		__builtin_unreachable();
+	return __mcrrs_log(w, pri, msg, len);
+}
+
+__attribute__((flatten))
+int mcrrs_log(struct mcr_writer *w, unsigned int pri, const char *msg,
+	      size_t len)
+{
+	return __mcrrs_log(w, pri, msg, len);
 }
 
 /*

@@ -143,7 +143,8 @@ extern "C" {
                         pri: c_uint, flags: c_uint) -> c_int;
     pub fn mcrrs_grow(w: *mut mcr_writer, resv: *mut mcr_resv, len: usize) -> c_int;
     pub fn mcrrs_discard(w: *mut mcr_writer, resv: *mut mcr_resv);
-    pub fn mcrrs_log(w: *mut mcr_writer, pri: c_uint, msg: *const u8, len: usize) -> c_int;
+    pub fn mcrrs_log_spsc(w: *mut mcr_writer, pri: c_uint, msg: *const u8, len: usize) -> c_int;
+    pub fn mcrrs_log_mpsc(w: *mut mcr_writer, pri: c_uint, msg: *const u8, len: usize) -> c_int;
     pub fn mcrrs_shm_set_mute(set: *mut mcr_set, ring: c_uint, fac: c_uint, mask: u8) -> c_int;
 }
 

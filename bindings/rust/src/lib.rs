@@ -200,6 +200,7 @@ pub enum Severity {
 
 impl Severity {
     /// The severity numbered `n`, 0 to 7.
+    #[inline]
     pub fn from_u8(n: u8) -> Option<Severity> {
         use Severity::*;
         [Emerg, Alert, Crit, Err, Warning, Notice, Info, Debug].get(n as usize).copied()
@@ -244,6 +245,7 @@ impl Facility {
     pub const LOCAL7: Facility = Facility(23);
 
     /// The facility numbered `n`, 0 to 23.
+    #[inline]
     pub const fn new(n: u8) -> Option<Facility> {
         if n <= ffi::FAC_MAX {
             Some(Facility(n))
@@ -253,6 +255,7 @@ impl Facility {
     }
 
     /// Its number, 0 to 23.
+    #[inline]
     pub const fn number(self) -> u8 {
         self.0
     }

@@ -75,12 +75,21 @@ impl Handle {
         (m >> sev as u8) & 1 == 0
     }
 
+    /// `SPSC`: what kind of handle this is, known to the caller's type,
+    /// so that the C side compiles the other kind's branches out.
     #[inline]
-    fn log(&self, sev: Severity, fac: Facility, msg: &[u8]) -> Result<()> {
+    fn log<const SPSC: bool>(&self, sev: Severity, fac: Facility, msg: &[u8]) -> Result<()> {
         if !self.enabled(fac, sev) {
             return Err(Error::Muted);
         }
-        check(unsafe { ffi::mcrrs_log(self.w, pri(fac, sev), msg.as_ptr(), msg.len()) })
+        let (w, pri, p, n) = (self.w, pri(fac, sev), msg.as_ptr(), msg.len());
+        check(unsafe {
+            if SPSC {
+                ffi::mcrrs_log_spsc(w, pri, p, n)
+            } else {
+                ffi::mcrrs_log_mpsc(w, pri, p, n)
+            }
+        })
     }
 
     fn reserve(&self, len: usize) -> Result<Reservation<'_>> {
@@ -132,9 +141,10 @@ impl Handle {
         r.commit_flags(len, sev, fac, flags).map(|_| len)
     }
 
-    fn logf(&self, sev: Severity, fac: Facility, args: fmt::Arguments<'_>) -> Result<usize> {
+    fn logf<const SPSC: bool>(&self, sev: Severity, fac: Facility,
+                              args: fmt::Arguments<'_>) -> Result<usize> {
         if let Some(s) = args.as_str() {
-            return self.log(sev, fac, s.as_bytes()).map(|_| s.len());
+            return self.log::<SPSC>(sev, fac, s.as_bytes()).map(|_| s.len());
         }
         self.format(sev, fac, 0, None, &mut |t| fmt::Write::write_fmt(t, args))
     }
@@ -238,23 +248,23 @@ impl Drop for Reservation<'_> {
     }
 }
 
-/// The API both writers share; `$m` is `mut` for the SPSC writer, whose
-/// methods need the handle to themselves.
+/// The API both writers share; `$spsc` says which one, `$m` is `mut` for
+/// the SPSC writer, whose methods need the handle to themselves.
 macro_rules! writer_api {
-    ($($m:ident)?) => {
+    ($spsc:literal $(, $m:ident)?) => {
         /// Logs `msg` as it is: one reservation, one copy, one commit.
         ///
         /// Errors: `Muted` (nothing written, no counter moved), `TooLong`,
         /// `Full` (dropped and counted), `WrongThread`.
         #[inline]
         pub fn log(&$($m)? self, sev: Severity, fac: Facility, msg: &str) -> Result<()> {
-            self.h.log(sev, fac, msg.as_bytes())
+            self.h.log::<$spsc>(sev, fac, msg.as_bytes())
         }
 
         /// As [`log`](Self::log), for text that need not be UTF-8.
         #[inline]
         pub fn log_bytes(&$($m)? self, sev: Severity, fac: Facility, msg: &[u8]) -> Result<()> {
-            self.h.log(sev, fac, msg)
+            self.h.log::<$spsc>(sev, fac, msg)
         }
 
         /// Formats `args` (`format_args!`) straight into the ring, without
@@ -263,7 +273,7 @@ macro_rules! writer_api {
         /// (`TooLong`), never truncated; a failing `Display` is `Invalid`.
         pub fn logf(&$($m)? self, sev: Severity, fac: Facility,
                     args: fmt::Arguments<'_>) -> Result<usize> {
-            self.h.logf(sev, fac, args)
+            self.h.logf::<$spsc>(sev, fac, args)
         }
 
         /// Logs `msg` with `KEY=value` fields (KEY of `[A-Za-z0-9_]+`),
@@ -300,42 +310,42 @@ macro_rules! writer_api {
         /// [`log`](Self::log) at emerg.
         #[inline]
         pub fn emerg(&$($m)? self, fac: Facility, msg: &str) -> Result<()> {
-            self.h.log(Severity::Emerg, fac, msg.as_bytes())
+            self.h.log::<$spsc>(Severity::Emerg, fac, msg.as_bytes())
         }
         /// [`log`](Self::log) at alert.
         #[inline]
         pub fn alert(&$($m)? self, fac: Facility, msg: &str) -> Result<()> {
-            self.h.log(Severity::Alert, fac, msg.as_bytes())
+            self.h.log::<$spsc>(Severity::Alert, fac, msg.as_bytes())
         }
         /// [`log`](Self::log) at crit.
         #[inline]
         pub fn crit(&$($m)? self, fac: Facility, msg: &str) -> Result<()> {
-            self.h.log(Severity::Crit, fac, msg.as_bytes())
+            self.h.log::<$spsc>(Severity::Crit, fac, msg.as_bytes())
         }
         /// [`log`](Self::log) at err.
         #[inline]
         pub fn err(&$($m)? self, fac: Facility, msg: &str) -> Result<()> {
-            self.h.log(Severity::Err, fac, msg.as_bytes())
+            self.h.log::<$spsc>(Severity::Err, fac, msg.as_bytes())
         }
         /// [`log`](Self::log) at warning.
         #[inline]
         pub fn warning(&$($m)? self, fac: Facility, msg: &str) -> Result<()> {
-            self.h.log(Severity::Warning, fac, msg.as_bytes())
+            self.h.log::<$spsc>(Severity::Warning, fac, msg.as_bytes())
         }
         /// [`log`](Self::log) at notice.
         #[inline]
         pub fn notice(&$($m)? self, fac: Facility, msg: &str) -> Result<()> {
-            self.h.log(Severity::Notice, fac, msg.as_bytes())
+            self.h.log::<$spsc>(Severity::Notice, fac, msg.as_bytes())
         }
         /// [`log`](Self::log) at info.
         #[inline]
         pub fn info(&$($m)? self, fac: Facility, msg: &str) -> Result<()> {
-            self.h.log(Severity::Info, fac, msg.as_bytes())
+            self.h.log::<$spsc>(Severity::Info, fac, msg.as_bytes())
         }
         /// [`log`](Self::log) at debug.
         #[inline]
         pub fn debug(&$($m)? self, fac: Facility, msg: &str) -> Result<()> {
-            self.h.log(Severity::Debug, fac, msg.as_bytes())
+            self.h.log::<$spsc>(Severity::Debug, fac, msg.as_bytes())
         }
     };
 }
@@ -382,7 +392,7 @@ impl SpscWriter {
         Ok(SpscWriter { h: Handle::new(set, cpu)?, cpu: cpu as u32 })
     }
 
-    writer_api!(mut);
+    writer_api!(true, mut);
 
     /// The C handle, for the write-cost benchmark's C loop.
     #[cfg(feature = "bench")]
@@ -426,5 +436,5 @@ impl MpscWriter {
         Ok(MpscWriter { h: Handle::new(set, -1)? })
     }
 
-    writer_api!();
+    writer_api!(false);
 }
