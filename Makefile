@@ -92,6 +92,11 @@ HOST_SCRIPT_TESTS := $(wildcard selftests/host/*_test.sh)
 # VM_TESTS="a_test b_test" on make's command line reaches scripts/vm.sh
 # too (make exports command-line variables): only those are built and run.
 VM_TESTS   := $(basename $(notdir $(wildcard selftests/vm/*_test.c)))
+# The Rust crate's test (bindings/rust/rust.mk): x86-64 guests only, as
+# the arm64 Rust standard library is an arm64 package (not installed).
+ifeq ($(VM_ARCH),x86_64)
+VM_TESTS   += rust_test
+endif
 VM_BINS    := $(addprefix $(VM_BIN)/,$(VM_TESTS))
 
 .PHONY: all module vm-module lib tools selftests install modules_install \
@@ -173,6 +178,7 @@ $(VM_BIN)/%: selftests/vm/%.c $(LIB_SRCS) $(HDRS) $(TEST_HDRS) | deps
 include selftests/fuzz/fuzz.mk
 include tools/bench.mk
 include tools/mcrtrace.mk
+include bindings/rust/rust.mk
 
 # Tools: dynamic against libmcrring.a here, static copies for the VM.
 # A tool may add link flags as LDLIBS_<tool>; one in HOST_ONLY_TOOLS

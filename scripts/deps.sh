@@ -18,7 +18,8 @@ pkgs="gcc make libc6-dev perl xz-utils
       clang libclang-rt-14-dev shellcheck pkgconf man-db groff-base
       libbpf-dev bpftool libelf-dev zlib1g-dev dkms
       libck-dev libdpdk-dev gnuplot-nox python3
-      rsyslog rsyslog-relp systemd systemd-journal-remote"
+      rsyslog rsyslog-relp systemd systemd-journal-remote
+      rustc cargo"
 
 if [ "${1:-}" = -d ]; then
 	pkgs="$pkgs flex bison bc"
