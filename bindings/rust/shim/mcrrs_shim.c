@@ -12,11 +12,6 @@
  * call more than from C, not four (gcc would otherwise keep
  * __mcr_commit() and the reserve out of line, shared by the functions
  * here).
- *
- * One thing differs from mcr_reserve(): an MPSC handle is shared by the
- * threads of the Rust program (MpscWriter is Sync), and mcr_reserve()
- * counts the handle's drops with a plain increment. The MPSC branch
- * below calls the same ring function and counts atomically.
  */
 #include <stdalign.h>
 #include <stddef.h>
@@ -80,32 +75,10 @@ __u64 mcrrs_dropped(const struct mcr_writer *w)
 	return __atomic_load_n(&w->dropped, __ATOMIC_RELAXED);
 }
 
-/*
- * mcr_reserve(), with an MPSC handle's drop count atomic (see above).
- * Static: an exported function may be interposed, so never inlined.
- */
-static inline int __mcrrs_reserve(struct mcr_writer *w, size_t len,
-				  struct mcr_resv *resv)
-{
-	int ret;
-
-	if (w->kind == MCR_WRITER_SPSC)
-		return mcr_reserve(w, len, resv);
-	resv->hint = 0;
-	if (len > MCR_TEXT_MAX)
-		return -EMSGSIZE;
-	ret = mcr_mpsc_reserve(&w->ring, (__u32)len, resv);
-	if (__builtin_expect(ret == -ENOBUFS, 0))
-		__atomic_fetch_add(&w->dropped, 1, __ATOMIC_RELAXED);
-	if (__builtin_expect(resv->hint & MCR_RESV_WAKE, 0))
-		mcr_wake(w);
-	return ret;
-}
-
 __attribute__((flatten))
 int mcrrs_reserve(struct mcr_writer *w, size_t len, struct mcr_resv *resv)
 {
-	return __mcrrs_reserve(w, len, resv);
+	return mcr_reserve(w, len, resv);
 }
 
 /* mcr_commit() after the caller's own level check (Rust's, inline). */
@@ -136,7 +109,7 @@ __mcrrs_log(struct mcr_writer *w, unsigned int pri, const char *msg,
 	struct mcr_resv resv;
 	int ret;
 
-	ret = __mcrrs_reserve(w, len, &resv);
+	ret = mcr_reserve(w, len, &resv);
 	if (ret)
 		return ret;
 	memcpy(resv.text, msg, len);
