@@ -5,9 +5,13 @@
 #   make rust-bench      the crate's write against C's, host only (also
 #                        part of `make bench`): build/bench/rust.md
 #
-# Debian's rustc and cargo (scripts/deps.sh); CARGO names another.
+# Debian's rustc and cargo (scripts/deps.sh), all three of cargo, rustc
+# and rustdoc, even where a rustup toolchain comes first in PATH (a
+# rustdoc of another release cannot read rustc's metadata); CARGO names
+# another cargo, which then uses the rustc and rustdoc PATH finds.
 
-CARGO       ?= cargo
+CARGO       ?= $(if $(wildcard /usr/bin/cargo),/usr/bin/cargo,cargo)
+RUST_ENV    := $(if $(filter /usr/bin/cargo,$(CARGO)),RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc)
 RUST_DIR    := bindings/rust
 RUST_TARGET := x86_64-unknown-linux-gnu
 RUST_OUT    := $(TOP)/$(BUILD)/rust
@@ -21,7 +25,7 @@ RUST_SRCS   := $(RUST_DIR)/Cargo.toml $(RUST_DIR)/build.rs \
 # crate links the tree's libmcrring.a (build.rs finds it).
 $(VM_BIN)/rust_test: $(RUST_SRCS) $(LIB_A) | deps
 	@mkdir -p $(@D)
-	cd $(RUST_DIR) && CARGO_TARGET_DIR=$(RUST_OUT) \
+	cd $(RUST_DIR) && CARGO_TARGET_DIR=$(RUST_OUT) $(RUST_ENV) \
 		RUSTFLAGS="-C target-feature=+crt-static" \
 		$(CARGO) build --offline --release --target $(RUST_TARGET) \
 		--example vm_test
@@ -32,7 +36,7 @@ bench: rust-bench
 
 rust-bench: $(LIB_A) | deps
 	@mkdir -p $(BENCH_DIR)
-	cd $(RUST_DIR) && CARGO_TARGET_DIR=$(RUST_OUT) \
+	cd $(RUST_DIR) && CARGO_TARGET_DIR=$(RUST_OUT) $(RUST_ENV) \
 		$(CARGO) run --offline --release --features bench \
 		--example write_bench >$(TOP)/$(BENCH_DIR)/rust.md
 	@cat $(BENCH_DIR)/rust.md

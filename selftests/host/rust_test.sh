@@ -6,7 +6,14 @@
 # Uses build/lib/libmcrring.a (check-host builds it) and build/rust/.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
-cargo=${CARGO:-cargo}
+# Debian's cargo, rustc and rustdoc together (bindings/rust/rust.mk says
+# why), unless CARGO names another.
+if [ -z "${CARGO:-}" ] && [ -x /usr/bin/cargo ]; then
+	cargo=/usr/bin/cargo
+	export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
+else
+	cargo=${CARGO:-cargo}
+fi
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
