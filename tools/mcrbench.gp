@@ -23,8 +23,8 @@ set yrange [1e-6:1.5]
 set xrange [5:*]
 
 lat(s) = dir."/latency-".s.".dat"
-panels = "spsc-1M-128 spsc-1M-128-spin spsc-flat-128 mpsc-flat-2w"
-titles = "'SPSC paced 1 M/s, 128 B' 'SPSC paced 1 M/s, 128 B, consumer spinning' 'SPSC flat out, 128 B' 'MPSC 2 writers flat out, 128 B'"
+panels = "spsc-1M-128 spsc-1M-128-spin spsc-flat-128 mpsc-2w"
+titles = "'SPSC paced 1 M/s, 128 B' 'SPSC paced 1 M/s, 128 B, consumer spinning' 'SPSC flat out, 128 B' 'MPSC 2 writers flat out, 128 B, cores of their own'"
 do for [p = 1:words(panels)] {
 	set title word(titles, p)
 	plot for [i = 0:words(rings) - 1] lat(word(panels, p)) index i using 1:2 \
