@@ -545,6 +545,15 @@ static const struct scenario scenarios[] = {
 };
 #define NR_SCEN (sizeof(scenarios) / sizeof(scenarios[0]))
 
+/* The command line. */
+static struct {
+	int wcpu, ccpu;
+	int min_rounds;		/* a cell resting on fewer prints no number */
+	bool smoke;
+	int timeout_s;
+	double backoff_ns;
+} cfg;
+
 /* Records mcrring's default ring (16384 descriptors, 2 MiB text) holds
  * at this message size. */
 static uint32_t capacity_for(unsigned int size)
@@ -1141,7 +1150,9 @@ static void watchdog(struct run *run, uint64_t t0)
 
 	if (el > run->deadline)
 		goto stop;
-	if (el < (uint64_t)(tsc_ghz * 250e6))
+	/* The smoke wants every run to finish, however loaded the machine:
+	 * only its deadline stops one. */
+	if (cfg.smoke || el < (uint64_t)(tsc_ghz * 250e6))
 		return;
 	for (unsigned int i = 0; i < run->nw; i++)
 		done += __atomic_load_n(&run->w[i]->progress, __ATOMIC_RELAXED);
@@ -1600,13 +1611,6 @@ static bool kind_supports(int kind, const struct scenario *sc,
 	}
 	return true;
 }
-
-static struct {
-	int wcpu, ccpu;
-	bool smoke;
-	int timeout_s;
-	double backoff_ns;
-} cfg;
 
 /* --only: comma-separated substrings of scenario ids. */
 static bool selected(const char *only, const char *id)
@@ -2129,6 +2133,10 @@ struct cell {
 	double omed;		/* the other placement's undisturbed median */
 	bool used_all;
 	double med, lo, hi;	/* rate over the rounds used */
+	bool enough;		/* nused >= cfg.min_rounds, undisturbed */
+	double cmed, clo, chi;	/* oversubscribed: seconds to complete */
+	bool cstopped;		/* ... a round stopped before completing */
+	double smed, smax;	/* ... longest stall of a round, ns */
 	double wmed, dmed;
 	uint64_t attempts, accepted, refused, received, reordered, dups,
 		 torn, lost, stranded, skipped, errors;
@@ -2252,6 +2260,29 @@ static void summarise(struct cell *ce)
 			hist_merge(&ce->e2e_clean, r->e2e);
 	}
 	ce->nused = n;
+	ce->enough = ce->sel == 0 && n >= cfg.min_rounds;
+	{
+		double cv[MAXROUNDS], sv[MAXROUNDS];
+		int m = 0;
+
+		ce->cstopped = false;
+		for (int i = 0; i < ce->nr; i++) {
+			const struct run_result *r = &ce->rr[i];
+			bool mine = placement(r) == primary_far;
+
+			if ((ce->sel == 0 && (!mine || r->disturbed)) ||
+			    (ce->sel == 1 && !mine))
+				continue;
+			cv[m] = r->complete_s;
+			sv[m++] = r->stall_ns;
+			ce->cstopped |= isinf(r->complete_s);
+		}
+		ce->cmed = median(cv, m);
+		ce->clo = m ? cv[0] : NAN;
+		ce->chi = m ? cv[m - 1] : NAN;
+		ce->smed = median(sv, m);
+		ce->smax = m ? sv[m - 1] : NAN;
+	}
 	ce->med = median(v, n);
 	ce->wmed = median(wv, n);
 	ce->dmed = median(dv, n);
@@ -2336,6 +2367,15 @@ static void fmt_ns(double ns, char *buf, size_t n)
 		snprintf(buf, n, "%.0f", ns);
 }
 
+/* A duration with its unit: "361 ns", "13.5 µs", "1.2 ms". */
+static void fmt_dur(double ns, char *buf, size_t n)
+{
+	if (ns < 1e4 || isnan(ns))
+		snprintf(buf, n, isnan(ns) ? "-" : "%.0f ns", ns);
+	else
+		fmt_ns(ns, buf, n);
+}
+
 static void fmt_pct(uint64_t part, uint64_t whole, char *buf, size_t n)
 {
 	double p = whole ? 100.0 * (double)part / (double)whole : 0;
@@ -2348,34 +2388,82 @@ static void fmt_pct(uint64_t part, uint64_t whole, char *buf, size_t n)
 		snprintf(buf, n, "%.3g %%", p);
 }
 
-/* Is this scenario judged on latency (paced) or on rate? */
-static bool by_latency(const struct scenario *sc)
+/* How two rings compare in a scenario. */
+enum { RT_RATE, RT_P50, RT_COMPLETE };
+
+static int ratio_kind(const struct scenario *sc)
 {
-	return sc->mode == M_PACED;
+	if (sc->mode == M_PACED)
+		return RT_P50;
+	return sc->place == PL_SHARE && sc->nw > 1 ? RT_COMPLETE : RT_RATE;
 }
 
-/* mcrring's advantage over @peer: rate ratio, or p50 latency ratio. */
-static double ratio(const struct cell *m, const struct cell *p)
+static const char *const ratio_what[] = {
+	"rate, mcrring / peer", "p50 write latency, peer / mcrring",
+	"time to complete, peer / mcrring",
+};
+
+struct rratio {
+	int n;		/* rounds where both ran undisturbed, that placement */
+	double med, lo, hi;
+	bool lower;	/* a peer's round was stopped: a lower bound */
+};
+
+/*
+ * mcrring's advantage over @p, never across rounds: in every round where
+ * both ran undisturbed with the vCPUs in placement @far, the ratio of the
+ * two runs (> 1: mcrring is better); then the median, min and max of those
+ * ratios. The rings of one scenario run back to back in a round, so a
+ * ratio compares them under the same conditions, where the rates move
+ * several times over between rounds. A peer's round stopped by the
+ * watchdog counts with the time it had taken: a lower bound.
+ */
+static struct rratio round_ratio(const struct cell *m, const struct cell *p,
+				 int how, bool far)
 {
-	if (m->na || p->na || !m->nr || !p->nr)
-		return NAN;
-	if (by_latency(m->sc))
-		return lat_ns(p->lat, 0.5) / lat_ns(m->lat, 0.5);
-	return m->med / p->med;
+	struct rratio q = { .med = NAN, .lo = NAN, .hi = NAN };
+	double v[MAXROUNDS];
+
+	if (!m || !p || m->na || p->na)
+		return q;
+	for (int i = 0; i < m->nr; i++) {
+		const struct run_result *a = &m->rr[i], *b = NULL;
+		double x;
+
+		for (int j = 0; j < p->nr; j++)
+			if (p->rr[j].round == a->round)
+				b = &p->rr[j];
+		if (!b || a->disturbed || b->disturbed ||
+		    placement(a) != far || placement(b) != far)
+			continue;
+		if (how == RT_RATE) {
+			x = a->rate / b->rate;
+		} else if (how == RT_P50) {
+			x = hist_q(b->lat, 0.5) / hist_q(a->lat, 0.5);
+		} else {
+			if (isinf(a->complete_s))
+				continue;
+			q.lower |= isinf(b->complete_s);
+			x = (isinf(b->complete_s) ? b->secs_total :
+				b->complete_s) / a->complete_s;
+		}
+		if (!isnan(x) && !isinf(x))
+			v[q.n++] = x;
+	}
+	q.med = median(v, q.n);
+	q.lo = q.n ? v[0] : NAN;
+	q.hi = q.n ? v[q.n - 1] : NAN;
+	return q;
 }
 
-static double ratio_thr(const struct cell *m, const struct cell *p)
+/* "1.23x [1.10-1.41] (5)", or that there were too few rounds. */
+static void fmt_ratio(const struct rratio *q, char *buf, size_t n)
 {
-	if (m->na || p->na || !m->nr || !p->nr)
-		return NAN;
-	return m->med / p->med;
-}
-
-static double ratio_p50(const struct cell *m, const struct cell *p)
-{
-	if (m->na || p->na || !m->nr || !p->nr)
-		return NAN;
-	return lat_ns(p->lat, 0.5) / lat_ns(m->lat, 0.5);
+	if (q->n < cfg.min_rounds)
+		snprintf(buf, n, "too few rounds (%d)", q->n);
+	else
+		snprintf(buf, n, "%s%.2fx [%.2f-%.2f] (%d)",
+			 q->lower ? ">= " : "", q->med, q->lo, q->hi, q->n);
 }
 
 static const struct scenario *scen(const char *id)
@@ -2407,20 +2495,45 @@ struct target {
 static struct target targets[32];
 static int ntargets;
 
+/* Rounds a cell's numbers rest on: undisturbed, the tables' placement. */
+static int rounds_of(const struct cell *ce)
+{
+	return ce && ce->nr && ce->sel == 0 ? ce->nused : 0;
+}
+
+/* @v measured over @n rounds; fewer than cfg.min_rounds: no verdict. */
 static void target(const char *what, const char *goal, double v, double lim,
-		   bool below, const char *fmt_unit)
+		   bool below, const char *fmt_unit, int n)
+{
+	struct target *t = &targets[ntargets++];
+	int o;
+
+	t->what = what;
+	snprintf(t->goal, sizeof(t->goal), "%s", goal);
+	t->met = -1;
+	if (isnan(v)) {
+		snprintf(t->got, sizeof(t->got), "not measured");
+		return;
+	}
+	if (n < cfg.min_rounds) {
+		snprintf(t->got, sizeof(t->got), "too few rounds (%d)", n);
+		return;
+	}
+	o = snprintf(t->got, sizeof(t->got), fmt_unit, v);
+	snprintf(t->got + o, sizeof(t->got) - (size_t)o, " (%d rounds)", n);
+	t->met = below ? v < lim : v >= lim;
+}
+
+/* A ratio within rounds: judged on its median, its spread shown. */
+static void target_ratio(const char *what, const char *goal,
+			 const struct rratio *q, double lim)
 {
 	struct target *t = &targets[ntargets++];
 
 	t->what = what;
 	snprintf(t->goal, sizeof(t->goal), "%s", goal);
-	if (isnan(v)) {
-		snprintf(t->got, sizeof(t->got), "not measured");
-		t->met = -1;
-		return;
-	}
-	snprintf(t->got, sizeof(t->got), fmt_unit, v);
-	t->met = below ? v < lim : v >= lim;
+	fmt_ratio(q, t->got, sizeof(t->got));
+	t->met = q->n < cfg.min_rounds ? -1 : q->med >= lim;
 }
 
 /* Drops in the rounds the tables use. */
@@ -2443,57 +2556,65 @@ static void eval_targets(void)
 	struct cell *m2 = cell_of("mpsc-2w", R_MCR);
 	struct cell *o2 = cell_of("overrun-spsc-2M", R_MCR);
 	struct cell *om = cell_of("overrun-mpsc-2M", R_MCR);
-	char ns[] = "%.0f ns", mps[] = "%.2f M/s", x[] = "%.2fx", pc[] = "%.4f %%";
+	char ns[] = "%.0f ns", mps[] = "%.2f M/s", pc[] = "%.4f %%";
+	struct rratio q;
 
 	ntargets = 0;
 	target("seed floor: SPSC write p50 (seed-spsc)", "< 100 ns",
-	       lat_ns(s->lat, 0.5), 100, true, ns);
+	       lat_ns(s->lat, 0.5), 100, true, ns, rounds_of(s));
 	target("seed floor: SPSC write p99 (seed-spsc)", "< 500 ns",
-	       lat_ns(s->lat, 0.99), 500, true, ns);
+	       lat_ns(s->lat, 0.99), 500, true, ns, rounds_of(s));
 	target("seed floor: SPSC ops/s (seed-spsc)", "> 10 M/s", s->med / 1e6,
-	       10, false, mps);
+	       10, false, mps, rounds_of(s));
 	target("seed floor: SPSC overruns (seed-spsc)", "< 0.01 %",
-	       drop_pct(s), 0.01, true, pc);
+	       drop_pct(s), 0.01, true, pc, rounds_of(s));
 	target("seed floor: MPSC write p50 (seed-mpsc, 4 writers)", "< 200 ns",
-	       lat_ns(m->lat, 0.5), 200, true, ns);
+	       lat_ns(m->lat, 0.5), 200, true, ns, rounds_of(m));
 	target("seed floor: MPSC write p99 (seed-mpsc)", "< 2 µs",
-	       lat_ns(m->lat, 0.99), 2000, true, ns);
+	       lat_ns(m->lat, 0.99), 2000, true, ns, rounds_of(m));
 	target("seed floor: MPSC ops/s (seed-mpsc)", "> 5 M/s", m->med / 1e6, 5,
-	       false, mps);
+	       false, mps, rounds_of(m));
 	target("seed floor: MPSC overruns (seed-mpsc)", "< 0.1 %", drop_pct(m),
-	       0.1, true, pc);
+	       0.1, true, pc, rounds_of(m));
 	target("overruns at 2 M/s offered, SPSC (overrun-spsc-2M)", "< 0.01 %",
-	       drop_pct(o2), 0.01, true, pc);
+	       drop_pct(o2), 0.01, true, pc, rounds_of(o2));
 	target("overruns at 2 M/s offered, MPSC 2w (overrun-mpsc-2M)", "< 0.1 %",
-	       drop_pct(om), 0.1, true, pc);
+	       drop_pct(om), 0.1, true, pc, rounds_of(om));
 	target("goal: SPSC paced 1 M/s 128 B write p50", "<= 30 ns",
-	       lat_ns(p1->lat, 0.5), 30.5, true, ns);
+	       lat_ns(p1->lat, 0.5), 30.5, true, ns, rounds_of(p1));
 	target("goal: SPSC paced 1 M/s 128 B write p99", "<= 250 ns",
-	       lat_ns(p1->lat, 0.99), 250.5, true, ns);
+	       lat_ns(p1->lat, 0.99), 250.5, true, ns, rounds_of(p1));
 	target("goal: SPSC paced 2 M/s 128 B write p50", "<= 30 ns",
-	       lat_ns(p2->lat, 0.5), 30.5, true, ns);
+	       lat_ns(p2->lat, 0.5), 30.5, true, ns, rounds_of(p2));
 	target("goal: SPSC paced 2 M/s 128 B write p99", "<= 250 ns",
-	       lat_ns(p2->lat, 0.99), 250.5, true, ns);
+	       lat_ns(p2->lat, 0.99), 250.5, true, ns, rounds_of(p2));
 	target("goal: SPSC paced 1 M/s 128 B write p50, consumer spinning",
-	       "<= 30 ns", lat_ns(ps->lat, 0.5), 30.5, true, ns);
+	       "<= 30 ns", lat_ns(ps->lat, 0.5), 30.5, true, ns, rounds_of(ps));
 	target("goal: SPSC paced 1 M/s 128 B write p99, consumer spinning",
-	       "<= 250 ns", lat_ns(ps->lat, 0.99), 250.5, true, ns);
+	       "<= 250 ns", lat_ns(ps->lat, 0.99), 250.5, true, ns,
+	       rounds_of(ps));
 	target("goal: SPSC flat out 128 B", ">= 30 M/s", f->med / 1e6, 30,
-	       false, mps);
-	target("goal: SPSC flat out vs Concurrency Kit", ">= 4x",
-	       ratio_thr(f, cell_of("spsc-flat-128", R_CK)), 4, false, x);
-	target("goal: SPSC flat out vs DPDK", ">= 4x",
-	       ratio_thr(f, cell_of("spsc-flat-128", R_DPDK)), 4, false, x);
-	target("goal: SPSC flat out vs seed design", ">= 1.5x",
-	       ratio_thr(f, cell_of("spsc-flat-128", R_SEED)), 1.5, false, x);
+	       false, mps, rounds_of(f));
+	q = round_ratio(f, cell_of("spsc-flat-128", R_CK), RT_RATE,
+			primary_far);
+	target_ratio("goal: SPSC flat out vs Concurrency Kit, within rounds",
+		     ">= 4x", &q, 4);
+	q = round_ratio(f, cell_of("spsc-flat-128", R_DPDK), RT_RATE,
+			primary_far);
+	target_ratio("goal: SPSC flat out vs DPDK, within rounds", ">= 4x",
+		     &q, 4);
+	q = round_ratio(f, cell_of("spsc-flat-128", R_SEED), RT_RATE,
+			primary_far);
+	target_ratio("goal: SPSC flat out vs seed design, within rounds",
+		     ">= 1.5x", &q, 1.5);
 	target("goal: MPSC 1 writer flat out", ">= 15 M/s", m1->med / 1e6, 15,
-	       false, mps);
-	target("goal: MPSC 2 writers aggregate, cores of their own", ">= 12 M/s", m2->med / 1e6, 12,
-	       false, mps);
+	       false, mps, rounds_of(m1));
+	target("goal: MPSC 2 writers aggregate, cores of their own",
+	       ">= 12 M/s", m2->med / 1e6, 12, false, mps, rounds_of(m2));
 	target("goal: MPSC 2 writers write p99", "<= 2 µs",
-	       lat_ns(m2->lat, 0.99), 2000.5, true, ns);
+	       lat_ns(m2->lat, 0.99), 2000.5, true, ns, rounds_of(m2));
 	target("goal: MPSC 2 writers reordered records", "0",
-	       m2->nr ? (double)m2->reordered : NAN, 0.5, true, "%.0f");
+	       m2->nr ? (double)m2->reordered : NAN, 0.5, true, "%.0f", m2->nr);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2616,9 +2737,119 @@ static void drops_text(const struct cell *ce, char *buf, size_t n)
 	}
 }
 
+/* "12.3 ms", "1.24 s", or "stopped" for a run the watchdog ended. */
+static void fmt_secs(double sec, char *buf, size_t n)
+{
+	if (isnan(sec))
+		snprintf(buf, n, "-");
+	else if (isinf(sec))
+		snprintf(buf, n, "stopped");
+	else if (sec < 1)
+		snprintf(buf, n, "%.1f ms", sec * 1e3);
+	else
+		snprintf(buf, n, "%.2f s", sec);
+}
+
+/* A cell's headline with its spread and rounds, or why there is none. */
+static void cell_value(const struct cell *ce, char *buf, size_t n)
+{
+	char a[64], b[64], c[64];
+
+	if (!ce->enough) {
+		snprintf(buf, n, "too few rounds (%d)", rounds_of(ce));
+		return;
+	}
+	switch (ratio_kind(ce->sc)) {
+	case RT_P50:
+		fmt_ns(lat_ns(ce->lat, 0.5), a, sizeof(a));
+		fmt_ns(lat_ns(ce->lat, 0.99), b, sizeof(b));
+		snprintf(buf, n, "write p50 %s, p99 %s ns (%d)", a, b,
+			 ce->nused);
+		break;
+	case RT_COMPLETE:
+		fmt_secs(ce->cmed, a, sizeof(a));
+		fmt_secs(ce->clo, b, sizeof(b));
+		fmt_secs(ce->chi, c, sizeof(c));
+		snprintf(buf, n, "completes in %s [%s-%s] (%d)", a, b, c,
+			 ce->nused);
+		break;
+	default:
+		fmt_rate(ce->med, a, sizeof(a));
+		fmt_rate(ce->lo, b, sizeof(b));
+		fmt_rate(ce->hi, c, sizeof(c));
+		snprintf(buf, n, "%s/s [%s-%s] (%d)", a, b, c, ce->nused);
+	}
+}
+
+/*
+ * More writers than cores: every ring's time to complete and longest
+ * stall, with the time ratio to mcrring taken within rounds.
+ */
+static void write_oversub(FILE *f)
+{
+	bool head = false;
+
+	for (size_t i = 0; i < NR_SCEN; i++) {
+		const struct scenario *sc = &scenarios[i];
+
+		if (ratio_kind(sc) != RT_COMPLETE || !cells[i][R_MCR].nr)
+			continue;
+		if (!head)
+			fprintf(f, "\n### More writers than cores\n\n"
+				"Every writer pinned to one core, the consumer "
+				"on another: a writer preempted while it holds "
+				"a slot stalls every ring whose writers publish "
+				"in turn. Every write is timed. *Time to "
+				"complete*: first write to last record consumed, "
+				"median [min-max] of the rounds (*stopped*: the "
+				"watchdog ended a round after %d s). *Longest "
+				"stall*: the longest write call (a refused "
+				"write's retries included) of any writer, "
+				"median of the rounds' [longest of all]. *Time "
+				"vs mcrring*: the peer's time / mcrring's, "
+				"within rounds.\n\n| scenario | ring | time to "
+				"complete | longest stall | write p99 | p99.9 | "
+				"time vs mcrring | checks | rounds |\n| --- | "
+				"--- | --- | --- | --- | --- | --- | --- | --- |"
+				"\n", 2 * cfg.timeout_s);
+		head = true;
+		for (int k = 0; k < NR_KINDS; k++) {
+			const struct cell *ce = &cells[i][k];
+			char a[96], b[32], c[32], d[32], e[32], r[64], t[160];
+			char rn[96];
+			struct rratio q;
+
+			if (ce->na || !ce->nr)
+				continue;
+			check_text(ce, t, sizeof(t));
+			cell_value(ce, a, sizeof(a));
+			rounds_text(ce, rn, sizeof(rn));
+			if (!ce->enough) {
+				fprintf(f, "| %s | %s | %s | | | | | %s | %s |\n",
+					sc->id, kind_name[k], a, t, rn);
+				continue;
+			}
+			fmt_dur(ce->smed, b, sizeof(b));
+			fmt_dur(ce->smax, c, sizeof(c));
+			fmt_ns(lat_ns(ce->lat, 0.99), d, sizeof(d));
+			fmt_ns(lat_ns(ce->lat, 0.999), e, sizeof(e));
+			if (k == R_MCR) {
+				snprintf(r, sizeof(r), "-");
+			} else {
+				q = round_ratio(&cells[i][R_MCR], ce,
+						RT_COMPLETE, primary_far);
+				fmt_ratio(&q, r, sizeof(r));
+			}
+			fprintf(f, "| %s | %s | %s | %s [%s] | %s | %s | %s | "
+				"%s | %s |\n", sc->id, kind_name[k], a, b, c, d,
+				e, r, t, rn);
+		}
+	}
+}
+
 static void write_markdown(FILE *f)
 {
-	char a[64], b[64], c[64], d[64], e[64], g[64], h[64], t[160];
+	char a[256], b[64], c[64], d[64], e[64], g[64], h[64], t[160];
 
 	fprintf(f, "## mcrbench results\n\n");
 	if (cfg.smoke)
@@ -2705,35 +2936,47 @@ static void write_markdown(FILE *f)
 			"**no**");
 
 	fprintf(f, "\n### mcrring against its peers\n\n"
-		"Ratios are mcrring's advantage: rate ratio for flat "
-		"scenarios, peer p50 / mcrring p50 for paced ones (> 1: "
-		"mcrring is better).\n\n"
-		"| scenario | mcrring rate | write p50 ns | p99 ns | vs ck | "
-		"vs dpdk | vs seed | mcrring checks |\n"
-		"| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+		"mcrring's figure: median [min-max] (rounds). A ratio is "
+		"mcrring's advantage (> 1: mcrring is better), taken within "
+		"each round from the two runs of that round (same placement, "
+		"both undisturbed), then median [min-max] (rounds); flat "
+		"scenarios compare rates, paced ones p50 write latency, the "
+		"oversubscribed one the time to complete. Fewer than %d "
+		"rounds: no number.\n\n| scenario | mcrring |",
+		cfg.min_rounds);
+	for (int k = R_CK; k < NR_KINDS; k++)
+		fprintf(f, " vs %s |", kind_name[k]);
+	fprintf(f, " mcrring checks |\n| --- | --- |");
+	for (int k = R_CK; k < NR_KINDS; k++)
+		fprintf(f, " --- |");
+	fprintf(f, " --- |\n");
 	for (size_t i = 0; i < NR_SCEN; i++) {
 		struct cell *m = &cells[i][R_MCR];
 
 		if (!m->nr)
 			continue;
-		fmt_rate(m->med, a, sizeof(a));
-		fmt_ns(lat_ns(m->lat, 0.5), b, sizeof(b));
-		fmt_ns(lat_ns(m->lat, 0.99), c, sizeof(c));
+		cell_value(m, a, sizeof(a));
 		check_text(m, t, sizeof(t));
-		fprintf(f, "| %s | %s/s | %s | %s |", scenarios[i].id, a, b, c);
+		fprintf(f, "| %s | %s |", scenarios[i].id, a);
 		for (int k = R_CK; k < NR_KINDS; k++) {
-			double r = ratio(m, &cells[i][k]);
+			struct rratio q;
 
-			if (isnan(r))
+			if (cells[i][k].na) {
 				fprintf(f, " n/a |");
-			else
-				fprintf(f, " %.2fx%s |", r,
-					by_latency(&scenarios[i]) ? " p50" : "");
+				continue;
+			}
+			q = round_ratio(m, &cells[i][k],
+					ratio_kind(&scenarios[i]), primary_far);
+			fmt_ratio(&q, b, sizeof(b));
+			fprintf(f, " %s |", b);
 		}
 		fprintf(f, " %s |\n", t);
 	}
 
 	fprintf(f, "\n### All rings\n\n"
+		"Rates: median [min-max] of the rounds used; latencies pool "
+		"their sampled writes. Oversubscribed MPSC: the time to "
+		"complete instead of a rate, *max* is the longest stall.\n\n"
 		"| scenario | ring | rate [min-max] | write p50 | p90 | p99 | "
 		"p99.9 | max | e2e p50 | e2e p99 | drops | checks | rounds |\n"
 		"| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | "
@@ -2748,7 +2991,7 @@ static void write_markdown(FILE *f)
 			scenarios[i].id, title);
 		for (int k = 0; k < NR_KINDS; k++) {
 			struct cell *ce = &cells[i][k];
-			char lo[32], hi[32], dr[48], rn[96];
+			char lo[64], hi[64], dr[64], rn[96];
 
 			if (ce->na) {
 				fprintf(f, "| | %s | n/a: %s | | | | | | | | | "
@@ -2757,25 +3000,41 @@ static void write_markdown(FILE *f)
 			}
 			if (!ce->nr)
 				continue;
-			fmt_rate(ce->med, a, sizeof(a));
-			fmt_rate(ce->lo, lo, sizeof(lo));
-			fmt_rate(ce->hi, hi, sizeof(hi));
+			check_text(ce, t, sizeof(t));
+			rounds_text(ce, rn, sizeof(rn));
+			if (!ce->enough) {
+				fprintf(f, "| | %s | too few rounds (%d) | | | | "
+					"| | | | | %s | %s |\n", kind_name[k],
+					rounds_of(ce), t, rn);
+				continue;
+			}
+			if (ratio_kind(ce->sc) == RT_COMPLETE) {
+				fmt_secs(ce->cmed, lo, sizeof(lo));
+				fmt_secs(ce->clo, hi, sizeof(hi));
+				fmt_secs(ce->chi, dr, sizeof(dr));
+				snprintf(a, sizeof(a), "completes in %s [%s-%s]",
+					 lo, hi, dr);
+			} else {
+				fmt_rate(ce->med, b, sizeof(b));
+				fmt_rate(ce->lo, lo, sizeof(lo));
+				fmt_rate(ce->hi, hi, sizeof(hi));
+				snprintf(a, sizeof(a), "%s/s [%s-%s]", b, lo, hi);
+			}
 			fmt_ns(lat_ns(ce->lat, 0.5), b, sizeof(b));
 			fmt_ns(lat_ns(ce->lat, 0.9), c, sizeof(c));
 			fmt_ns(lat_ns(ce->lat, 0.99), d, sizeof(d));
 			fmt_ns(lat_ns(ce->lat, 0.999), e, sizeof(e));
 			fmt_ns(lat_ns(ce->lat, 1), g, sizeof(g));
 			fmt_ns(lat_ns(ce->e2e, 0.5), h, sizeof(h));
-			fmt_ns(lat_ns(ce->e2e, 0.99), t, sizeof(t));
+			fmt_ns(lat_ns(ce->e2e, 0.99), lo, sizeof(lo));
 			drops_text(ce, dr, sizeof(dr));
-			rounds_text(ce, rn, sizeof(rn));
-			fprintf(f, "| | %s | %s/s [%s-%s] | %s | %s | %s | %s | "
-				"%s | %s | %s | %s |", kind_name[k], a, lo, hi,
-				b, c, d, e, g, h, t, dr);
-			check_text(ce, t, sizeof(t));
-			fprintf(f, " %s | %s |\n", t, rn);
+			fprintf(f, "| | %s | %s | %s | %s | %s | %s | %s | %s | "
+				"%s | %s | %s | %s |\n", kind_name[k], a, b, c,
+				d, e, g, h, lo, dr, t, rn);
 		}
 	}
+
+	write_oversub(f);
 
 	if (nplace_clean[!primary_far]) {
 		fprintf(f, "\n### Other placement: vCPUs %s\n\n"
@@ -2789,7 +3048,9 @@ static void write_markdown(FILE *f)
 			fprintf(f, " --- |");
 		fprintf(f, "\n");
 		for (size_t i = 0; i < NR_SCEN; i++) {
-			if (scenarios[i].mode == M_PACED || !cells[i][R_MCR].nr)
+			if (scenarios[i].mode == M_PACED ||
+			    ratio_kind(&scenarios[i]) == RT_COMPLETE ||
+			    !cells[i][R_MCR].nr)
 				continue;
 			fprintf(f, "| %s |", scenarios[i].id);
 			for (int k = 0; k < NR_KINDS; k++) {
@@ -2799,9 +3060,13 @@ static void write_markdown(FILE *f)
 					fprintf(f, " n/a |");
 					continue;
 				}
+				if (ce->nother < cfg.min_rounds) {
+					fprintf(f, " too few rounds (%d) |",
+						ce->nother);
+					continue;
+				}
 				fmt_rate(ce->omed, a, sizeof(a));
-				fprintf(f, " %s%s (%d) |", a, isnan(ce->omed) ?
-					"" : "/s", ce->nother);
+				fprintf(f, " %s/s (%d) |", a, ce->nother);
 			}
 			fprintf(f, "\n");
 		}
@@ -2964,6 +3229,42 @@ static void json_hist(FILE *f, const char *key, const struct hist *h)
 	fprintf(f, "}");
 }
 
+/* One ratio within rounds: {"rounds": n, "median": .., "min", "max"}. */
+static void json_ratio(FILE *f, const char *key, const struct rratio *q,
+		       bool comma)
+{
+	fprintf(f, "\"%s\": {\"rounds\": %d, \"lower_bound\": %s, ", key,
+		q->n, q->lower ? "true" : "false");
+	json_num(f, "median", q->med, true);
+	json_num(f, "min", q->lo, true);
+	json_num(f, "max", q->hi, false);
+	fprintf(f, "}%s", comma ? ", " : "");
+}
+
+/*
+ * mcrring against every peer in scenario @i, within rounds, in each
+ * placement: "vs": {"ck": {"compares": .., "close": {..}, "apart": {..}}}.
+ */
+static void json_ratios(FILE *f, size_t i)
+{
+	int how = ratio_kind(&scenarios[i]);
+
+	fprintf(f, "\"vs\": {");
+	for (int p = R_CK; p < NR_KINDS; p++) {
+		struct rratio close = round_ratio(&cells[i][R_MCR],
+						  &cells[i][p], how, false);
+		struct rratio apart = round_ratio(&cells[i][R_MCR],
+						  &cells[i][p], how, true);
+
+		fprintf(f, "\"%s\": {\"compares\": \"%s\", ", kind_name[p],
+			ratio_what[how]);
+		json_ratio(f, "close", &close, true);
+		json_ratio(f, "apart", &apart, false);
+		fprintf(f, "}%s", p + 1 < NR_KINDS ? ", " : "");
+	}
+	fprintf(f, "}, ");
+}
+
 static void write_json(FILE *f)
 {
 	fprintf(f, "{\n  \"machine\": {\"cpu\": \"%s\", \"cpus_online\": %d, "
@@ -3046,6 +3347,17 @@ static void write_json(FILE *f)
 				fprintf(f, "\"na\": \"%s\"}", ce->na_why);
 				continue;
 			}
+			fprintf(f, "\"rounds_used\": %d, \"enough_rounds\": %s, ",
+				rounds_of(ce), ce->enough ? "true" : "false");
+			if (ratio_kind(sc) == RT_COMPLETE) {
+				json_num(f, "complete_s_median", ce->cmed, true);
+				json_num(f, "complete_s_min", ce->clo, true);
+				json_num(f, "complete_s_max", ce->chi, true);
+				json_num(f, "longest_stall_ns_median", ce->smed,
+					 true);
+				json_num(f, "longest_stall_ns_max", ce->smax,
+					 true);
+			}
 			json_num(f, "rate_median", ce->med, true);
 			json_num(f, "rate_min", ce->lo, true);
 			json_num(f, "rate_max", ce->hi, true);
@@ -3071,24 +3383,19 @@ static void write_json(FILE *f)
 				ce->skipped, ce->errors,
 				ce->acct_ok ? "true" : "false", ce->timeouts,
 				cell_clean(ce) ? "true" : "false");
-			if (k == R_MCR) {
-				fprintf(f, "\"vs\": {");
-				for (int p = R_CK; p < NR_KINDS; p++) {
-					fprintf(f, "\"%s\": {", kind_name[p]);
-					json_num(f, "rate_ratio",
-						 ratio_thr(ce, &cells[i][p]), true);
-					json_num(f, "p50_ratio",
-						 ratio_p50(ce, &cells[i][p]), false);
-					fprintf(f, "}%s", p + 1 < NR_KINDS ? ", " : "");
-				}
-				fprintf(f, "}, ");
-			}
+			if (k == R_MCR)
+				json_ratios(f, i);
 			fprintf(f, "\"rounds\": [");
 			for (int r = 0; r < ce->nr; r++) {
 				const struct run_result *rr = &ce->rr[r];
 
 				fprintf(f, "%s{", r ? ", " : "");
+				fprintf(f, "\"round\": %d, \"bursts\": %" PRIu64
+					", ", rr->round + 1, rr->bursts);
 				json_num(f, "rate", rr->rate, true);
+				json_num(f, "complete_s", isinf(rr->complete_s) ?
+					 NAN : rr->complete_s, true);
+				json_num(f, "longest_stall_ns", rr->stall_ns, true);
 				json_num(f, "stolen_ms", rr->stolen_ms, true);
 				json_num(f, "rtt_ns", rr->rtt_ns, true);
 				fprintf(f, "\"placement\": \"%s\", ",
@@ -3126,7 +3433,7 @@ static int write_plot_data(const char *dir)
 		for (int k = 0; k < NR_KINDS; k++) {
 			struct cell *ce = &cells[i][k];
 
-			if (ce->na || !ce->nr)
+			if (ce->na || !ce->enough)
 				fprintf(f, " NaN NaN NaN");
 			else
 				fprintf(f, " %.3f %.3f %.3f", ce->med / 1e6,
@@ -3395,10 +3702,12 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: mcrbench [--smoke] [--rounds N] [--out DIR] [--only ID]\n"
 		"                [--writer-cpu N] [--consumer-cpu N] [--rev TEXT]\n"
-		"                [--drain-pause-us N]\n"
+		"                [--drain-pause-us N] [--min-rounds N]\n"
 		"                [--quiet] [--list]\n"
 		"  full run: writes DIR/results.md, results.json and the plots'\n"
 		"  data (DIR defaults to build/bench) and prints the table.\n"
+		"  A cell resting on fewer than --min-rounds (3) undisturbed\n"
+		"  rounds in the tables' placement prints no number.\n"
 		"  --smoke: tiny run of every scenario and ring plus self-tests\n"
 		"  of the checks; prints one TAP line, asserts no timing.\n");
 }
@@ -3414,6 +3723,7 @@ int main(int argc, char **argv)
 		{ "consumer-cpu", required_argument, NULL, 'c' },
 		{ "rev", required_argument, NULL, 'R' },
 		{ "drain-pause-us", required_argument, NULL, 'P' },
+		{ "min-rounds", required_argument, NULL, 'm' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "list", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
@@ -3426,6 +3736,7 @@ int main(int argc, char **argv)
 
 	cfg.wcpu = cfg.ccpu = -1;
 	cfg.backoff_ns = 20000;
+	cfg.min_rounds = 3;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
@@ -3452,6 +3763,9 @@ int main(int argc, char **argv)
 			break;
 		case 'P':
 			cfg.backoff_ns = atof(optarg) * 1000;
+			break;
+		case 'm':
+			cfg.min_rounds = atoi(optarg);
 			break;
 		case 'q':
 			quiet = true;
@@ -3530,6 +3844,7 @@ int main(int argc, char **argv)
 				if (!hl || !he)
 					return 1;
 				ret = run_once(sc, k, res, hl, he);
+				res->round = r;
 				if (ret) {
 					fprintf(stderr, "mcrbench: %s %s: %s\n",
 						sc->id, kind_name[k],
@@ -3552,15 +3867,31 @@ int main(int argc, char **argv)
 					one.errors = res->errors;
 					one.timeouts = res->timeout;
 					check_text(&one, ck, sizeof(ck));
+					if (ratio_kind(sc) == RT_COMPLETE) {
+						/* a time and a stall, not a rate */
+						fmt_secs(res->complete_s, rt,
+							 sizeof(rt));
+						fmt_dur(res->stall_ns, p99,
+							sizeof(p99));
+						fprintf(stderr, "[%d/%d] %-16s %-8s "
+							"completes in %s, "
+							"longest stall %s",
+							r + 1, rounds, sc->id,
+							kind_name[k], rt, p99);
+					}
 					fmt_rate(res->rate, rt, sizeof(rt));
 					fmt_ns(lat_ns(hl, 0.5), p50, sizeof(p50));
 					fmt_ns(lat_ns(hl, 0.99), p99, sizeof(p99));
-					fprintf(stderr, "[%d/%d] %-16s %-7s %9s/s "
-						"p50 %6s p99 %8s drops %" PRIu64
-						" %s", r + 1, rounds, sc->id,
-						kind_name[k], rt, p50, p99,
-						sc->mode == M_FLAT ? 0 :
-						res->refused, ck);
+					if (ratio_kind(sc) != RT_COMPLETE)
+						fprintf(stderr, "[%d/%d] %-16s "
+							"%-8s %9s/s p50 %6s "
+							"p99 %8s drops %"
+							PRIu64, r + 1, rounds,
+							sc->id, kind_name[k],
+							rt, p50, p99,
+							sc->mode == M_FLAT ?
+							0 : res->refused);
+					fprintf(stderr, " %s", ck);
 					fprintf(stderr, " [rtt %.0f ns, %.2f ms "
 						"lost, %ld preempted, %" PRIu64
 						" steal]%s", res->rtt_ns,
