@@ -44,3 +44,8 @@ bench-smoke: $(BUILD)/tools/mcrbench
 	  echo "not ok - bench: smoke: mcrbench exited with status $$rc" \
 		>>$(BUILD)/results/bench.tap; }
 	@scripts/tap-count.sh -l bench $(BUILD)/results/bench.tap
+
+# tools/bench/: the parts of mcrbench that live apart (log calls).
+BENCH_SRCS := $(wildcard tools/bench/*.c)
+$(BUILD)/tools/mcrbench: private TOOL_SRCS += $(BENCH_SRCS)
+$(BUILD)/tools/mcrbench: $(BENCH_SRCS) $(wildcard tools/bench/*.h)

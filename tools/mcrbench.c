@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -42,6 +43,9 @@
 #endif
 #include <x86intrin.h>
 
+#include "bench/tsc.h"
+#include "bench/logcalls.h"
+
 #include <ck_ring.h>
 #include <rte_config.h>
 #include <rte_ring.h>
@@ -58,7 +62,6 @@
 #define SMOKE_TIMEOUT_S	30
 #define SEQ_BITS	48
 #define SEQ_MASK	((1ULL << SEQ_BITS) - 1)
-#define ALWAYS_INLINE	__attribute__((always_inline)) inline
 #define MIB_PER(b)	(1048576.0 / (double)(b))
 
 /* ------------------------------------------------------------------ */
@@ -101,26 +104,6 @@ static int clock_calibrate(struct mcr_set *set, const struct mcr_clock *map)
 			return -ETIMEDOUT;
 		usleep(5000);
 	}
-}
-
-/* The sampling timer: serialised so the timed call stays inside. */
-static ALWAYS_INLINE uint64_t t_start(void)
-{
-	uint64_t t;
-
-	_mm_lfence();
-	t = __rdtsc();
-	_mm_lfence();
-	return t;
-}
-
-static ALWAYS_INLINE uint64_t t_end(void)
-{
-	unsigned int aux;
-	uint64_t t = __rdtscp(&aux);
-
-	_mm_lfence();
-	return t;
 }
 
 static double cyc2ns(double c)
@@ -2737,6 +2720,9 @@ static void drops_text(const struct cell *ce, char *buf, size_t n)
 	}
 }
 
+static void write_logcalls(FILE *f);
+static void json_logcalls(FILE *f);
+
 /* "12.3 ms", "1.24 s", or "stopped" for a run the watchdog ended. */
 static void fmt_secs(double sec, char *buf, size_t n)
 {
@@ -3035,6 +3021,7 @@ static void write_markdown(FILE *f)
 	}
 
 	write_oversub(f);
+	write_logcalls(f);
 
 	if (nplace_clean[!primary_far]) {
 		fprintf(f, "\n### Other placement: vCPUs %s\n\n"
@@ -3318,7 +3305,9 @@ static void write_json(FILE *f)
 		json_num(f, "records_per_mib", dens[i].per_mib, false);
 		fprintf(f, "}%s\n", i + 1 < ndens ? "," : "");
 	}
-	fprintf(f, "  ],\n  \"results\": [\n");
+	fprintf(f, "  ],\n");
+	json_logcalls(f);
+	fprintf(f, "  \"results\": [\n");
 	bool first = true;
 
 	for (size_t i = 0; i < NR_SCEN; i++) {
@@ -3499,6 +3488,237 @@ static int write_outputs(const char *dir, bool print)
 	fclose(f);
 	ret = write_plot_data(dir);
 	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Log calls: the alternatives a user would pick instead               */
+/* ------------------------------------------------------------------ */
+
+#define LC_CALLS	200000
+#define LC_CALLS_SMOKE	2000
+
+static struct lc_result lc_res[MAXROUNDS][NR_LC];
+static int lc_rounds;
+static int lc_setup_err;
+
+static int lc_calibrate(struct mcr_set *set)
+{
+	return clock_calibrate(set,
+			       &mcr_set_ring(set, MCR_RING_SPSC(0))->cons->clock);
+}
+
+/* Round @r of every log call, in an order that turns with the round. */
+static void lc_round(const char *dir, int r, bool quiet)
+{
+	struct lc_cfg lc = {
+		.tsc_ghz = tsc_ghz, .wcpu = cfg.wcpu, .ccpu = cfg.ccpu,
+		.n = cfg.smoke ? LC_CALLS_SMOKE : LC_CALLS,
+		.backoff_ns = cfg.backoff_ns, .dir = dir,
+		.calibrate = lc_calibrate,
+	};
+
+	for (int j = 0; j < NR_LC; j++) {
+		int k = (j + r) % NR_LC;
+		struct lc_result *res = &lc_res[r][k];
+
+		if (k == LC_SYSLOG && lc_setup_err) {
+			memset(res, 0, sizeof(*res));
+			res->na = lc_setup_err == -ENOENT ?
+				  "rsyslogd did not start (is rsyslog "
+				  "installed?)" : "rsyslogd did not start";
+			continue;
+		}
+		lc_run(k, &lc, res);
+		if (!quiet)
+			fprintf(stderr, "[%d/%d] log call %-8s %s%s "
+				"%9.0f calls/s p50 %6.0f p99 %8.0f ns, %"
+				PRIu64 " of %" PRIu64 " delivered, %" PRIu64
+				" refused\n", r + 1, rounds, lc_name[k],
+				res->na ? "n/a: " : "", res->na ? res->na : "",
+				res->rate, res->p50_ns, res->p99_ns,
+				res->delivered, res->calls, res->refused);
+	}
+	lc_rounds = r + 1;
+}
+
+/* Median, min and max of one figure of log call @k over the rounds. */
+static int lc_stat(int k, int what, double *med, double *lo, double *hi)
+{
+	double v[MAXROUNDS];
+	int n = 0;
+
+	for (int r = 0; r < lc_rounds; r++) {
+		const struct lc_result *x = &lc_res[r][k];
+
+		if (x->na)
+			continue;
+		v[n++] = what == 0 ? x->rate : what == 1 ? x->p50_ns :
+			 x->p99_ns;
+	}
+	*med = median(v, n);
+	*lo = n ? v[0] : NAN;
+	*hi = n ? v[n - 1] : NAN;
+	return n;
+}
+
+/* Log call @k's p50 or p99 over mcrring's, within rounds. */
+static struct rratio lc_ratio(int k, bool p99)
+{
+	struct rratio q = { .med = NAN, .lo = NAN, .hi = NAN };
+	double v[MAXROUNDS];
+
+	for (int r = 0; r < lc_rounds; r++) {
+		const struct lc_result *a = &lc_res[r][LC_MCR], *b = &lc_res[r][k];
+
+		if (a->na || b->na)
+			continue;
+		v[q.n++] = p99 ? b->p99_ns / a->p99_ns : b->p50_ns / a->p50_ns;
+	}
+	q.med = median(v, q.n);
+	q.lo = q.n ? v[0] : NAN;
+	q.hi = q.n ? v[q.n - 1] : NAN;
+	return q;
+}
+
+static void write_logcalls(FILE *f)
+{
+	if (!lc_rounds)
+		return;
+	fprintf(f, "\n### Log calls\n\n"
+		"The same 128-byte message, %d calls in a row by one thread on "
+		"CPU %d, every call timed (timer included), every message read "
+		"back where a reader would (the ring's consumer on CPU %d, the "
+		"file, rsyslogd's output) and checked. *refused*: the call "
+		"returned an error (mcrring: ring full; a log call never "
+		"waits). Figures: median [min-max] (rounds); ratios: the "
+		"call's p50 or p99 over mcrring's, within rounds (> 1: "
+		"mcrring is cheaper). Fewer than %d rounds: no number.\n\n"
+		"| call | calls/s | p50 ns | p99 ns | delivered | refused | "
+		"p50 vs mcrring | p99 vs mcrring | checks |\n"
+		"| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+		cfg.smoke ? LC_CALLS_SMOKE : LC_CALLS, cfg.wcpu, cfg.ccpu,
+		cfg.min_rounds);
+	for (int k = 0; k < NR_LC; k++) {
+		char a[64], b[96], c[256], r50[64], r99[64];
+		double med, lo, hi;
+		uint64_t calls = 0, del = 0, ref = 0;
+		bool sound = true;
+		const char *na = NULL;
+		int n;
+
+		for (int r = 0; r < lc_rounds; r++) {
+			const struct lc_result *x = &lc_res[r][k];
+
+			if (x->na) {
+				na = x->na;
+				continue;
+			}
+			calls += x->calls;
+			del += x->delivered;
+			ref += x->refused;
+			sound &= lc_sound(x);
+		}
+		n = lc_stat(k, 0, &med, &lo, &hi);
+		if (n < cfg.min_rounds) {
+			fprintf(f, "| %s | too few rounds (%d)%s%s | | | %" PRIu64
+				" of %" PRIu64 " | %" PRIu64 " | | | %s |\n",
+				lc_title[k], n, na ? "; n/a: " : "",
+				na ? na : "", del, calls, ref,
+				sound ? "ok" : "**LOST, REORDERED or GARBLED**");
+			continue;
+		}
+		fmt_rate(med, a, sizeof(a));
+		fmt_rate(lo, r50, sizeof(r50));
+		fmt_rate(hi, r99, sizeof(r99));
+		snprintf(c, sizeof(c), "%s/s [%s-%s] (%d)", a, r50, r99, n);
+		lc_stat(k, 1, &med, &lo, &hi);
+		snprintf(a, sizeof(a), "%.0f [%.0f-%.0f]", med, lo, hi);
+		lc_stat(k, 2, &med, &lo, &hi);
+		snprintf(b, sizeof(b), "%.0f [%.0f-%.0f]", med, lo, hi);
+		if (k == LC_MCR) {
+			snprintf(r50, sizeof(r50), "-");
+			snprintf(r99, sizeof(r99), "-");
+		} else {
+			struct rratio q = lc_ratio(k, false);
+
+			fmt_ratio(&q, r50, sizeof(r50));
+			q = lc_ratio(k, true);
+			fmt_ratio(&q, r99, sizeof(r99));
+		}
+		fprintf(f, "| %s | %s | %s | %s | %" PRIu64 " of %" PRIu64
+			" | %" PRIu64 " | %s | %s | %s |\n", lc_title[k], c, a,
+			b, del, calls, ref, r50, r99,
+			sound ? "ok" : "**LOST, REORDERED or GARBLED**");
+	}
+}
+
+static void json_logcalls(FILE *f)
+{
+	fprintf(f, "  \"log_calls\": [");
+	for (int k = 0; k < NR_LC; k++) {
+		struct rratio q50 = lc_ratio(k, false), q99 = lc_ratio(k, true);
+
+		fprintf(f, "%s\n    {\"call\": \"%s\", \"rounds\": [",
+			k ? "," : "", lc_name[k]);
+		for (int r = 0; r < lc_rounds; r++) {
+			const struct lc_result *x = &lc_res[r][k];
+
+			fprintf(f, "%s{", r ? ", " : "");
+			if (x->na) {
+				fprintf(f, "\"na\": \"%s\"}", x->na);
+				continue;
+			}
+			json_num(f, "calls_per_s", x->rate, true);
+			json_num(f, "p50_ns", x->p50_ns, true);
+			json_num(f, "p99_ns", x->p99_ns, true);
+			json_num(f, "max_ns", x->max_ns, true);
+			fprintf(f, "\"calls\": %" PRIu64 ", \"delivered\": %"
+				PRIu64 ", \"refused\": %" PRIu64 ", \"sound\": "
+				"%s}", x->calls, x->delivered, x->refused,
+				lc_sound(x) ? "true" : "false");
+		}
+		fprintf(f, "], ");
+		json_ratio(f, "p50_vs_mcrring", &q50, true);
+		json_ratio(f, "p99_vs_mcrring", &q99, false);
+		fprintf(f, "}");
+	}
+	fprintf(f, "\n  ],\n");
+}
+
+/* The smoke's second line: every call delivered what it accepted. */
+static void lc_smoke_tap(void)
+{
+	char why[256] = "";
+	bool ok = lc_rounds > 0;
+
+	for (int r = 0; r < lc_rounds; r++)
+		for (int k = 0; k < NR_LC; k++) {
+			const struct lc_result *x = &lc_res[r][k];
+
+			if (x->na && k == LC_SYSLOG && lc_setup_err)
+				continue;	/* a skip, said below */
+			if (!lc_sound(x)) {
+				ok = false;
+				snprintf(why, sizeof(why), "%s: %s%" PRIu64
+					 " of %" PRIu64 " delivered, %" PRIu64
+					 " refused, %" PRIu64 " reordered, %"
+					 PRIu64 " garbled", lc_name[k],
+					 x->na ? x->na : "", x->delivered,
+					 x->calls, x->refused, x->reordered,
+					 x->garbled);
+			}
+		}
+	if (!ok)
+		printf("not ok - bench: smoke: log calls: %s\n", why);
+	else if (lc_setup_err)
+		printf("ok - bench: smoke: log calls: mcrring and fprintf "
+		       "delivered every call, in order # SKIP syslog: "
+		       "rsyslogd did not start (%s)\n",
+		       strerror(-lc_setup_err));
+	else
+		printf("ok - bench: smoke: log calls: mcrring, fprintf and "
+		       "syslog(3) through an rsyslogd of its own delivered "
+		       "every call they accepted, in order\n");
 }
 
 /* ------------------------------------------------------------------ */
@@ -3903,6 +4123,19 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	if (selected(only, "logcalls")) {
+		char rel[4096], dir[PATH_MAX];
+
+		/* rsyslogd wants absolute paths */
+		snprintf(rel, sizeof(rel), "%s/logcalls", out);
+		mkdir(rel, 0755);
+		if (!realpath(rel, dir))
+			snprintf(dir, sizeof(dir), "%s", rel);
+		lc_setup_err = lc_setup(&(struct lc_cfg){ .dir = dir });
+		for (int r = 0; r < rounds; r++)
+			lc_round(dir, r, quiet);
+		lc_teardown();
+	}
 	mach.load_end = loadavg1();
 	classify_runs();
 	for (size_t i = 0; i < NR_SCEN; i++)
@@ -3965,6 +4198,8 @@ int main(int argc, char **argv)
 			ok = selftest_seed_lap(why, sizeof(why));
 		if (ok)
 			ok = selftest_mcr_full(why, sizeof(why));
+		if (selected(only, "logcalls"))
+			lc_smoke_tap();
 		if (ok)
 			printf("ok - bench: smoke: %d runs of %zu scenarios x %d "
 			       "rings (%d n/a), every record checked; the "
