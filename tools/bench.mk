@@ -4,13 +4,15 @@
 #                      results.json, latency.png, throughput.png; prints the table;
 #                      then mcrfwd's forwarding rate beside archiving
 #                      (tools/bench/mcrfwd_bench.py, build/bench/mcrfwd.md)
-#   make bench-smoke   seconds: every scenario and peer once, tiny; one TAP line
-#                      in build/results/bench.tap, no timing asserted
+#   make bench-smoke   seconds: every scenario, peer and log call once, tiny;
+#                      TAP lines in build/results/bench.tap (rings; log
+#                      calls), no timing asserted
 #
 # Peers come from Debian: libck-dev (Concurrency Kit, header-only ring) and
 # libdpdk-dev (librte_ring + librte_eal, linked dynamically: a host-only
-# tool; rte_ring_init works on plain memory without EAL). The plots need
-# gnuplot-nox. BENCH_ROUNDS=N changes the number of rounds.
+# tool; rte_ring_init works on plain memory without EAL). The syslog(3)
+# log call needs rsyslog (the benchmark starts its own rsyslogd). The plots
+# need gnuplot-nox. BENCH_ROUNDS=N changes the number of rounds.
 
 HOST_ONLY_TOOLS += mcrbench
 

@@ -1,21 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * mcrbench: latency and throughput of mcrring's write path, side by side
- * with Concurrency Kit's typed ring, DPDK's rte_ring (element size) and the
- * proof of concept's own design (512-byte slots, EMPTY/WRITING/READY), in
- * one run, on the host.
+ * with Concurrency Kit's typed ring, DPDK's rte_ring (element API in its
+ * default, RTS and HTS multi-producer modes; a ring of pointers to pooled
+ * records) and the proof of concept's own design (512-byte slots,
+ * EMPTY/WRITING/READY), in one run, on the host; then the log calls a
+ * user would pick instead (tools/bench/logcalls.c).
  *
- * Every run has its writers pinned to one core and the consumer draining
- * concurrently on another; every ring carries the same payload by value
- * with the same record capacity. Per-write latency comes from sampled
- * writes timed with lfence;rdtsc ... rdtscp (the timer's own cost is
+ * Every ring gets the same bytes and kind of memory and carries the same
+ * payload by value; writers are pinned (all on one core, each on its own,
+ * or round robin: see the placements), a consumer drains concurrently on
+ * another core. Per-write latency comes from sampled writes timed with
+ * lfence;rdtsc ... rdtscp (tools/bench/tsc.h; the timer's own cost is
  * measured and reported), end-to-end latency from the same samples' TSC
  * carried in the payload, read back by the consumer. The consumer checks
  * every record of every ring for loss, duplicates, order and torn text.
- * A round whose threads lost CPU time to anybody else is flagged.
+ * A round whose threads lost CPU time to anybody else is flagged; a cell
+ * prints numbers only from enough undisturbed rounds, and ratios between
+ * rings are taken within rounds.
  *
  *   mcrbench [--rounds N] [--out DIR]      full run: results.md/.json, plots' data
- *   mcrbench --smoke [--out DIR]           tiny run; prints one TAP line
+ *   mcrbench --smoke [--out DIR]           tiny run; prints TAP lines
  *
  * x86-64 only (rdtsc). See tools/bench.mk for `make bench`.
  */
