@@ -51,3 +51,18 @@ bench-smoke: $(BUILD)/tools/mcrbench
 BENCH_SRCS := $(wildcard tools/bench/*.c)
 $(BUILD)/tools/mcrbench: private TOOL_SRCS += $(BENCH_SRCS)
 $(BUILD)/tools/mcrbench: $(BENCH_SRCS) $(wildcard tools/bench/*.h)
+
+# The LTTng-UST log call runs in a helper of its own (it must register
+# with the session daemon mcrbench starts): built where liblttng-ust-dev
+# is, else mcrbench reports that call as not built.
+BENCH_LTTNG := $(shell pkg-config --exists lttng-ust 2>/dev/null && echo yes)
+ifeq ($(BENCH_LTTNG),yes)
+$(BUILD)/tools/mcrbench-lttng: tools/bench/lttng/mcrbench_lttng.c \
+		tools/bench/lttng/lttng_tp.c tools/bench/lttng/lttng_tp.h \
+		tools/bench/tsc.h tools/bench/lcmsg.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Itools/bench/lttng -o $@ \
+		tools/bench/lttng/mcrbench_lttng.c tools/bench/lttng/lttng_tp.c \
+		$(shell pkg-config --libs lttng-ust) -ldl
+bench bench-smoke: $(BUILD)/tools/mcrbench-lttng
+endif

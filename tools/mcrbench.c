@@ -3504,7 +3504,24 @@ static int write_outputs(const char *dir, bool print)
 
 static struct lc_result lc_res[MAXROUNDS][NR_LC];
 static int lc_rounds;
-static int lc_setup_err;
+static char lc_helper[PATH_MAX];	/* mcrbench-lttng, beside us */
+
+/* mcrbench-lttng sits beside this binary when liblttng-ust-dev was there. */
+static void lc_helper_path(void)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(lc_helper, sizeof(lc_helper), "%.*s/mcrbench-lttng",
+		 (int)(sizeof(lc_helper) - 16), self);
+}
 
 static int lc_calibrate(struct mcr_set *set)
 {
@@ -3519,29 +3536,23 @@ static void lc_round(const char *dir, int r, bool quiet)
 		.tsc_ghz = tsc_ghz, .wcpu = cfg.wcpu, .ccpu = cfg.ccpu,
 		.n = cfg.smoke ? LC_CALLS_SMOKE : LC_CALLS,
 		.backoff_ns = cfg.backoff_ns, .dir = dir,
-		.calibrate = lc_calibrate,
+		.calibrate = lc_calibrate, .lttng_helper = lc_helper,
 	};
 
 	for (int j = 0; j < NR_LC; j++) {
 		int k = (j + r) % NR_LC;
 		struct lc_result *res = &lc_res[r][k];
 
-		if (k == LC_SYSLOG && lc_setup_err) {
-			memset(res, 0, sizeof(*res));
-			res->na = lc_setup_err == -ENOENT ?
-				  "rsyslogd did not start (is rsyslog "
-				  "installed?)" : "rsyslogd did not start";
-			continue;
-		}
 		lc_run(k, &lc, res);
 		if (!quiet)
-			fprintf(stderr, "[%d/%d] log call %-8s %s%s "
+			fprintf(stderr, "[%d/%d] log call %-9s %s%s "
 				"%9.0f calls/s p50 %6.0f p99 %8.0f ns, %"
 				PRIu64 " of %" PRIu64 " delivered, %" PRIu64
-				" refused\n", r + 1, rounds, lc_name[k],
-				res->na ? "n/a: " : "", res->na ? res->na : "",
-				res->rate, res->p50_ns, res->p99_ns,
-				res->delivered, res->calls, res->refused);
+				" refused, %" PRIu64 " discarded\n", r + 1,
+				rounds, lc_name[k], res->na ? "n/a: " : "",
+				res->na ? res->na : "", res->rate, res->p50_ns,
+				res->p99_ns, res->delivered, res->calls,
+				res->refused, res->discarded);
 	}
 	lc_rounds = r + 1;
 }
@@ -3593,12 +3604,14 @@ static void write_logcalls(FILE *f)
 		"The same 128-byte message, %d calls in a row by one thread on "
 		"CPU %d, every call timed (timer included), every message read "
 		"back where a reader would (the ring's consumer on CPU %d, the "
-		"file, rsyslogd's output) and checked. *refused*: the call "
-		"returned an error (mcrring: ring full; a log call never "
-		"waits). Figures: median [min-max] (rounds); ratios: the "
+		"file, rsyslogd's output, the LTTng trace through babeltrace2) "
+		"and checked. *lost*: refused, the call returned an error "
+		"(mcrring: ring full; a log call never waits), or discarded, "
+		"the tracer reported it afterwards (LTTng's own count). "
+		"Each call as configured by default. Figures: median [min-max] (rounds); ratios: the "
 		"call's p50 or p99 over mcrring's, within rounds (> 1: "
 		"mcrring is cheaper). Fewer than %d rounds: no number.\n\n"
-		"| call | calls/s | p50 ns | p99 ns | delivered | refused | "
+		"| call | calls/s | p50 ns | p99 ns | delivered | lost | "
 		"p50 vs mcrring | p99 vs mcrring | checks |\n"
 		"| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
 		cfg.smoke ? LC_CALLS_SMOKE : LC_CALLS, cfg.wcpu, cfg.ccpu,
@@ -3620,7 +3633,7 @@ static void write_logcalls(FILE *f)
 			}
 			calls += x->calls;
 			del += x->delivered;
-			ref += x->refused;
+			ref += x->refused + x->discarded;
 			sound &= lc_sound(x);
 		}
 		n = lc_stat(k, 0, &med, &lo, &hi);
@@ -3679,8 +3692,9 @@ static void json_logcalls(FILE *f)
 			json_num(f, "max_ns", x->max_ns, true);
 			fprintf(f, "\"calls\": %" PRIu64 ", \"delivered\": %"
 				PRIu64 ", \"refused\": %" PRIu64 ", \"sound\": "
-				"%s}", x->calls, x->delivered, x->refused,
-				lc_sound(x) ? "true" : "false");
+				"%s, \"discarded\": %" PRIu64 "}", x->calls,
+				x->delivered, x->refused,
+				lc_sound(x) ? "true" : "false", x->discarded);
 		}
 		fprintf(f, "], ");
 		json_ratio(f, "p50_vs_mcrring", &q50, true);
@@ -3690,40 +3704,44 @@ static void json_logcalls(FILE *f)
 	fprintf(f, "\n  ],\n");
 }
 
-/* The smoke's second line: every call delivered what it accepted. */
+/*
+ * The smoke's second line: every call delivered what it accepted, or the
+ * tracer reported it lost. A call whose server this machine lacks is a
+ * skip, said so; any other failure fails.
+ */
 static void lc_smoke_tap(void)
 {
-	char why[256] = "";
+	char why[256] = "", skip[256] = "";
 	bool ok = lc_rounds > 0;
+	size_t o = 0;
 
+	for (int k = 0; k < NR_LC; k++)
+		if (lc_unavailable(k) && o < sizeof(skip))
+			o += (size_t)snprintf(skip + o, sizeof(skip) - o,
+					      "%s%s: %s", o ? "; " : "",
+					      lc_name[k], lc_unavailable(k));
 	for (int r = 0; r < lc_rounds; r++)
 		for (int k = 0; k < NR_LC; k++) {
 			const struct lc_result *x = &lc_res[r][k];
 
-			if (x->na && k == LC_SYSLOG && lc_setup_err)
-				continue;	/* a skip, said below */
-			if (!lc_sound(x)) {
-				ok = false;
-				snprintf(why, sizeof(why), "%s: %s%" PRIu64
-					 " of %" PRIu64 " delivered, %" PRIu64
-					 " refused, %" PRIu64 " reordered, %"
-					 PRIu64 " garbled", lc_name[k],
-					 x->na ? x->na : "", x->delivered,
-					 x->calls, x->refused, x->reordered,
-					 x->garbled);
-			}
+			if (lc_unavailable(k) || lc_sound(x))
+				continue;
+			ok = false;
+			snprintf(why, sizeof(why), "%s: %s%" PRIu64 " of %"
+				 PRIu64 " delivered, %" PRIu64 " refused, %"
+				 PRIu64 " discarded, %" PRIu64 " reordered, %"
+				 PRIu64 " garbled", lc_name[k],
+				 x->na ? x->na : "", x->delivered, x->calls,
+				 x->refused, x->discarded, x->reordered,
+				 x->garbled);
 		}
 	if (!ok)
 		printf("not ok - bench: smoke: log calls: %s\n", why);
-	else if (lc_setup_err)
-		printf("ok - bench: smoke: log calls: mcrring and fprintf "
-		       "delivered every call, in order # SKIP syslog: "
-		       "rsyslogd did not start (%s)\n",
-		       strerror(-lc_setup_err));
 	else
-		printf("ok - bench: smoke: log calls: mcrring, fprintf and "
-		       "syslog(3) through an rsyslogd of its own delivered "
-		       "every call they accepted, in order\n");
+		printf("ok - bench: smoke: log calls: mcrring, fprintf, "
+		       "syslog(3) through an rsyslogd of its own and an "
+		       "LTTng-UST session: every call delivered in order, or "
+		       "counted lost%s%s\n", o ? " # SKIP " : "", skip);
 }
 
 /* ------------------------------------------------------------------ */
@@ -4136,7 +4154,9 @@ int main(int argc, char **argv)
 		mkdir(rel, 0755);
 		if (!realpath(rel, dir))
 			snprintf(dir, sizeof(dir), "%s", rel);
-		lc_setup_err = lc_setup(&(struct lc_cfg){ .dir = dir });
+		lc_helper_path();
+		lc_setup(&(struct lc_cfg){ .dir = dir,
+					   .lttng_helper = lc_helper });
 		for (int r = 0; r < rounds; r++)
 			lc_round(dir, r, quiet);
 		lc_teardown();

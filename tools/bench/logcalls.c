@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,26 +32,20 @@
 
 #include "mcrring.h"
 #include "tsc.h"
+#include "lcmsg.h"
 #include "logcalls.h"
 
-#define LC_LEN		128
-#define LC_PRI		MCR_PRI(1, 6)	/* user.info, as syslog(LOG_INFO) */
+_Static_assert(LC_PRI == MCR_PRI(1, 6), "user.info everywhere");
 
-const char *const lc_name[NR_LC] = { "mcrring", "fprintf", "syslog" };
+const char *const lc_name[NR_LC] = {
+	"mcrring", "fprintf", "syslog", "lttng-ust",
+};
 const char *const lc_title[NR_LC] = {
 	"mcr_log() into an SPSC ring, a consumer draining it",
 	"fprintf(3) to a file (stdio's full buffering), timestamp and tid",
 	"syslog(3) to a local rsyslogd (imuxsock -> omfile)",
+	"LTTng-UST tracepoint, per-uid buffers in discard mode (defaults)",
 };
-
-/* The message of call @seq: "mcrbench seq=0000000042 xxx...", LC_LEN bytes. */
-static void lc_msg(char *buf, uint64_t seq)
-{
-	int o = snprintf(buf, LC_LEN + 1, "mcrbench seq=%010" PRIu64 " ", seq);
-
-	memset(buf + o, 'x', LC_LEN - (size_t)o);
-	buf[LC_LEN] = '\0';
-}
 
 /* What a reader got: a message, checked against the order it expects. */
 struct lc_check {
@@ -277,6 +272,7 @@ static int lc_run_fprintf(const struct lc_cfg *cfg, uint32_t *t,
 
 static pid_t rsyslogd_pid;
 static char rs_dir[4096];
+static const char *lc_na[NR_LC];
 
 static const char rs_conf[] =
 	"global(workDirectory=\"%s\" maxMessageSize=\"64k\")\n"
@@ -288,7 +284,7 @@ static const char rs_conf[] =
 	"input(type=\"imuxsock\" Socket=\"%s/log.sock\" ruleset=\"unix\" "
 	"RateLimit.Interval=\"0\" CreatePath=\"on\")\n";
 
-int lc_setup(const struct lc_cfg *cfg)
+static int rsyslogd_start(const struct lc_cfg *cfg)
 {
 	char conf[4200], pidf[4200], sock[4200];
 	struct stat st;
@@ -332,17 +328,10 @@ int lc_setup(const struct lc_cfg *cfg)
 		}
 		usleep(50000);
 	}
-	lc_teardown();
-	return -ETIMEDOUT;
-}
-
-void lc_teardown(void)
-{
-	if (rsyslogd_pid > 0) {
-		kill(rsyslogd_pid, SIGTERM);
-		waitpid(rsyslogd_pid, NULL, 0);
-	}
+	kill(rsyslogd_pid, SIGTERM);
+	waitpid(rsyslogd_pid, NULL, 0);
 	rsyslogd_pid = 0;
+	return -ETIMEDOUT;
 }
 
 /* The child's /dev: a tmpfs of its own whose `log` is rsyslogd's socket. */
@@ -418,8 +407,6 @@ static int lc_run_syslog(const struct lc_cfg *cfg, uint32_t *t,
 	off_t off;
 	pid_t pid;
 
-	if (rsyslogd_pid <= 0)
-		return -ENOENT;
 	snprintf(out, sizeof(out), "%s/syslog.out", rs_dir);
 	snprintf(sock, sizeof(sock), "%s/log.sock", rs_dir);
 	off = stat(out, &st) ? 0 : st.st_size;
@@ -473,6 +460,209 @@ static int lc_run_syslog(const struct lc_cfg *cfg, uint32_t *t,
 }
 
 /* ------------------------------------------------------------------ */
+/* An LTTng-UST tracepoint in a session of lttng-sessiond              */
+/* ------------------------------------------------------------------ */
+
+static pid_t sessiond_pid;
+static char lt_dir[4096];
+static unsigned int lt_runs;
+
+/* Run @cmd (sh -c), its output into @out; its exit status, or -1. */
+static int lc_sh(char *out, size_t n, const char *fmt, ...)
+{
+	char cmd[8192];
+	size_t o = 0;
+	va_list ap;
+	FILE *p;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	if (out && n)
+		out[0] = '\0';
+	for (;;) {
+		char buf[512];
+		size_t got = fread(buf, 1, sizeof(buf), p);
+
+		if (!got)
+			break;
+		if (out && o + 1 < n) {
+			size_t k = got < n - 1 - o ? got : n - 1 - o;
+
+			memcpy(out + o, buf, k);
+			o += k;
+			out[o] = '\0';
+		}
+	}
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * A session daemon: the one running, else one of ours, in the
+ * foreground so that we can stop it. LTTNG_HOME keeps a non-root user's
+ * daemon and its files in the benchmark's directory.
+ */
+static int sessiond_start(const struct lc_cfg *cfg)
+{
+	char home[4200];
+
+	if (!cfg->lttng_helper || access(cfg->lttng_helper, X_OK))
+		return -ENOSYS;
+	snprintf(lt_dir, sizeof(lt_dir), "%s/lttng", cfg->dir);
+	mkdir(lt_dir, 0755);
+	snprintf(home, sizeof(home), "%s/home", lt_dir);
+	mkdir(home, 0755);
+	setenv("LTTNG_HOME", home, 1);
+	if (!lc_sh(NULL, 0, "lttng list >/dev/null 2>&1"))
+		return 0;
+	sessiond_pid = fork();
+	if (sessiond_pid < 0)
+		return -errno;
+	if (!sessiond_pid) {
+		char logf[4300];
+		int fd;
+
+		snprintf(logf, sizeof(logf), "%s/sessiond.log", lt_dir);
+		fd = open(logf, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execlp("lttng-sessiond", "lttng-sessiond", "--no-kernel",
+		       (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 100; i++) {	/* 10 s */
+		if (!lc_sh(NULL, 0, "lttng list >/dev/null 2>&1"))
+			return 0;
+		if (waitpid(sessiond_pid, NULL, WNOHANG) == sessiond_pid) {
+			sessiond_pid = 0;
+			return -ENOENT;
+		}
+		usleep(100000);
+	}
+	return -ETIMEDOUT;
+}
+
+/*
+ * One run: a session recording mcrbench:log with the thread and process
+ * ids, started before the writer process registers; stopped after it
+ * exits, which flushes the buffers and reports the events discarded; the
+ * trace read back with babeltrace2.
+ */
+static int lc_run_lttng(const struct lc_cfg *cfg, uint32_t *t,
+			struct lc_check *chk, struct lc_result *res)
+{
+	char name[64], trace[4300], bin[4300], out[8192], *w;
+	unsigned long long disc = 0;
+	int ret = -EIO, status;
+	FILE *f;
+	pid_t pid;
+
+	snprintf(name, sizeof(name), "mcrbench-%d-%u", (int)getpid(), lt_runs++);
+	snprintf(trace, sizeof(trace), "%s/%s", lt_dir, name);
+	snprintf(bin, sizeof(bin), "%s/%s.bin", lt_dir, name);
+	if (lc_sh(NULL, 0, "lttng create %s --output=%s >/dev/null 2>&1",
+		  name, trace))
+		return -EIO;
+	if (lc_sh(NULL, 0, "lttng enable-event -u -s %s mcrbench:log "
+		  ">/dev/null 2>&1 && lttng add-context -u -s %s -t vtid "
+		  "-t vpid >/dev/null 2>&1 && lttng start %s >/dev/null 2>&1",
+		  name, name, name))
+		goto out_destroy;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		goto out_destroy;
+	if (!pid) {
+		char n[32], cpu[16], ghz[32];
+
+		snprintf(n, sizeof(n), "%" PRIu64, cfg->n);
+		snprintf(cpu, sizeof(cpu), "%d", cfg->wcpu);
+		snprintf(ghz, sizeof(ghz), "%.9f", cfg->tsc_ghz);
+		execl(cfg->lttng_helper, cfg->lttng_helper, n, cpu, ghz, bin,
+		      (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, &status, 0);
+	lc_sh(out, sizeof(out), "lttng stop %s 2>&1", name);
+	w = strstr(out, "Warning: ");
+	if (w)
+		sscanf(w, "Warning: %llu events were discarded", &disc);
+	res->discarded = disc;
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		goto out_destroy;
+	f = fopen(bin, "r");
+	if (!f)
+		goto out_destroy;
+	if (fread(&res->rate, sizeof(res->rate), 1, f) == 1 &&
+	    fread(t, sizeof(*t), cfg->n, f) == cfg->n)
+		ret = 0;
+	fclose(f);
+	unlink(bin);
+out_destroy:
+	lc_sh(NULL, 0, "lttng destroy %s >/dev/null 2>&1", name);
+	if (!ret) {
+		FILE *p;
+		char *line = NULL;
+		size_t cap = 0;
+		ssize_t len;
+
+		snprintf(out, sizeof(out), "babeltrace2 %s 2>/dev/null", trace);
+		p = popen(out, "r");
+		if (!p)
+			return -EIO;
+		while ((len = getline(&line, &cap, p)) > 0)
+			lc_got(chk, line, (size_t)len);
+		free(line);
+		if (pclose(p))
+			ret = -EIO;
+	}
+	lc_sh(NULL, 0, "rm -rf %s", trace);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+
+void lc_setup(const struct lc_cfg *cfg)
+{
+	int ret = rsyslogd_start(cfg);
+
+	if (ret)
+		lc_na[LC_SYSLOG] = ret == -ENOENT ? "rsyslogd did not start "
+				   "(is rsyslog installed?)" :
+				   "rsyslogd did not start";
+	ret = sessiond_start(cfg);
+	if (ret)
+		lc_na[LC_LTTNG] = ret == -ENOSYS ? "mcrbench-lttng not built "
+				  "(liblttng-ust-dev missing)" :
+				  "lttng-sessiond did not start (is "
+				  "lttng-tools installed?)";
+}
+
+void lc_teardown(void)
+{
+	if (rsyslogd_pid > 0) {
+		kill(rsyslogd_pid, SIGTERM);
+		waitpid(rsyslogd_pid, NULL, 0);
+	}
+	rsyslogd_pid = 0;
+	if (sessiond_pid > 0) {
+		kill(sessiond_pid, SIGTERM);
+		waitpid(sessiond_pid, NULL, 0);
+	}
+	sessiond_pid = 0;
+}
+
+const char *lc_unavailable(int kind)
+{
+	return lc_na[kind];
+}
 
 int lc_run(int kind, const struct lc_cfg *cfg, struct lc_result *res)
 {
@@ -482,6 +672,11 @@ int lc_run(int kind, const struct lc_cfg *cfg, struct lc_result *res)
 	int ret;
 
 	memset(res, 0, sizeof(*res));
+	if (lc_na[kind]) {
+		free(t);
+		res->na = lc_na[kind];
+		return -ENOENT;
+	}
 	chk.seen = calloc(cfg->n, 1);
 	if (!t || !chk.seen) {
 		free(t);
@@ -498,15 +693,16 @@ int lc_run(int kind, const struct lc_cfg *cfg, struct lc_result *res)
 	case LC_FPRINTF:
 		ret = lc_run_fprintf(cfg, t, &chk, res);
 		break;
-	default:
+	case LC_SYSLOG:
 		ret = lc_run_syslog(cfg, t, &chk, res);
+		break;
+	default:
+		ret = lc_run_lttng(cfg, t, &chk, res);
 		break;
 	}
 	pthread_setaffinity_np(pthread_self(), sizeof(all), &all);
 	if (ret) {
-		res->na = kind == LC_SYSLOG && ret == -ENOENT ?
-			  "rsyslogd did not start" :
-			  kind == LC_SYSLOG && ret == -EPERM ?
+		res->na = kind == LC_SYSLOG && ret == -EPERM ?
 			  "no mount namespace for a private /dev/log" :
 			  "the run failed";
 	} else {
