@@ -1,6 +1,7 @@
 # mcrbench: benchmark build and run rules. Included from the top-level Makefile.
 #
-#   make bench         full run on the host (2-4 min): build/bench/results.md,
+#   make bench         full run on the host (about 2 min a round on 2 vCPUs):
+#                      build/bench/results.md,
 #                      results.json, latency.png, throughput.png; prints the table;
 #                      then mcrfwd's forwarding rate beside archiving
 #                      (tools/bench/mcrfwd_bench.py, build/bench/mcrfwd.md)

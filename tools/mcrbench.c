@@ -2944,6 +2944,14 @@ static void write_markdown(FILE *f)
 	for (size_t i = 0; i < NR_SCEN; i++) {
 		struct cell *m = &cells[i][R_MCR];
 
+		if (m->na) {
+			fprintf(f, "| %s | n/a: %s |", scenarios[i].id,
+				m->na_why);
+			for (int k = R_CK; k <= NR_KINDS; k++)
+				fprintf(f, " |");
+			fprintf(f, "\n");
+			continue;
+		}
 		if (!m->nr)
 			continue;
 		cell_value(m, a, sizeof(a));
@@ -2975,7 +2983,7 @@ static void write_markdown(FILE *f)
 	for (size_t i = 0; i < NR_SCEN; i++) {
 		char title[200];
 
-		if (!cells[i][R_MCR].nr && !cells[i][R_CK].nr)
+		if (!cells[i][R_MCR].nr && !cells[i][R_MCR].na)
 			continue;
 		scen_title(&scenarios[i], title, sizeof(title));
 		fprintf(f, "| **%s** — %s | | | | | | | | | | | | |\n",
@@ -3173,8 +3181,10 @@ static void write_markdown(FILE *f)
 			fprintf(f, "; %" PRIu64 " abandoned by the consumer "
 				"after a writer stalled (counted)", ab);
 		if (so)
-			fprintf(f, ". Collapsed (writers convoyed; stopped by "
-				"the watchdog) in %s", stopped);
+			fprintf(f, ". Stopped by the watchdog (not done by "
+				"its deadline at the pace it went: writers "
+				"convoyed, or the machine starved the run) in "
+				"%s", stopped);
 		fprintf(f, ".\n");
 	}
 	fprintf(f, "\nck: `CK_RING_PROTOTYPE` typed ring, "
