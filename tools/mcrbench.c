@@ -3512,7 +3512,11 @@ static int write_outputs(const char *dir, bool print)
 #define LC_CALLS	200000
 #define LC_CALLS_SMOKE	2000
 
-static struct lc_result lc_res[MAXROUNDS][NR_LC];
+/* Offered calls per second: flat out, then paced, every call alike. */
+static const double lc_rate[] = { 0, 1e6, 2e6 };
+#define NR_LC_RATES	(sizeof(lc_rate) / sizeof(lc_rate[0]))
+
+static struct lc_result lc_res[MAXROUNDS][NR_LC_RATES][NR_LC];
 static int lc_rounds;
 static char lc_helper[PATH_MAX];	/* mcrbench-lttng, beside us */
 
@@ -3543,23 +3547,28 @@ static int lc_calibrate(struct mcr_set *set)
 static void lc_round(const char *dir, int r, bool quiet)
 {
 	struct lc_cfg lc = {
-		.tsc_ghz = tsc_ghz, .wcpu = cfg.wcpu, .ccpu = cfg.ccpu,
+		.tsc_ghz = tsc_ghz, .wcpu = cfg.wcpu,
 		.n = cfg.smoke ? LC_CALLS_SMOKE : LC_CALLS,
 		.backoff_ns = cfg.backoff_ns, .dir = dir,
 		.calibrate = lc_calibrate, .lttng_helper = lc_helper,
 	};
 
+	for (size_t q = 0; q < NR_LC_RATES; q++)
 	for (int j = 0; j < NR_LC; j++) {
 		int k = (j + r) % NR_LC;
-		struct lc_result *res = &lc_res[r][k];
+		struct lc_result *res = &lc_res[r][q][k];
 
+		lc.period = lc_rate[q] ? (uint64_t)(tsc_ghz * 1e9 / lc_rate[q]) :
+					 0;
 		lc_run(k, &lc, res);
 		if (!quiet)
-			fprintf(stderr, "[%d/%d] log call %-9s %s%s "
+			fprintf(stderr, "[%d/%d] log call %-9s %-8s %s%s "
 				"%9.0f calls/s p50 %6.0f p99 %8.0f ns, %"
 				PRIu64 " of %" PRIu64 " delivered, %" PRIu64
 				" refused, %" PRIu64 " discarded\n", r + 1,
-				rounds, lc_name[k], res->na ? "n/a: " : "",
+				rounds, lc_name[k], lc_rate[q] ?
+				(lc_rate[q] > 1.5e6 ? "2 M/s" : "1 M/s") :
+				"flat", res->na ? "n/a: " : "",
 				res->na ? res->na : "", res->rate, res->p50_ns,
 				res->p99_ns, res->delivered, res->calls,
 				res->refused, res->discarded);
@@ -3568,13 +3577,14 @@ static void lc_round(const char *dir, int r, bool quiet)
 }
 
 /* Median, min and max of one figure of log call @k over the rounds. */
-static int lc_stat(int k, int what, double *med, double *lo, double *hi)
+static int lc_stat(size_t q, int k, int what, double *med, double *lo,
+		   double *hi)
 {
 	double v[MAXROUNDS];
 	int n = 0;
 
 	for (int r = 0; r < lc_rounds; r++) {
-		const struct lc_result *x = &lc_res[r][k];
+		const struct lc_result *x = &lc_res[r][q][k];
 
 		if (x->na)
 			continue;
@@ -3588,13 +3598,14 @@ static int lc_stat(int k, int what, double *med, double *lo, double *hi)
 }
 
 /* Log call @k's p50 or p99 over mcrring's, within rounds. */
-static struct rratio lc_ratio(int k, bool p99)
+static struct rratio lc_ratio(size_t z, int k, bool p99)
 {
 	struct rratio q = { .med = NAN, .lo = NAN, .hi = NAN };
 	double v[MAXROUNDS];
 
 	for (int r = 0; r < lc_rounds; r++) {
-		const struct lc_result *a = &lc_res[r][LC_MCR], *b = &lc_res[r][k];
+		const struct lc_result *a = &lc_res[r][z][LC_MCR];
+		const struct lc_result *b = &lc_res[r][z][k];
 
 		if (a->na || b->na)
 			continue;
@@ -3611,9 +3622,11 @@ static void write_logcalls(FILE *f)
 	if (!lc_rounds)
 		return;
 	fprintf(f, "\n### Log calls\n\n"
-		"The same 128-byte message, %d calls in a row by one thread on "
-		"CPU %d, every call timed (timer included), every message read "
-		"back where a reader would (the ring's consumer on CPU %d, the "
+		"The same 128-byte message, %d calls by one thread on CPU %d, "
+		"flat out, then offered at fixed rates (a call behind its "
+		"schedule goes at once), every call timed (timer included), every message read "
+		"back where a reader would (the ring's consumer, placed by the "
+		"scheduler like LTTng's consumer daemon and rsyslogd; the "
 		"file, rsyslogd's output, the LTTng trace through babeltrace2) "
 		"and checked. *lost*: refused, the call returned an error "
 		"(mcrring: ring full; a log call never waits), or discarded, "
@@ -3621,11 +3634,12 @@ static void write_logcalls(FILE *f)
 		"Each call as configured by default. Figures: median [min-max] (rounds); ratios: the "
 		"call's p50 or p99 over mcrring's, within rounds (> 1: "
 		"mcrring is cheaper). Fewer than %d rounds: no number.\n\n"
-		"| call | calls/s | p50 ns | p99 ns | delivered | lost | "
-		"p50 vs mcrring | p99 vs mcrring | checks |\n"
-		"| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
-		cfg.smoke ? LC_CALLS_SMOKE : LC_CALLS, cfg.wcpu, cfg.ccpu,
+		"| offered | call | calls/s | p50 ns | p99 ns | delivered | "
+		"lost | p50 vs mcrring | p99 vs mcrring | checks |\n"
+		"| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+		cfg.smoke ? LC_CALLS_SMOKE : LC_CALLS, cfg.wcpu,
 		cfg.min_rounds);
+	for (size_t z = 0; z < NR_LC_RATES; z++)
 	for (int k = 0; k < NR_LC; k++) {
 		char a[64], b[96], c[256], r50[64], r99[64];
 		double med, lo, hi;
@@ -3634,8 +3648,14 @@ static void write_logcalls(FILE *f)
 		const char *na = NULL;
 		int n;
 
+		char off[32];
+
+		if (lc_rate[z])
+			snprintf(off, sizeof(off), "%.0f M/s", lc_rate[z] / 1e6);
+		else
+			snprintf(off, sizeof(off), "flat out");
 		for (int r = 0; r < lc_rounds; r++) {
-			const struct lc_result *x = &lc_res[r][k];
+			const struct lc_result *x = &lc_res[r][z][k];
 
 			if (x->na) {
 				na = x->na;
@@ -3646,11 +3666,11 @@ static void write_logcalls(FILE *f)
 			ref += x->refused + x->discarded;
 			sound &= lc_sound(x);
 		}
-		n = lc_stat(k, 0, &med, &lo, &hi);
+		n = lc_stat(z, k, 0, &med, &lo, &hi);
 		if (n < cfg.min_rounds) {
-			fprintf(f, "| %s | too few rounds (%d)%s%s | | | %" PRIu64
-				" of %" PRIu64 " | %" PRIu64 " | | | %s |\n",
-				lc_title[k], n, na ? "; n/a: " : "",
+			fprintf(f, "| %s | %s | too few rounds (%d)%s%s | | | %"
+				PRIu64 " of %" PRIu64 " | %" PRIu64 " | | | %s |\n",
+				off, lc_title[k], n, na ? "; n/a: " : "",
 				na ? na : "", del, calls, ref,
 				sound ? "ok" : "**LOST, REORDERED or GARBLED**");
 			continue;
@@ -3659,22 +3679,22 @@ static void write_logcalls(FILE *f)
 		fmt_rate(lo, r50, sizeof(r50));
 		fmt_rate(hi, r99, sizeof(r99));
 		snprintf(c, sizeof(c), "%s/s [%s-%s] (%d)", a, r50, r99, n);
-		lc_stat(k, 1, &med, &lo, &hi);
+		lc_stat(z, k, 1, &med, &lo, &hi);
 		snprintf(a, sizeof(a), "%.0f [%.0f-%.0f]", med, lo, hi);
-		lc_stat(k, 2, &med, &lo, &hi);
+		lc_stat(z, k, 2, &med, &lo, &hi);
 		snprintf(b, sizeof(b), "%.0f [%.0f-%.0f]", med, lo, hi);
 		if (k == LC_MCR) {
 			snprintf(r50, sizeof(r50), "-");
 			snprintf(r99, sizeof(r99), "-");
 		} else {
-			struct rratio q = lc_ratio(k, false);
+			struct rratio q = lc_ratio(z, k, false);
 
 			fmt_ratio(&q, r50, sizeof(r50));
-			q = lc_ratio(k, true);
+			q = lc_ratio(z, k, true);
 			fmt_ratio(&q, r99, sizeof(r99));
 		}
-		fprintf(f, "| %s | %s | %s | %s | %" PRIu64 " of %" PRIu64
-			" | %" PRIu64 " | %s | %s | %s |\n", lc_title[k], c, a,
+		fprintf(f, "| %s | %s | %s | %s | %s | %" PRIu64 " of %" PRIu64
+			" | %" PRIu64 " | %s | %s | %s |\n", off, lc_title[k], c, a,
 			b, del, calls, ref, r50, r99,
 			sound ? "ok" : "**LOST, REORDERED or GARBLED**");
 	}
@@ -3683,13 +3703,18 @@ static void write_logcalls(FILE *f)
 static void json_logcalls(FILE *f)
 {
 	fprintf(f, "  \"log_calls\": [");
+	for (size_t z = 0; z < NR_LC_RATES; z++)
 	for (int k = 0; k < NR_LC; k++) {
-		struct rratio q50 = lc_ratio(k, false), q99 = lc_ratio(k, true);
+		struct rratio q50 = lc_ratio(z, k, false);
+		struct rratio q99 = lc_ratio(z, k, true);
 
-		fprintf(f, "%s\n    {\"call\": \"%s\", \"rounds\": [",
-			k ? "," : "", lc_name[k]);
+		fprintf(f, "%s\n    {\"call\": \"%s\", ", z || k ? "," : "",
+			lc_name[k]);
+		json_num(f, "offered_per_s", lc_rate[z] ? lc_rate[z] : NAN,
+			 true);
+		fprintf(f, "\"rounds\": [");
 		for (int r = 0; r < lc_rounds; r++) {
-			const struct lc_result *x = &lc_res[r][k];
+			const struct lc_result *x = &lc_res[r][z][k];
 
 			fprintf(f, "%s{", r ? ", " : "");
 			if (x->na) {
@@ -3731,8 +3756,9 @@ static void lc_smoke_tap(void)
 					      "%s%s: %s", o ? "; " : "",
 					      lc_name[k], lc_unavailable(k));
 	for (int r = 0; r < lc_rounds; r++)
+		for (size_t z = 0; z < NR_LC_RATES; z++)
 		for (int k = 0; k < NR_LC; k++) {
-			const struct lc_result *x = &lc_res[r][k];
+			const struct lc_result *x = &lc_res[r][z][k];
 
 			if (lc_unavailable(k) || lc_sound(x))
 				continue;

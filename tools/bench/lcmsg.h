@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tsc.h"
+
 #define LC_LEN		128
 #define LC_PRI		14	/* user.info: MCR_PRI(1, 6), LOG_USER|LOG_INFO */
 
@@ -21,6 +23,15 @@ static inline void lc_msg(char *buf, uint64_t seq)
 
 	memset(buf + o, 'x', LC_LEN - (size_t)o);
 	buf[LC_LEN] = '\0';
+}
+
+/* Paced calls: wait for call @s's turn, @period TSC ticks apart from
+ * @t0; a call behind its schedule goes at once. 0: flat out. */
+static inline void lc_pace(uint64_t t0, uint64_t period, uint64_t s)
+{
+	if (period)
+		while ((int64_t)(__rdtsc() - (t0 + s * period)) < 0)
+			_mm_pause();
 }
 
 #endif /* MCRBENCH_LCMSG_H */

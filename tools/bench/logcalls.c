@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mcrbench's log calls: mcr_log(), fprintf(3) to a file and syslog(3) to
- * an rsyslogd started here, each called n times in a row by one thread
- * pinned to the writers' CPU, every call timed with the benchmark's
- * bracket, every message read back where a reader would read it (the
- * ring's consumer, the file, rsyslogd's output) and checked for loss,
- * order and garbling. The message is the same text for every call: 128
- * bytes that begin with its sequence number.
+ * mcrbench's log calls: mcr_log(), fprintf(3) to a file, syslog(3) to an
+ * rsyslogd started here and an LTTng-UST tracepoint in a session of
+ * lttng-sessiond, each called n times by one thread pinned to the
+ * writers' CPU, flat out or paced at a rate every call is offered alike,
+ * every call timed with the benchmark's bracket, every message read back
+ * where a reader would read it (the ring's consumer, the file, rsyslogd's
+ * output, the trace) and checked for loss, order and garbling. The
+ * readers (mcrring's consumer thread, rsyslogd, LTTng's consumer daemon)
+ * go where the scheduler puts them. The message is the same text for
+ * every call: 128 bytes that begin with its sequence number.
  *
  * syslog(3) writes to /dev/log. So that nothing outside the benchmark is
  * touched, its writer runs in a child process with a mount namespace of
@@ -119,11 +122,19 @@ static uint32_t lc_ticks(uint64_t d)
 /* mcr_log() with a consumer draining                                  */
 /* ------------------------------------------------------------------ */
 
+static cpu_set_t lc_all;	/* the CPUs this process may use */
+
+/*
+ * The consumer only drains, copying each record's text out, as LTTng's
+ * consumer daemon and rsyslogd only store theirs: the checks read what it
+ * kept once the writer is done.
+ */
 struct lc_drain {
 	struct mcr_set *set;
 	const struct mcr_ring *ring;
 	const struct lc_cfg *cfg;
-	struct lc_check *chk;
+	char *kept;		/* n texts of LC_LEN bytes */
+	uint64_t nkept, extra;	/* records kept; beyond n, or not LC_LEN */
 	int done;
 };
 
@@ -136,14 +147,20 @@ static void *lc_consumer(void *a)
 	uint64_t idle = 0;
 	bool last = false;
 
-	lc_pin(d->cfg->ccpu);
+	/* Placed by the scheduler, as LTTng's consumer daemon and rsyslogd
+	 * are: any CPU this process may use. */
+	pthread_setaffinity_np(pthread_self(), sizeof(lc_all), &lc_all);
 	mcr_cursor_init(&cur, d->ring, MCR_RING_SPSC(0));
 	for (;;) {
 		int r = mcr_consume(d->ring, &cur, &rec, text, mcr_now_ns(),
 				    (__u64)-1, MCR_RECLAIM_NS_DEFAULT);
 
 		if (r == MCR_RECORD) {
-			lc_got(d->chk, text, rec.len);
+			if (rec.len == LC_LEN && d->nkept < d->cfg->n)
+				memcpy(d->kept + d->nkept++ * LC_LEN, text,
+				       LC_LEN);
+			else
+				d->extra++;
 			continue;
 		}
 		if (r == MCR_SKIPPED)
@@ -167,16 +184,21 @@ static void *lc_consumer(void *a)
 static int lc_run_mcr(const struct lc_cfg *cfg, uint32_t *t,
 		      struct lc_check *chk, struct lc_result *res)
 {
-	struct lc_drain d = { .cfg = cfg, .chk = chk };
+	struct lc_drain d = { .cfg = cfg };
 	struct mcr_writer w;
 	char msg[LC_LEN + 1];
 	pthread_t th;
 	uint64_t t0;
 	int ret;
 
+	d.kept = malloc(cfg->n * LC_LEN);
+	if (!d.kept)
+		return -ENOMEM;
 	ret = mcr_shm_create(2, 16384, 2048u * 1024, &d.set);
-	if (ret)
+	if (ret) {
+		free(d.kept);
 		return ret;
+	}
 	d.ring = mcr_set_ring(d.set, MCR_RING_SPSC(0));
 	ret = mcr_writer_spsc(d.set, 0, &w);
 	if (!ret)	/* as every ring's writers in the benchmark */
@@ -192,6 +214,7 @@ static int lc_run_mcr(const struct lc_cfg *cfg, uint32_t *t,
 		uint64_t a;
 		int rc;
 
+		lc_pace(t0, cfg->period, s);
 		lc_msg(msg, s);
 		a = t_start();
 		rc = mcr_log(&w, LC_PRI, msg, LC_LEN);
@@ -204,8 +227,12 @@ static int lc_run_mcr(const struct lc_cfg *cfg, uint32_t *t,
 	res->rate = cfg->n / ((double)(__rdtsc() - t0) / cfg->tsc_ghz / 1e9);
 	__atomic_store_n(&d.done, 1, __ATOMIC_RELEASE);
 	pthread_join(th, NULL);
+	for (uint64_t i = 0; i < d.nkept; i++)
+		lc_got(chk, d.kept + i * LC_LEN, LC_LEN);
+	chk->garbled += d.extra;
 out:
 	mcr_set_close(d.set);
+	free(d.kept);
 	return ret;
 }
 
@@ -252,6 +279,7 @@ static int lc_run_fprintf(const struct lc_cfg *cfg, uint32_t *t,
 		struct timespec ts;
 		uint64_t a;
 
+		lc_pace(t0, cfg->period, s);
 		lc_msg(msg, s);
 		a = t_start();
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -435,6 +463,7 @@ static int lc_run_syslog(const struct lc_cfg *cfg, uint32_t *t,
 		for (uint64_t s = 0; s < cfg->n; s++) {
 			uint64_t a;
 
+			lc_pace(t0, cfg->period, s);
 			lc_msg(msg, s);
 			a = t_start();
 			syslog(LOG_INFO, "%s", msg);
@@ -580,13 +609,14 @@ static int lc_run_lttng(const struct lc_cfg *cfg, uint32_t *t,
 	if (pid < 0)
 		goto out_destroy;
 	if (!pid) {
-		char n[32], cpu[16], ghz[32];
+		char n[32], cpu[16], ghz[32], per[32];
 
 		snprintf(n, sizeof(n), "%" PRIu64, cfg->n);
 		snprintf(cpu, sizeof(cpu), "%d", cfg->wcpu);
 		snprintf(ghz, sizeof(ghz), "%.9f", cfg->tsc_ghz);
+		snprintf(per, sizeof(per), "%" PRIu64, cfg->period);
 		execl(cfg->lttng_helper, cfg->lttng_helper, n, cpu, ghz, bin,
-		      (char *)NULL);
+		      per, (char *)NULL);
 		_exit(127);
 	}
 	waitpid(pid, &status, 0);
@@ -631,7 +661,10 @@ out_destroy:
 
 void lc_setup(const struct lc_cfg *cfg)
 {
-	int ret = rsyslogd_start(cfg);
+	int ret;
+
+	sched_getaffinity(0, sizeof(lc_all), &lc_all);
+	ret = rsyslogd_start(cfg);
 
 	if (ret)
 		lc_na[LC_SYSLOG] = ret == -ENOENT ? "rsyslogd did not start "

@@ -21,8 +21,9 @@ struct mcr_set;
 
 struct lc_cfg {
 	double tsc_ghz;		/* TSC ticks per ns */
-	int wcpu, ccpu;		/* the writer's CPU, the consumer's */
+	int wcpu;		/* the writer's CPU; readers go anywhere */
 	uint64_t n;		/* calls per run */
+	uint64_t period;	/* TSC ticks between calls; 0: flat out */
 	double backoff_ns;	/* mcrring's consumer, finding the ring empty */
 	const char *dir;	/* scratch: the file, the servers' files */
 	const char *lttng_helper;	/* mcrbench-lttng, where built */

@@ -4,9 +4,10 @@
  * it registers with the session daemon mcrbench started, in the session
  * mcrbench set up, before its first call.
  *
- *   mcrbench-lttng N CPU TSC_GHZ OUT
+ *   mcrbench-lttng N CPU TSC_GHZ OUT [PERIOD]
  *
- * Makes N calls of the tracepoint mcrbench:log on CPU, each timed with
+ * Makes N calls of the tracepoint mcrbench:log on CPU (PERIOD TSC ticks
+ * apart, as mcrbench paces every log call; flat out without), each timed with
  * mcrbench's bracket; writes to OUT the calls per second (a double) then
  * each call's TSC ticks (uint32_t).
  */
@@ -23,18 +24,20 @@
 
 int main(int argc, char **argv)
 {
-	uint64_t n, t0;
+	uint64_t n, t0, period;
 	double ghz, rate;
 	char msg[LC_LEN + 1];
 	cpu_set_t set;
 	uint32_t *t;
 	FILE *f;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: mcrbench-lttng N CPU TSC_GHZ OUT\n");
+	if (argc != 5 && argc != 6) {
+		fprintf(stderr,
+			"usage: mcrbench-lttng N CPU TSC_GHZ OUT [PERIOD]\n");
 		return 2;
 	}
 	n = strtoull(argv[1], NULL, 0);
+	period = argc == 6 ? strtoull(argv[5], NULL, 0) : 0;
 	ghz = atof(argv[3]);
 	t = calloc(n ? n : 1, sizeof(*t));
 	if (!t || ghz <= 0)
@@ -46,6 +49,7 @@ int main(int argc, char **argv)
 	for (uint64_t s = 0; s < n; s++) {
 		uint64_t a;
 
+		lc_pace(t0, period, s);
 		lc_msg(msg, s);
 		a = t_start();
 		lttng_ust_tracepoint(mcrbench, log, LC_PRI, msg, LC_LEN);
