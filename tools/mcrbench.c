@@ -64,7 +64,8 @@
 #define RING_DATA	(2048u * 1024)	/* ... and ring_data_kb */
 #define BENCH_PRI	MCR_PRI(1, 6)
 #define RUN_TIMEOUT_S	4		/* a run still going after this is stopped */
-#define SMOKE_TIMEOUT_S	10	/* mcrring takes milliseconds; a peer that convoys is stopped */
+/* A smoke run: mcrring's take milliseconds; a peer that convoys is stopped */
+#define SMOKE_TIMEOUT_S	10
 #define SEQ_BITS	48
 #define SEQ_MASK	((1ULL << SEQ_BITS) - 1)
 #define MIB_PER(b)	(1048576.0 / (double)(b))
@@ -3624,15 +3625,15 @@ static void write_logcalls(FILE *f)
 	fprintf(f, "\n### Log calls\n\n"
 		"The same 128-byte message, %d calls by one thread on CPU %d, "
 		"flat out, then offered at fixed rates (a call behind its "
-		"schedule goes at once), every call timed (timer included), every message read "
-		"back where a reader would (the ring's consumer, placed by the "
+		"schedule goes at once), every call timed (timer included), "
+		"every message read back where a reader would (the ring's consumer, placed by the "
 		"scheduler like LTTng's consumer daemon and rsyslogd; the "
 		"file, rsyslogd's output, the LTTng trace through babeltrace2) "
 		"and checked. *lost*: refused, the call returned an error "
 		"(mcrring: ring full; a log call never waits), or discarded, "
 		"the tracer reported it afterwards (LTTng's own count). "
-		"Each call as configured by default. Figures: median [min-max] (rounds); ratios: the "
-		"call's p50 or p99 over mcrring's, within rounds (> 1: "
+		"Each call as configured by default. Figures: median "
+		"[min-max] (rounds); ratios: the call's p50 or p99 over mcrring's, within rounds (> 1: "
 		"mcrring is cheaper). Fewer than %d rounds: no number.\n\n"
 		"| offered | call | calls/s | p50 ns | p99 ns | delivered | "
 		"lost | p50 vs mcrring | p99 vs mcrring | checks |\n"
