@@ -18,6 +18,7 @@ pkgs="gcc make libc6-dev perl xz-utils
       clang libclang-rt-14-dev shellcheck pkgconf man-db groff-base
       libbpf-dev bpftool libelf-dev zlib1g-dev dkms
       libck-dev libdpdk-dev gnuplot-nox python3
+      liblttng-ust-dev lttng-tools babeltrace2
       rsyslog rsyslog-relp systemd systemd-journal-remote
       rustc cargo"
 

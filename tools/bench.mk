@@ -1,16 +1,19 @@
 # mcrbench: benchmark build and run rules. Included from the top-level Makefile.
 #
-#   make bench         full run on the host (2-4 min): build/bench/results.md,
+#   make bench         full run on the host (about 2 min a round on 2 vCPUs):
+#                      build/bench/results.md,
 #                      results.json, latency.png, throughput.png; prints the table;
 #                      then mcrfwd's forwarding rate beside archiving
 #                      (tools/bench/mcrfwd_bench.py, build/bench/mcrfwd.md)
-#   make bench-smoke   seconds: every scenario and peer once, tiny; one TAP line
-#                      in build/results/bench.tap, no timing asserted
+#   make bench-smoke   seconds: every scenario, peer and log call once, tiny;
+#                      TAP lines in build/results/bench.tap (rings; log
+#                      calls), no timing asserted
 #
 # Peers come from Debian: libck-dev (Concurrency Kit, header-only ring) and
 # libdpdk-dev (librte_ring + librte_eal, linked dynamically: a host-only
-# tool; rte_ring_init works on plain memory without EAL). The plots need
-# gnuplot-nox. BENCH_ROUNDS=N changes the number of rounds.
+# tool; rte_ring_init works on plain memory without EAL). The syslog(3)
+# log call needs rsyslog (the benchmark starts its own rsyslogd). The plots
+# need gnuplot-nox. BENCH_ROUNDS=N changes the number of rounds.
 
 HOST_ONLY_TOOLS += mcrbench
 
@@ -44,3 +47,23 @@ bench-smoke: $(BUILD)/tools/mcrbench
 	  echo "not ok - bench: smoke: mcrbench exited with status $$rc" \
 		>>$(BUILD)/results/bench.tap; }
 	@scripts/tap-count.sh -l bench $(BUILD)/results/bench.tap
+
+# tools/bench/: the parts of mcrbench that live apart (log calls).
+BENCH_SRCS := $(wildcard tools/bench/*.c)
+$(BUILD)/tools/mcrbench: private TOOL_SRCS += $(BENCH_SRCS)
+$(BUILD)/tools/mcrbench: $(BENCH_SRCS) $(wildcard tools/bench/*.h)
+
+# The LTTng-UST log call runs in a helper of its own (it must register
+# with the session daemon mcrbench starts): built where liblttng-ust-dev
+# is, else mcrbench reports that call as not built.
+BENCH_LTTNG := $(shell pkg-config --exists lttng-ust 2>/dev/null && echo yes)
+ifeq ($(BENCH_LTTNG),yes)
+$(BUILD)/tools/mcrbench-lttng: tools/bench/lttng/mcrbench_lttng.c \
+		tools/bench/lttng/lttng_tp.c tools/bench/lttng/lttng_tp.h \
+		tools/bench/tsc.h tools/bench/lcmsg.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Itools/bench/lttng -o $@ \
+		tools/bench/lttng/mcrbench_lttng.c tools/bench/lttng/lttng_tp.c \
+		$(shell pkg-config --libs lttng-ust) -ldl
+bench bench-smoke: $(BUILD)/tools/mcrbench-lttng
+endif

@@ -6,8 +6,8 @@ if (!exists("dir")) dir = "build/bench"
 
 set datafile missing "NaN"
 set encoding utf8
-rings = "mcrring ck dpdk seed"
-colors = "#d62728 #1f77b4 #2ca02c #7f7f7f"
+rings = "mcrring ck dpdk dpdk-rts dpdk-hts dpdk-ptr seed"
+colors = "#d62728 #1f77b4 #2ca02c #98df8a #17becf #bcbd22 #7f7f7f"
 
 # --- latency: how often a write is at least this slow --------------------
 set terminal pngcairo size 1400,1000 font "sans,10"
@@ -23,11 +23,11 @@ set yrange [1e-6:1.5]
 set xrange [5:*]
 
 lat(s) = dir."/latency-".s.".dat"
-panels = "spsc-1M-128 spsc-1M-128-spin spsc-flat-128 mpsc-flat-2w"
-titles = "'SPSC paced 1 M/s, 128 B' 'SPSC paced 1 M/s, 128 B, consumer spinning' 'SPSC flat out, 128 B' 'MPSC 2 writers flat out, 128 B'"
+panels = "spsc-1M-128 spsc-1M-128-spin spsc-flat-128 mpsc-2w"
+titles = "'SPSC paced 1 M/s, 128 B' 'SPSC paced 1 M/s, 128 B, consumer spinning' 'SPSC flat out, 128 B' 'MPSC 2 writers flat out, 128 B, cores of their own'"
 do for [p = 1:words(panels)] {
 	set title word(titles, p)
-	plot for [i = 0:3] lat(word(panels, p)) index i using 1:2 \
+	plot for [i = 0:words(rings) - 1] lat(word(panels, p)) index i using 1:2 \
 		with steps lw 2 lc rgb word(colors, i + 1) title word(rings, i + 1)
 }
 unset multiplot
@@ -49,5 +49,5 @@ set boxwidth 0.9
 set xtics rotate by -25 noenhanced
 set key top right
 set grid ytics
-plot for [i = 0:3] dir."/throughput.dat" using (column(2 + 3*i)):(column(3 + 3*i)):(column(4 + 3*i)):xtic(1) \
+plot for [i = 0:words(rings) - 1] dir."/throughput.dat" using (column(2 + 3*i)):(column(3 + 3*i)):(column(4 + 3*i)):xtic(1) \
 	lc rgb word(colors, i + 1) title word(rings, i + 1)
