@@ -54,7 +54,10 @@ TEST_F(dev, info_describes_the_rings)
 	REQUIRE_DEV();
 	EXPECT_EQ(MCR_ABI_VERSION, self->info.abi_version);
 	EXPECT_LE(1 + ncpu, self->info.nr_rings);
-	EXPECT_EQ(MCR_FEAT_SPSC | MCR_FEAT_MPSC | MCR_FEAT_LEVELS,
+	/* The writers' clock as sysfs says (clock_test checks the two). */
+	EXPECT_EQ(MCR_FEAT_SPSC | MCR_FEAT_MPSC | MCR_FEAT_LEVELS |
+		  (sysfs_num(MCR_SYSFS "tsc_clock") == 1 ?
+		   MCR_FEAT_TSC_CLOCK : 0),
 		  self->info.features);
 	EXPECT_EQ(16384, self->info.ndesc);
 	EXPECT_EQ(2048 * 1024, self->info.data_size);
