@@ -241,35 +241,113 @@ TEST_F(cat, grep_and_last_n)
  * Issue 13, 2: wall-clock time from the monotonic stamp, and --since /
  * --until on it. A record stamped now must read as now (within 2 s).
  */
+/* @ns of CLOCK_REALTIME formatted by @fmt, in UTC or local time. */
+static void fmt_time(char *buf, size_t size, const char *fmt, long long ns,
+		     int local)
+{
+	time_t t = ns / 1000000000;
+	struct tm tm;
+
+	if (local)
+		localtime_r(&t, &tm);
+	else
+		gmtime_r(&t, &tm);
+	strftime(buf, size, fmt, &tm);
+}
+
+static long long real_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/*
+ * Run mcrcat with @args while the clock stays inside one unit of @fmt
+ * (a minute, a local day) and set @unit to it: a boundary crossed during
+ * the run is seen and the run repeated, so the test is right at 23:59:59.
+ */
+static int run_within(FIXTURE_DATA(cat) *self, const char *args,
+		      const char *fmt, int local, char *unit, size_t size)
+{
+	char after[32];
+	int ret, i;
+
+	for (i = 0; i < 3; i++) {
+		fmt_time(unit, size, fmt, real_ns(), local);
+		ret = run(self, args);
+		fmt_time(after, sizeof(after), fmt, real_ns(), local);
+		if (!strcmp(unit, after))
+			break;
+	}
+	return ret;
+}
+
+/*
+ * Records stamped an hour ago and now, against times relative to now and
+ * to local midnight. The test must hold at any time of day, in any time
+ * zone and however long the machine has been up (an hour before the boot
+ * the stamp wraps below zero, which is still an hour ago).
+ */
 TEST_F(cat, wall_clock_time_since_and_until)
 {
-	struct timespec mono, real;
-	char line[256], want[32];
+	char line[256], unit[32], day_old[32];
 	unsigned long long ts;
-	struct tm tm;
-	time_t t;
+	struct timespec mono;
+	long long real;
+	int i;
 
 	REQUIRE_MCRCAT();
 	clock_gettime(CLOCK_MONOTONIC, &mono);
-	clock_gettime(CLOCK_REALTIME, &real);
+	real = real_ns();
 	ts = mono.tv_sec * 1000000000ULL + mono.tv_nsec;
 	snprintf(line, sizeof(line),
 		 "1,%llu,0,0,1,1,1,6,-;an hour ago\n2,%llu,0,0,1,1,1,6,-;now\n",
 		 ts - 3600000000000ULL, ts);
 	rewrite(self, line);
-	ASSERT_EQ(0, run(self, "-o short -S -10min"));
-	t = real.tv_sec;
-	gmtime_r(&t, &tm);
-	strftime(want, sizeof(want), "%Y-%m-%dT%H:%M", &tm);
-	EXPECT_EQ(0, strncmp(want, self->out, strlen(want)))
-		TH_LOG("want %s..., got %s", want, self->out);
+
+	ASSERT_EQ(0, run_within(self, "-o short -S -10min", "%Y-%m-%dT%H:%M",
+				0, unit, sizeof(unit)));
+	EXPECT_EQ(0, strncmp(unit, self->out, strlen(unit)))
+		TH_LOG("want %s..., got %s", unit, self->out);
 	EXPECT_NE(NULL, strstr(self->out, "Z mpsc user.info [1]: now\n"));
 	EXPECT_EQ(NULL, strstr(self->out, "hour"));
+
 	ASSERT_EQ(0, run(self, "-U -30min"));
 	EXPECT_EQ(0, strncmp("1,", self->out, 2));
 	EXPECT_EQ(NULL, strstr(self->out, "\n2,"));
-	ASSERT_EQ(0, run(self, "-S today -U now"));
-	EXPECT_NE(NULL, strstr(self->out, "\n2,")) TH_LOG("%s", self->out);
+
+	/*
+	 * "today" is local midnight. In a zone where it is now 00:30 an hour
+	 * ago is yesterday; where it is 12:30, today: both, whatever the hour.
+	 */
+	for (i = 0; i < 2; i++) {
+		int now_min = real / 60000000000LL % 1440;
+		int off = (now_min - (i ? 750 : 30) + 1440) % 1440;
+		char tz[32];
+
+		snprintf(tz, sizeof(tz), "MCR%d:%02d", off / 60, off % 60);
+		setenv("TZ", tz, 1);
+		tzset();
+		ASSERT_EQ(0, run_within(self, "-S today -U now", "%Y-%m-%d", 1,
+					unit, sizeof(unit)));
+		fmt_time(day_old, sizeof(day_old), "%Y-%m-%d",
+			 real - 3600000000000LL, 1);
+		EXPECT_EQ(i, !strcmp(day_old, unit))
+			TH_LOG("TZ=%s: today %s, an hour ago %s", tz, unit, day_old);
+		if (strcmp(day_old, unit)) {
+			EXPECT_EQ(0, strncmp("2,", self->out, 2))
+				TH_LOG("TZ=%s: %s", tz, self->out);
+		} else {
+			EXPECT_EQ(0, strncmp("1,", self->out, 2))
+				TH_LOG("TZ=%s: %s", tz, self->out);
+			EXPECT_NE(NULL, strstr(self->out, "\n2,"))
+				TH_LOG("TZ=%s: %s", tz, self->out);
+		}
+	}
+	unsetenv("TZ");
+
 	ASSERT_EQ(0, run(self, "-o json -S -1min"));
 	EXPECT_NE(NULL, strstr(self->out, "\"time\":\"2"));
 }
