@@ -16,17 +16,8 @@ dest=$(mktemp -d "${TMPDIR:-/tmp}/mcr-dkms.XXXXXX")
 trap 'rm -rf "$dest"' EXIT
 log=$dest/log
 
-check() {	# check NAME COMMAND...
-	name=$1
-	shift
-	if "$@" >>"$log" 2>&1; then
-		echo "ok - install: $name"
-	else
-		echo "not ok - install: $name"
-		sed 's/^/#   /' "$log" | tail -n 20
-	fi
-	: >"$log"
-}
+# shellcheck source=scripts/tap-check.sh
+. "$top/scripts/tap-check.sh"
 
 if ! command -v dkms >/dev/null; then
 	echo "ok - install: dkms build # SKIP dkms is not installed (make deps)"

@@ -8,17 +8,8 @@ dest=$(mktemp -d "${TMPDIR:-/tmp}/mcr-install.XXXXXX")
 trap 'rm -rf "$dest"' EXIT
 log=$dest/log
 
-check() {	# check NAME COMMAND...
-	name=$1
-	shift
-	if "$@" >>"$log" 2>&1; then
-		echo "ok - install: $name"
-	else
-		echo "not ok - install: $name"
-		sed 's/^/#   /' "$log" | tail -n 20
-	fi
-	: >"$log"
-}
+# shellcheck source=scripts/tap-check.sh
+. "$top/scripts/tap-check.sh"
 
 check "make install DESTDIR=... PREFIX=/usr" \
 	make -s -C "$top" install DESTDIR="$dest/root" PREFIX=/usr \

@@ -101,24 +101,10 @@ void mcrrs_discard(struct mcr_writer *w, struct mcr_resv *resv)
 	mcr_discard(w, resv);
 }
 
-/* mcr_log() after the caller's level check: one call per record. */
-static inline __attribute__((always_inline)) int
-__mcrrs_log(struct mcr_writer *w, unsigned int pri, const char *msg,
-	    size_t len)
-{
-	struct mcr_resv resv;
-	int ret;
-
-	ret = mcr_reserve(w, len, &resv);
-	if (ret)
-		return ret;
-	memcpy(resv.text, msg, len);
-	return __mcr_commit(w, &resv, len, pri, 0, false);
-}
-
 /*
- * The same, for a handle whose kind the caller knows (the Rust types
- * do): the compiler drops the other kind's branches from the inline path.
+ * mcr_log() after the caller's level check (__mcr_log()), one call per
+ * record; for a handle whose kind the caller knows (the Rust types do),
+ * the compiler drops the other kind's branches from the inline path.
  */
 __attribute__((flatten))
 int mcrrs_log_spsc(struct mcr_writer *w, unsigned int pri, const char *msg,
@@ -126,7 +112,7 @@ int mcrrs_log_spsc(struct mcr_writer *w, unsigned int pri, const char *msg,
 {
 	if (w->kind != MCR_WRITER_SPSC)
 		__builtin_unreachable();
-	return __mcrrs_log(w, pri, msg, len);
+	return __mcr_log(w, pri, msg, len);
 }
 
 __attribute__((flatten))
@@ -135,14 +121,14 @@ int mcrrs_log_mpsc(struct mcr_writer *w, unsigned int pri, const char *msg,
 {
 	if (w->kind != MCR_WRITER_MPSC)
 		__builtin_unreachable();
-	return __mcrrs_log(w, pri, msg, len);
+	return __mcr_log(w, pri, msg, len);
 }
 
 __attribute__((flatten))
 int mcrrs_log(struct mcr_writer *w, unsigned int pri, const char *msg,
 	      size_t len)
 {
-	return __mcrrs_log(w, pri, msg, len);
+	return __mcr_log(w, pri, msg, len);
 }
 
 /*
