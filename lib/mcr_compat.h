@@ -5,6 +5,12 @@
  *
  * READ_ONCE/WRITE_ONCE are relaxed atomics here, not volatile accesses,
  * so that ThreadSanitizer sees every shared access the protocol makes.
+ *
+ * The functions are mcr_-prefixed; the kernel's names are macros, made
+ * again at each inclusion when they are not there: <mcrring.h> uses them
+ * and takes them back at its end (an application sees none of them,
+ * and keeps any of its own), and code of this tree that reads the rings
+ * itself includes this header for them after <mcrring.h>.
  */
 #ifndef MCR_COMPAT_H
 #define MCR_COMPAT_H
@@ -21,6 +27,33 @@
 
 #include <linux/types.h>
 
+/* linux/math64.h, for the clock map (lib/mcr_clock.h) */
+static inline __u64 mcr_mul_u64_u64_shr(__u64 a, __u64 mul, unsigned int shift)
+{
+	return (__u64)(__extension__((unsigned __int128)a * mul) >> shift);
+}
+
+static inline __u64 mcr_mul_u64_u64_div_u64(__u64 a, __u64 mul, __u64 div)
+{
+	return (__u64)(__extension__((unsigned __int128)a * mul / div));
+}
+
+/* Returns the value found at *p; the swap happened iff it equals old. */
+static inline __u64 mcr_cmpxchg64_relaxed(__u64 *p, __u64 old, __u64 val)
+{
+	__atomic_compare_exchange_n(p, &old, val, false, __ATOMIC_RELAXED,
+				    __ATOMIC_RELAXED);
+	return old;
+}
+
+static inline void mcr_atomic_inc64(__u64 *p)
+{
+	__atomic_fetch_add(p, 1, __ATOMIC_RELAXED);
+}
+
+#endif /* MCR_COMPAT_H */
+
+#ifndef READ_ONCE
 #define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 #define smp_load_acquire(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)
@@ -38,38 +71,16 @@
 #define smp_rmb()		__atomic_thread_fence(__ATOMIC_ACQUIRE)
 #define smp_wmb()		__atomic_thread_fence(__ATOMIC_RELEASE)
 #endif
-
 /* linux/math64.h, for the clock map (lib/mcr_clock.h) */
-static inline __u64 mul_u64_u64_shr(__u64 a, __u64 mul, unsigned int shift)
-{
-	return (__u64)(((unsigned __int128)a * mul) >> shift);
-}
-
-static inline __u64 mul_u64_u64_div_u64(__u64 a, __u64 mul, __u64 div)
-{
-	return (__u64)((unsigned __int128)a * mul / div);
-}
-
-/* Returns the value found at *p; the swap happened iff it equals old. */
-static inline __u64 mcr_cmpxchg64_relaxed(__u64 *p, __u64 old, __u64 new)
-{
-	__atomic_compare_exchange_n(p, &old, new, false, __ATOMIC_RELAXED,
-				    __ATOMIC_RELAXED);
-	return old;
-}
-
-static inline void mcr_atomic_inc64(__u64 *p)
-{
-	__atomic_fetch_add(p, 1, __ATOMIC_RELAXED);
-}
+#define mul_u64_u64_shr		mcr_mul_u64_u64_shr
+#define mul_u64_u64_div_u64	mcr_mul_u64_u64_div_u64
+#endif
 
 #ifndef likely
 #define likely(x)		__builtin_expect(!!(x), 1)
 #define unlikely(x)		__builtin_expect(!!(x), 0)
 #endif
 
-#ifndef static_assert
+#if !defined(static_assert) && !defined(__cplusplus)
 #define static_assert		_Static_assert
 #endif
-
-#endif /* MCR_COMPAT_H */

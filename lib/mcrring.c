@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "mcrring.h"
+#include "mcr_compat.h"	/* the kernel's names: READ_ONCE() and the like */
 #include "mcr_text.h"
 
 #define MCR_EXPORT __attribute__((visibility("default")))

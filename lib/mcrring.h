@@ -24,6 +24,37 @@
 #include <sys/types.h>
 #include <time.h>
 
+/*
+ * The protocol headers are kernel code and use the kernel's names
+ * (READ_ONCE(), smp_*(), likely(), ...), which mcr_compat.h makes in
+ * userspace. They are this header's alone: an application's own macros
+ * of those names are set aside here, and given back at the end of the
+ * header, where ours go.
+ */
+#pragma push_macro("READ_ONCE")
+#pragma push_macro("WRITE_ONCE")
+#pragma push_macro("smp_load_acquire")
+#pragma push_macro("smp_store_release")
+#pragma push_macro("smp_rmb")
+#pragma push_macro("smp_wmb")
+#pragma push_macro("mul_u64_u64_shr")
+#pragma push_macro("mul_u64_u64_div_u64")
+#pragma push_macro("likely")
+#pragma push_macro("unlikely")
+#pragma push_macro("static_assert")
+#undef READ_ONCE
+#undef WRITE_ONCE
+#undef smp_load_acquire
+#undef smp_store_release
+#undef smp_rmb
+#undef smp_wmb
+#undef mul_u64_u64_shr
+#undef mul_u64_u64_div_u64
+#undef likely
+#undef unlikely
+#undef static_assert
+
+#include "mcr_compat.h"
 #include "mcr_clock.h"
 #include "mcr_ring.h"
 
@@ -561,5 +592,28 @@ int mcr_archive_next(struct mcr_archive *a, struct mcr_arecord *rec,
 #ifdef __cplusplus
 }
 #endif
+
+#undef READ_ONCE
+#undef WRITE_ONCE
+#undef smp_load_acquire
+#undef smp_store_release
+#undef smp_rmb
+#undef smp_wmb
+#undef mul_u64_u64_shr
+#undef mul_u64_u64_div_u64
+#undef likely
+#undef unlikely
+#undef static_assert
+#pragma pop_macro("READ_ONCE")
+#pragma pop_macro("WRITE_ONCE")
+#pragma pop_macro("smp_load_acquire")
+#pragma pop_macro("smp_store_release")
+#pragma pop_macro("smp_rmb")
+#pragma pop_macro("smp_wmb")
+#pragma pop_macro("mul_u64_u64_shr")
+#pragma pop_macro("mul_u64_u64_div_u64")
+#pragma pop_macro("likely")
+#pragma pop_macro("unlikely")
+#pragma pop_macro("static_assert")
 
 #endif /* MCRRING_H */

@@ -68,6 +68,39 @@ check "a writer links the static library" \
 	cc -static -o "$dest/writer-static" "$dest/writer.c" \
 		$(pc --static --cflags --libs)
 check "and runs" sh -c "'$dest/writer-static' | grep -qx 'installed 42'"
+
+# The installed headers in other languages and beside other code: C++
+# (g++ is build-essential's), and an application with kernel-style
+# macros of its own, which the header must neither clash with nor leave
+# its own behind.
+for std in c++11 c++20; do
+	# shellcheck disable=SC2046
+	check "a C++ writer ($std) builds against the installed headers" \
+		g++ -std=$std -Wall -Wextra -Werror -o "$dest/cxx-$std" \
+			"$top/selftests/install/cxx_writer.cc" $(pc --cflags --libs)
+	check "and reads back what it wrote" sh -c "LD_LIBRARY_PATH='$root/usr/lib' '$dest/cxx-$std' |
+		grep -qx '8 records from C++'"
+done
+# shellcheck disable=SC2046
+check "an application's own READ_ONCE and likely survive <mcrring.h>" \
+	sh -c "cc -Wall -Wextra -Werror -o '$dest/ns' \
+		'$top/selftests/install/namespace.c' $(pc --cflags) && '$dest/ns'"
+# Every macro left defined after <mcrring.h> that one of its headers
+# defines: only mcrring's own prefixes may be among them.
+inc=$root/usr/include/mcrring
+# shellcheck disable=SC2046
+leaked=$(echo '#include <mcrring.h>' |
+	cc -D_GNU_SOURCE $(pc --cflags) -dM -E -x c - |
+	awk '{ sub(/\(.*/, "", $2); print $2 }' | sort -u | while read -r m; do
+		case $m in MCR*|mcr*|_MCR*|__MCR*|__mcr*|_UAPI_LINUX_MCRRING_H) continue ;; esac
+		if grep -qsE "^#[[:space:]]*define[[:space:]]+$m([^A-Za-z0-9_]|\$)" \
+			"$inc"/*.h "$inc"/linux/*.h; then
+			echo "$m"
+		fi
+	done)
+check "<mcrring.h> leaves no macro of its own without mcrring's prefix" \
+	test -z "$leaked"
+[ -z "$leaked" ] || echo "#   left defined: $(echo "$leaked" | tr '\n' ' ')"
 for page in "$root"/usr/share/man/man*/*; do
 	[ -e "$page" ] || continue
 	# From the man root, so that .so redirects resolve as installed.

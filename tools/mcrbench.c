@@ -57,6 +57,7 @@
 #include <rte_ring_elem.h>
 
 #include "mcrring.h"
+#include "mcr_compat.h"	/* the kernel's names: READ_ONCE() and the like */
 
 #define MAXW		8		/* writers per run */
 #define MAXROUNDS	32

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "mcrring.h"
+#include "mcr_compat.h"	/* the kernel's names: READ_ONCE() and the like */
 #include "kselftest_harness.h"
 
 #define MS		1000000ULL
