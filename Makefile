@@ -138,7 +138,7 @@ $(LIB_DIR)/%.o: lib/%.c $(HDRS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
 
 $(LIB_A): $(LIB_OBJS)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(LIB_SO): $(LIB_OBJS) lib/libmcrring.map
 	$(CC) -shared -Wl,-soname,libmcrring.so.$(LIB_MAJOR) \

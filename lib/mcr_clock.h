@@ -203,12 +203,12 @@ static inline void mcr_clock_store(struct mcr_clock *c,
 				   const struct mcr_clock_keeper *k)
 {
 	WRITE_ONCE(c->seq, k->seq + 1);
-	smp_wmb();
+	smp_wmb();							/* [M8] */
 	WRITE_ONCE(c->tsc_base, k->map.tsc_base);
 	WRITE_ONCE(c->ns_base, k->map.ns_base);
 	WRITE_ONCE(c->mult, k->map.mult);
 	WRITE_ONCE(c->tsc_limit, k->map.tsc_limit);
-	smp_wmb();
+	smp_wmb();							/* [M8] */
 	WRITE_ONCE(c->seq, k->seq + 2);
 }
 
@@ -233,12 +233,12 @@ static inline bool mcr_clock_read(const struct mcr_clock *c, __u64 tsc,
 	struct mcr_clock m;
 	__u32 seq = READ_ONCE(c->seq);
 
-	smp_rmb();
+	smp_rmb();							/* [M9] */
 	m.tsc_base = READ_ONCE(c->tsc_base);
 	m.ns_base = READ_ONCE(c->ns_base);
 	m.mult = READ_ONCE(c->mult);
 	m.tsc_limit = READ_ONCE(c->tsc_limit);
-	smp_rmb();
+	smp_rmb();							/* [M9] */
 	/* One compare for tsc_base <= tsc < tsc_limit; an empty map fails. */
 	if ((seq & 1) || READ_ONCE(c->seq) != seq ||
 	    tsc - m.tsc_base >= m.tsc_limit - m.tsc_base)

@@ -153,7 +153,8 @@ static inline void mcr_atomic_inc64(__u64 *p)
  *
  * Barrier pairs
  * -------------
- * Each ordering access in this file carries a tag [Mn]; pairs:
+ * Each ordering access of the protocol carries a tag [Mn] (here, in
+ * mcr_clock.h and in kmod/drain.c); pairs:
  *
  *   [M1] writer: smp_store_release(desc->state_var)  (commit, discard)
  *        pairs with
@@ -180,6 +181,24 @@ static inline void mcr_atomic_inc64(__u64 *p)
  *   [M7] MPSC writer: smp_load_acquire(prod->cached_tail)
  *        so the [M4]/[M5] guarantee carries over to a writer that reuses
  *        memory on another writer's refreshed view of tail.
+ *
+ *   [M8] clock keeper: smp_wmb() around the map's fields, seq odd before
+ *        and even after (mcr_clock_store(), lib/mcr_clock.h)
+ *        pairs with
+ *   [M9] writer: smp_rmb() after reading seq and before reading it again
+ *        (mcr_clock_read())
+ *        so a writer that reads the same even seq twice read one whole
+ *        map; otherwise it falls back to clock_gettime(). A seqcount.
+ *
+ *   [M10] drain thread: smp_mb() between setting NEED_WAKEUP in every
+ *        cons->flags and looking at the rings once more (kmod/drain.c)
+ *        pairs with nothing, on purpose: a writer reads cons->flags
+ *        with no fence when it refreshes its view of tail, and wakes the
+ *        drainer after its commit. Either the drainer's last look sees
+ *        the record, or the writer sees the flag and wakes it, or both
+ *        miss; the third case costs one sleep, at most poll_max_ms, the
+ *        documented bound. A full barrier on the write path would cost
+ *        every record to spare a rare sleep.
  *
  * prod->head is read and compare-and-swapped relaxed: it orders nothing
  * the consumer relies on, only who owns which sequence and bytes.
@@ -402,7 +421,7 @@ static inline __u64 __mcr_read_tail(const struct mcr_ring *r, __u32 *hint)
 {
 	__u64 tail = smp_load_acquire(&r->cons->tail);		/* [M5] */
 
-	if (READ_ONCE(r->cons->flags) & MCR_CONS_NEED_WAKEUP)
+	if (READ_ONCE(r->cons->flags) & MCR_CONS_NEED_WAKEUP)	/* [M10] */
 		*hint |= MCR_RESV_WAKE;
 	return tail;
 }

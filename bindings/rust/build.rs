@@ -4,7 +4,7 @@
 //! Where libmcrring comes from, first found first:
 //! 1. `MCRRING_LIB_DIR` (and `MCRRING_INCLUDE_DIR`, default its `../include/mcrring`);
 //! 2. the source tree this crate sits in: headers from `lib/` and `uapi/`,
-//!    `build/lib/libmcrring.a` when `make lib` made it, else `lib/mcrring.c`
+//!    `build/lib/libmcrring.a` when `make lib` made it, else `lib/*.c`
 //!    compiled here;
 //! 3. `pkg-config mcrring` (an installed libmcrring).
 //!
@@ -51,8 +51,8 @@ fn from_tree(manifest: &Path) -> Option<Lib> {
     }
     let include = vec![top.join("lib"), top.join("uapi")];
     let archive = top.join("build/lib/libmcrring.a");
-    for h in ["lib/mcrring.h", "lib/mcr_ring.h", "lib/mcr_clock.h", "lib/mcr_compat.h",
-              "lib/mcrring.c", "uapi/linux/mcrring.h", "build/lib/libmcrring.a"] {
+    // lib/ as a whole: a file added or removed there is seen too.
+    for h in ["lib", "uapi/linux/mcrring.h", "build/lib/libmcrring.a"] {
         println!("cargo:rerun-if-changed={}", top.join(h).display());
     }
     if archive.is_file() {
@@ -65,9 +65,19 @@ fn from_tree(manifest: &Path) -> Option<Lib> {
         Some(Lib {
             include,
             link: vec![],
-            sources: vec![top.join("lib/mcrring.c")],
+            sources: lib_sources(&top.join("lib")),
         })
     }
+}
+
+/// The library's C files, in a stable order.
+fn lib_sources(dir: &Path) -> Vec<PathBuf> {
+    let mut c: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    c.retain(|p| p.extension().map_or(false, |x| x == "c"));
+    c.sort();
+    c
 }
 
 fn from_pkg_config() -> Option<Lib> {
