@@ -340,7 +340,8 @@ static int mcr_drain_thread(void *unused)
 			sleep_ms = 1;
 		} else {
 			mcr_set_need_wakeup(true);
-			smp_mb(); /* flag visible before we look at the rings */
+			/* flag visible before we look at the rings */
+			smp_mb();				/* [M10] */
 			if (mcr_any_ready()) {
 				mcr_set_need_wakeup(false);
 				continue;

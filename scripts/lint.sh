@@ -37,7 +37,8 @@ done
 log=$top/build/results/lint.log
 
 for f in "$top"/kmod/*.c "$top"/kmod/*.h "$top"/uapi/linux/*.h \
-	 "$top"/lib/mcr_ring.h "$top"/lib/mcr_text.h "$top"/selftests/kmod/*.c; do
+	 "$top"/lib/mcr_ring.h "$top"/lib/mcr_text.h "$top"/lib/mcr_clock.h \
+	 "$top"/selftests/kmod/*.c; do
 	[ -e "$f" ] || continue
 	# TRACE_EVENT() bodies cannot meet --strict's alignment rules (the
 	# kernel's own trace headers do not either): plain checkpatch there.
