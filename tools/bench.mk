@@ -9,6 +9,11 @@
 #                      TAP lines in build/results/bench.tap (rings; log
 #                      calls), no timing asserted
 #
+# The tool is tools/mcrbench.c (options, rounds, outputs) and its parts in
+# tools/bench/, one concern a file (bench.h declares what they share). The
+# targets the report judges are data, tools/bench/targets.txt, passed to
+# both runs with --targets.
+#
 # Peers come from Debian: libck-dev (Concurrency Kit, header-only ring) and
 # libdpdk-dev (librte_ring + librte_eal, linked dynamically: a host-only
 # tool; rte_ring_init works on plain memory without EAL). The syslog(3)
@@ -25,30 +30,32 @@ $(BUILD)/tools/mcrbench: private CPPFLAGS += $(if $(BENCH_DPDK_INC),$(BENCH_DPDK
 
 BENCH_DIR    := $(BUILD)/bench
 BENCH_ROUNDS ?= 5
+BENCH_TARGETS := tools/bench/targets.txt
 BENCH_REV     = $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 .PHONY: bench bench-smoke
 
-bench: $(BUILD)/tools/mcrbench $(BUILD)/tools/mcrfwd
+bench: $(BUILD)/tools/mcrbench $(BUILD)/tools/mcrfwd $(BENCH_TARGETS)
 	@mkdir -p $(BENCH_DIR)
 	$(BUILD)/tools/mcrbench --rounds $(BENCH_ROUNDS) --out $(BENCH_DIR) \
-		--rev "$(BENCH_REV)"
+		--targets $(BENCH_TARGETS) --rev "$(BENCH_REV)"
 	gnuplot -e "dir='$(BENCH_DIR)'" tools/mcrbench.gp
 	@echo "mcrbench: $(BENCH_DIR)/results.md results.json latency.png throughput.png"
 	python3 tools/bench/mcrfwd_bench.py $(BUILD)/tools/mcrfwd \
 		$(BUILD)/tools/mcrbench $(BENCH_DIR)
 	@echo "mcrfwd: $(BENCH_DIR)/mcrfwd.md"
 
-bench-smoke: $(BUILD)/tools/mcrbench
+bench-smoke: $(BUILD)/tools/mcrbench $(BENCH_TARGETS)
 	@mkdir -p $(BUILD)/results $(BUILD)/bench-smoke
 	@$(BUILD)/tools/mcrbench --smoke --quiet --out $(BUILD)/bench-smoke \
-		>$(BUILD)/results/bench.tap 2>$(BUILD)/bench-smoke/stderr.log || \
+		--targets $(BENCH_TARGETS) >$(BUILD)/results/bench.tap \
+		2>$(BUILD)/bench-smoke/stderr.log || \
 	{ rc=$$?; grep -q '^not ok' $(BUILD)/results/bench.tap 2>/dev/null || \
 	  echo "not ok - bench: smoke: mcrbench exited with status $$rc" \
 		>>$(BUILD)/results/bench.tap; }
 	@scripts/tap-count.sh -l bench $(BUILD)/results/bench.tap
 
-# tools/bench/: the parts of mcrbench that live apart (log calls).
+# tools/bench/: mcrbench's parts, linked with the driver.
 BENCH_SRCS := $(wildcard tools/bench/*.c)
 $(BUILD)/tools/mcrbench: private TOOL_SRCS += $(BENCH_SRCS)
 $(BUILD)/tools/mcrbench: $(BENCH_SRCS) $(wildcard tools/bench/*.h)
