@@ -529,26 +529,32 @@ static void write_markdown(FILE *f)
 		REFUSED_SPINS);
 }
 
-int write_outputs(const char *dir, bool print)
+/* @dir/@name, written by @fill: 0 or -errno. */
+static int write_file(const char *dir, const char *name,
+		      void (*fill)(FILE *f))
 {
 	char path[4096];
 	FILE *f;
-	int ret;
 
-	snprintf(path, sizeof(path), "%s/results.md", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	f = fopen(path, "w");
 	if (!f)
 		return -errno;
-	write_markdown(f);
+	fill(f);
 	fclose(f);
+	return 0;
+}
+
+int write_outputs(const char *dir, bool print)
+{
+	int ret = write_file(dir, "results.md", write_markdown);
+
+	if (ret)
+		return ret;
 	if (print)
 		write_markdown(stdout);
-	snprintf(path, sizeof(path), "%s/results.json", dir);
-	f = fopen(path, "w");
-	if (!f)
-		return -errno;
-	write_json(f);
-	fclose(f);
-	ret = write_plot_data(dir);
-	return ret;
+	ret = write_file(dir, "results.json", write_json);
+	if (ret)
+		return ret;
+	return write_plot_data(dir);
 }
