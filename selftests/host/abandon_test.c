@@ -35,7 +35,7 @@
 #include <unistd.h>
 
 #include "mcrring.h"
-#include "mcr_compat.h"	/* the kernel's names: READ_ONCE() and the like */
+#include <mcrring/compat.h>	/* the kernel's names: READ_ONCE() and the like */
 #include "kselftest_harness.h"
 
 #define MS		1000000ULL
@@ -486,21 +486,29 @@ static void *dead_main(void *arg)
 }
 
 /*
- * Poll the reader until @ring has abandoned @want records. Returns the
- * time just before the mcr_read() that abandoned it (a lower bound of the
- * pin's start), or 0 on deadline; *after is the time after it.
+ * Poll the reader until it has moved past @seq of @ring by abandoning a
+ * record: one more abandoned than when called, and a later sequence
+ * delivered. Counting alone would not do: a live writer preempted
+ * earlier may have had a record abandoned already, and this thread is
+ * the only consumer, so nothing is abandoned between the count taken
+ * here and the first read. Returns the time just before the mcr_read()
+ * that moved past it (a lower bound of the pin's start), or 0 on
+ * deadline; *after is the time after it.
  */
 static __u64 wait_abandoned(FIXTURE_DATA(abandon) *self, unsigned int ring,
-			    __u64 want, __u64 *after)
+			    __u64 seq, __u64 *after)
 {
 	__u64 deadline = mcr_now_ns() + DEADLINE_NS;
+	__u64 want = stats_of(self->rd, ring).abandoned + 1;
+	const struct ring_order *o = &self->seen.order;
 
 	for (;;) {
 		__u64 before = mcr_now_ns();
 
 		drain_max(self->rd, &self->seen, POLL_MAX);
 		*after = mcr_now_ns();
-		if (stats_of(self->rd, ring).abandoned >= want)
+		if (stats_of(self->rd, ring).abandoned >= want &&
+		    o->have_seq[ring] && o->last_seq[ring] > seq)
 			return before;
 		if (*after > deadline)
 			return 0;
@@ -560,7 +568,7 @@ TEST_F_TIMEOUT(abandon, mpsc_dead_writer_skipped_within_bound, 60)
 	self->seen.watch_on = true;
 
 	/* Skipped once ABANDON_NS has passed, not before, and not much after. */
-	t_ab0 = wait_abandoned(self, 0, 1, &t_ab1);
+	t_ab0 = wait_abandoned(self, 0, d.seq, &t_ab1);
 	ASSERT_NE(0, t_ab0) TH_LOG("in-flight record never skipped");
 	EXPECT_LE(d.t_reserve + ABANDON_NS, t_ab1);
 	EXPECT_GE(d.t_reserve + ABANDON_NS + 2000 * MS, t_ab1);
@@ -622,7 +630,7 @@ TEST_F_TIMEOUT(abandon, mpsc_pin_holds_ring_until_reclaim_bound, 60)
 	ASSERT_EQ(ndesc - 1, n);
 	fit = n;
 
-	t_ab0 = wait_abandoned(self, 0, 1, &t_ab1);
+	t_ab0 = wait_abandoned(self, 0, d.seq, &t_ab1);
 	ASSERT_NE(0, t_ab0);
 	EXPECT_LE(d.t_reserve + ABANDON_NS, t_ab1);
 	EXPECT_EQ(fit, self->seen.count[0]);
@@ -768,7 +776,7 @@ TEST_F_TIMEOUT(abandon, mpsc_late_writer_counted_once_nothing_torn, 60)
 	__atomic_store_n(&self->hold, 0, __ATOMIC_RELAXED);
 
 	/* The reader skips the stalled record after ABANDON_NS. */
-	t_ab0 = wait_abandoned(self, 0, 1, &t_ab1);
+	t_ab0 = wait_abandoned(self, 0, l.seq, &t_ab1);
 	ASSERT_NE(0, t_ab0);
 	EXPECT_LE(l.t_reserve + ABANDON_NS, t_ab1);
 
