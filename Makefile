@@ -62,7 +62,7 @@ kbuild_dir = $(TOP)/$(BUILD)/kbuild/$(notdir $(realpath $(1)))
 # --- userspace flags --------------------------------------------------
 CC       ?= cc
 WARN     := -Wall -Wextra -Werror
-CPPFLAGS := -D_GNU_SOURCE -Iuapi -Ilib
+CPPFLAGS := -D_GNU_SOURCE -Iuapi -Iproto -Ilib
 CFLAGS   := -std=gnu11 -O2 -g $(WARN)
 # -isystem: the harness's own macros trip -Wextra (unused parameters).
 HOST_CFLAGS = $(CPPFLAGS) $(CFLAGS) -isystem $(KSFT_INC) -pthread
@@ -76,7 +76,7 @@ SAN_tsan  := -fsanitize=thread -fno-builtin-memcpy
 VARIANTS  := plain asan tsan
 
 LIB_SRCS  := $(wildcard lib/*.c)
-HDRS      := $(wildcard uapi/linux/*.h lib/*.h)
+HDRS      := $(wildcard uapi/linux/*.h proto/mcrring/*.h lib/*.h lib/mcrring/*.h)
 
 # libmcrring: static and shared, soname libmcrring.so.$(LIB_MAJOR).
 LIB_MAJOR   := 1
@@ -368,7 +368,7 @@ vm-shell: vm-module $(VM_BINS) $(VM_TOOLS)
 # the kernel KDIR names (INSTALL_MOD_PATH=$(DESTDIR)).
 BINDIR   = $(PREFIX)/bin
 LIBDIR   = $(PREFIX)/lib
-INCDIR   = $(PREFIX)/include/mcrring
+INCDIR   = $(PREFIX)/include
 MANDIR   = $(PREFIX)/share/man
 UDEVDIR ?= /lib/udev/rules.d
 UNITDIR ?= /lib/systemd/system
@@ -377,16 +377,16 @@ MAN_PAGES  = $(wildcard man/*.[0-9])
 
 install: lib $(addprefix $(BUILD)/tools/,$(USER_TOOLS))
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
-		$(DESTDIR)$(INCDIR)/linux $(DESTDIR)$(UDEVDIR)
+		$(DESTDIR)$(INCDIR)/mcrring/linux $(DESTDIR)$(UDEVDIR)
 	install -m 755 $(addprefix $(BUILD)/tools/,$(USER_TOOLS)) $(DESTDIR)$(BINDIR)
 	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)
 	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)
 	ln -sf $(notdir $(LIB_SO)) $(DESTDIR)$(LIBDIR)/libmcrring.so.$(LIB_MAJOR)
 	ln -sf libmcrring.so.$(LIB_MAJOR) $(DESTDIR)$(LIBDIR)/libmcrring.so
 	install -m 644 $(LIB_DIR)/mcrring.pc $(DESTDIR)$(LIBDIR)/pkgconfig
-	install -m 644 lib/mcrring.h lib/mcr_ring.h lib/mcr_clock.h lib/mcr_compat.h \
-		lib/mcr_text.h $(DESTDIR)$(INCDIR)
-	install -m 644 uapi/linux/mcrring.h $(DESTDIR)$(INCDIR)/linux
+	install -m 644 lib/mcrring.h $(DESTDIR)$(INCDIR)
+	install -m 644 proto/mcrring/*.h lib/mcrring/*.h $(DESTDIR)$(INCDIR)/mcrring
+	install -m 644 uapi/linux/mcrring.h $(DESTDIR)$(INCDIR)/mcrring/linux
 	install -m 644 packaging/60-mcrring.rules $(DESTDIR)$(UDEVDIR)
 	install -d $(DESTDIR)$(UNITDIR)
 	sed 's|/usr/bin/|$(BINDIR)/|' packaging/mcrfwd.service \
@@ -406,12 +406,13 @@ modules_install: module
 DKMS_SRC = $(DESTDIR)/usr/src/mcrring-$(LIB_VERSION)
 
 dkms-src:
-	install -d $(DKMS_SRC)/kmod $(DKMS_SRC)/uapi/linux $(DKMS_SRC)/lib
+	install -d $(DKMS_SRC)/kmod $(DKMS_SRC)/uapi/linux \
+		$(DKMS_SRC)/proto/mcrring $(DKMS_SRC)/include/linux
 	install -m 644 packaging/dkms.conf $(DKMS_SRC)
 	install -m 644 kmod/Kbuild kmod/*.c kmod/*.h $(DKMS_SRC)/kmod
 	install -m 644 uapi/linux/mcrring.h $(DKMS_SRC)/uapi/linux
-	install -m 644 lib/mcr_ring.h lib/mcr_text.h lib/mcr_clock.h \
-		lib/mcr_compat.h $(DKMS_SRC)/lib
+	install -m 644 proto/mcrring/*.h $(DKMS_SRC)/proto/mcrring
+	install -m 644 include/linux/*.h $(DKMS_SRC)/include/linux
 
 # Installs into a scratch DESTDIR and builds a writer against it with
 # pkg-config, as a new user would; TAP in $(BUILD)/results/install.tap.

@@ -4,7 +4,7 @@
  * first, numbered by one global 64-bit sequence; and its text form, what
  * read(2) on /dev/mcrlog returns.
  *
- * Its text form is defined in lib/mcr_text.h, shared with userspace.
+ * Its text form is defined in proto/mcrring/text.h, shared with userspace.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -19,7 +19,7 @@
 #include <linux/wait.h>
 
 #include "mcr.h"
-#include "mcr_text.h"
+#include <mcrring/text.h>
 
 /* One archived record; text follows, the whole padded to 8 bytes. */
 struct mcr_arec {

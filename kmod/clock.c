@@ -3,7 +3,7 @@
  * The writers' clock: keep a cycle counter to CLOCK_MONOTONIC map in every
  * ring's consumer page, so that a write costs a read of the counter (x86's
  * TSC, arm64's CNTVCT_EL0) instead of a clock_gettime(). The map's
- * arithmetic is lib/mcr_clock.h's; this file samples the two clocks once
+ * arithmetic is proto/mcrring/clock.h's; this file samples the two clocks once
  * a period and stores the map.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -14,7 +14,7 @@
 #include <linux/workqueue.h>
 
 #include "mcr.h"
-#include "mcr_clock.h"
+#include <mcrring/clock.h>
 
 #if defined(CONFIG_X86_TSC)
 #include <asm/cpufeature.h>

@@ -17,8 +17,9 @@
 #include <linux/uidgid.h>
 #include <linux/wait.h>
 
-#include "mcr_ring.h"
-#include "mcr_text.h"
+#include <linux/mcr_printk.h>
+#include <mcrring/ring.h>
+#include <mcrring/text.h>
 
 /*
  * Descriptors per ring the module allocates at most: 32 MiB of them for
@@ -89,7 +90,6 @@ extern unsigned int mcr_abandon_ms, mcr_reclaim_ms;
 extern bool mcr_user_drain;
 
 /* ring.c */
-int mcr_printk(unsigned int pri, const char *fmt, ...) __printf(2, 3);
 u8 mcr_level_mute(unsigned int fac);
 void mcr_level_set(int fac, u8 mute);
 int mcr_rings_alloc(void);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1 OR MIT
 /*
  * libmcrring: the archive (`cat /dev/mcrlog`) read back as records,
- * parsed exactly as lib/mcr_text.h writes it.
+ * parsed exactly as proto/mcrring/text.h writes it.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "internal.h"
-#include "mcr_text.h"
+#include <mcrring/text.h>
 
 /* --- the archive, read back ------------------------------------------ */
 
@@ -89,7 +89,7 @@ static bool mcr_take_num(const char **p, const char *end, __u64 max,
 }
 
 /*
- * Parse one line (no newline) as the module writes it, lib/mcr_text.h,
+ * Parse one line (no newline) as the module writes it, proto/mcrring/text.h,
  * and nothing else: what the module would write differently (a number
  * out of its field's range or not as printf prints it, a byte it
  * escapes, an escape it does not write) is refused.

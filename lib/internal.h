@@ -10,7 +10,7 @@
 #include <pthread.h>
 
 #include "mcrring.h"
-#include "mcr_compat.h"	/* the kernel's names: READ_ONCE() and the like */
+#include <mcrring/compat.h>	/* the kernel's names: READ_ONCE() and the like */
 
 #define MCR_EXPORT __attribute__((visibility("default")))
 

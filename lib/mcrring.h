@@ -26,7 +26,7 @@
 
 /*
  * The protocol headers are kernel code and use the kernel's names
- * (READ_ONCE(), smp_*(), likely(), ...), which mcr_compat.h makes in
+ * (READ_ONCE(), smp_*(), likely(), ...), which mcrring/compat.h makes in
  * userspace. They are this header's alone: an application's own macros
  * of those names are set aside here, and given back at the end of the
  * header, where ours go.
@@ -54,9 +54,9 @@
 #undef unlikely
 #undef static_assert
 
-#include "mcr_compat.h"
-#include "mcr_clock.h"
-#include "mcr_ring.h"
+#include <mcrring/compat.h>
+#include <mcrring/clock.h>
+#include <mcrring/ring.h>
 
 #if defined(__GLIBC__) && __has_include(<sys/rseq.h>) && \
 	__has_builtin(__builtin_thread_pointer)
@@ -238,7 +238,7 @@ static inline unsigned int mcr_cpu_fast(void)
 
 /*
  * A record's timestamp: from the cycle-counter map its ring's drainer
- * keeps (lib/mcr_clock.h), or clock_gettime() where there is none.
+ * keeps (proto/mcrring/clock.h), or clock_gettime() where there is none.
  */
 static inline __u64 mcr_writer_now(const struct mcr_writer *w)
 {

@@ -11,7 +11,7 @@
 
 #include "internal.h"
 
-/* --- the writers' clock (lib/mcr_clock.h) ------------------------- */
+/* --- the writers' clock (proto/mcrring/clock.h) ------------------------- */
 
 /*
  * Sample the two clocks into @kp when a sample is due: the first at once,

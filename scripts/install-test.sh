@@ -19,7 +19,9 @@ root=$dest/root
 files="usr/bin/mcrlog usr/bin/mcrcat usr/bin/mcrstat usr/bin/mcrtrace
        usr/bin/mcrfwd usr/bin/mcrctl usr/lib/systemd/system/mcrfwd.service
        usr/lib/libmcrring.a usr/lib/libmcrring.so.1 usr/lib/libmcrring.so
-       usr/lib/pkgconfig/mcrring.pc usr/include/mcrring/mcrring.h
+       usr/lib/pkgconfig/mcrring.pc usr/include/mcrring.h
+       usr/include/mcrring/ring.h usr/include/mcrring/clock.h
+       usr/include/mcrring/text.h usr/include/mcrring/compat.h
        usr/include/mcrring/linux/mcrring.h
        usr/lib/udev/rules.d/60-mcrring.rules"
 missing=""
@@ -57,6 +59,13 @@ pc() {
 		pkg-config "$@" mcrring
 }
 check "pkg-config knows mcrring $(pc --modversion 2>/dev/null)" pc --exists
+# <mcrring.h> and <mcrring/...>, as liburing does: the include path is
+# the prefix's own, and the private copy of the ABI header lies under
+# mcrring/, where no <linux/...> of the application can find it.
+check "pkg-config's include path is the prefix's, not a folder of ours" \
+	test "$(pc --cflags-only-I | tr -d " ")" = "-I$root/usr/include"
+check "nothing installed beside <mcrring.h> and <mcrring/...>" \
+	test "$(ls "$root/usr/include" | tr '\n' ' ')" = "mcrring mcrring.h "
 # shellcheck disable=SC2046 # pkg-config's output is meant to be split
 check "a writer builds against the installed shared library" \
 	cc -Wall -Wextra -Werror -o "$dest/writer" "$dest/writer.c" \
@@ -94,7 +103,7 @@ leaked=$(echo '#include <mcrring.h>' |
 	awk '{ sub(/\(.*/, "", $2); print $2 }' | sort -u | while read -r m; do
 		case $m in MCR*|mcr*|_MCR*|__MCR*|__mcr*|_UAPI_LINUX_MCRRING_H) continue ;; esac
 		if grep -qsE "^#[[:space:]]*define[[:space:]]+$m([^A-Za-z0-9_]|\$)" \
-			"$inc"/*.h "$inc"/linux/*.h; then
+			"$inc.h" "$inc"/*.h "$inc"/linux/*.h; then
 			echo "$m"
 		fi
 	done)

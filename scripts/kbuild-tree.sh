@@ -11,7 +11,9 @@ dir=$1
 mkdir -p "$dir"
 ln -sfn "$top/Kbuild" "$dir/Kbuild"
 ln -sfn "$top/uapi" "$dir/uapi"
-ln -sfn "$top/lib" "$dir/lib"
+ln -sfn "$top/proto" "$dir/proto"
+ln -sfn "$top/include" "$dir/include"
+rm -f "$dir/lib"	# a tree laid out before proto/ had its own folder
 for sub in kmod selftests/kmod; do
 	mkdir -p "$dir/$sub"
 	for f in "$top/$sub"/*; do

@@ -37,7 +37,7 @@ done
 log=$top/build/results/lint.log
 
 for f in "$top"/kmod/*.c "$top"/kmod/*.h "$top"/uapi/linux/*.h \
-	 "$top"/lib/mcr_ring.h "$top"/lib/mcr_text.h "$top"/lib/mcr_clock.h \
+	 "$top"/proto/mcrring/*.h "$top"/include/linux/*.h \
 	 "$top"/selftests/kmod/*.c; do
 	[ -e "$f" ] || continue
 	# TRACE_EVENT() bodies cannot meet --strict's alignment rules (the

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The clock tests of both tiers read the writers' map with CYCLES(): the
- * counter writers read (mcr_cycles(), lib/mcr_clock.h: x86-64's TSC,
+ * counter writers read (mcr_cycles(), proto/mcrring/clock.h: x86-64's TSC,
  * arm64's CNTVCT_EL0). On any other architecture writers always use
  * clock_gettime(), and what reads the map skips. Include after mcrring.h
  * and kselftest_harness.h.

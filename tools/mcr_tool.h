@@ -30,7 +30,7 @@
 #include <strings.h>
 
 #include "mcrring.h"
-#include "mcr_text.h"
+#include <mcrring/text.h>
 
 /* The options every tool has, for its getopt_long() table. */
 #define MCR_TOOL_OPTIONS					\

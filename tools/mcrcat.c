@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mcr_text.h"
+#include <mcrring/text.h>
 #include "mcr_tool.h"
 
 enum { OUT_TEXT, OUT_SHORT, OUT_JSON, OUT_SYSLOG };

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "mcr_tool.h"
-#include "mcr_compat.h"	/* the kernel's names: READ_ONCE() and the like */
+#include <mcrring/compat.h>	/* the kernel's names: READ_ONCE() and the like */
 
 #define MAX_FIELDS	32
 /* How long one record waits for room before it is given up. */

@@ -2,8 +2,8 @@
 //! Builds the C shim (shim/mcrrs_shim.c) and links libmcrring.
 //!
 //! Where libmcrring comes from, first found first:
-//! 1. `MCRRING_LIB_DIR` (and `MCRRING_INCLUDE_DIR`, default its `../include/mcrring`);
-//! 2. the source tree this crate sits in: headers from `lib/` and `uapi/`,
+//! 1. `MCRRING_LIB_DIR` (and `MCRRING_INCLUDE_DIR`, default its `../include`);
+//! 2. the source tree this crate sits in: headers from `lib/`, `proto/` and `uapi/`,
 //!    `build/lib/libmcrring.a` when `make lib` made it, else `lib/*.c`
 //!    compiled here;
 //! 3. `pkg-config mcrring` (an installed libmcrring).
@@ -35,7 +35,7 @@ fn from_env() -> Option<Lib> {
     let dir = PathBuf::from(env::var_os("MCRRING_LIB_DIR")?);
     let include = match env::var_os("MCRRING_INCLUDE_DIR") {
         Some(i) => PathBuf::from(i),
-        None => dir.join("../include/mcrring"),
+        None => dir.join("../include"),
     };
     Some(Lib {
         include: vec![include],
@@ -49,10 +49,10 @@ fn from_tree(manifest: &Path) -> Option<Lib> {
     if !top.join("lib/mcrring.h").is_file() {
         return None;
     }
-    let include = vec![top.join("lib"), top.join("uapi")];
+    let include = vec![top.join("lib"), top.join("proto"), top.join("uapi")];
     let archive = top.join("build/lib/libmcrring.a");
     // lib/ as a whole: a file added or removed there is seen too.
-    for h in ["lib", "uapi/linux/mcrring.h", "build/lib/libmcrring.a"] {
+    for h in ["lib", "proto", "uapi/linux/mcrring.h", "build/lib/libmcrring.a"] {
         println!("cargo:rerun-if-changed={}", top.join(h).display());
     }
     if archive.is_file() {

@@ -53,7 +53,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mcr_ring.h"
+#include <mcrring/ring.h>
 
 #define MAX_OPS		1024
 #define MAX_CALLS	8192

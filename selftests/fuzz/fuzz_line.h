@@ -2,7 +2,7 @@
 /*
  * What the text and archive fuzz targets share: a check that traps, and
  * reading the fuzzer's input. The line a record prints as is
- * lib/mcr_text.h's mcr_text_line(), the code the kernel compiles.
+ * proto/mcrring/text.h's mcr_text_line(), the code the kernel compiles.
  */
 #ifndef FUZZ_LINE_H
 #define FUZZ_LINE_H
@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "mcr_text.h"
+#include <mcrring/text.h>
 
 #define check(cond)							\
 	do {								\

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libFuzzer target for the text form of a record: mcr_text_escape() and
- * the line of /dev/mcrlog (lib/mcr_text.h, what the module prints), and
+ * the line of /dev/mcrlog (proto/mcrring/text.h, what the module prints), and
  * that libmcrring's parser reads each such line back.
  *
  * Input: a flags byte, the record's fields (every value of every field,

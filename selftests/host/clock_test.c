@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The writers' clock (lib/mcr_clock.h): the keeper's map on made-up
+ * The writers' clock (proto/mcrring/clock.h): the keeper's map on made-up
  * clocks, where every error is known exactly, then on this machine's
  * clocks through a shm set, against clock_gettime().
  */
@@ -152,7 +152,7 @@ TEST(tsc_backwards_or_implausible_starts_over)
  * between ticks at 0, 100 ms and then each second, gives every tick of
  * the next second within two ticks of the truth (each sample is up to a
  * tick late; the rate between two of them is off by as much); a counter
- * under 15.6 MHz gets no map (the limit lib/mcr_clock.h documents),
+ * under 15.6 MHz gets no map (the limit proto/mcrring/clock.h documents),
  * rather than a coarse one.
  */
 static void slow_counter(struct __test_metadata *_metadata, __u64 hz,

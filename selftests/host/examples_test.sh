@@ -17,7 +17,7 @@ else
 	echo "not ok 1 README shows examples/writer.c as it is"
 	diff <(printf '%s\n' "$shown") "$ex" | sed 's/^/# /'
 fi
-if cc -std=gnu11 -Wall -Wextra -Werror -I"$top/uapi" -I"$top/lib" -o "$bin" \
+if cc -std=gnu11 -Wall -Wextra -Werror -I"$top/uapi" -I"$top/proto" -I"$top/lib" -o "$bin" \
 	"$ex" "$top/build/lib/libmcrring.a" -pthread 2>&1 | sed 's/^/# /'; then
 	echo "ok 2 examples/writer.c builds with -Wall -Wextra -Werror"
 else

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "mcrring.h"
-#include "mcr_compat.h"	/* the kernel's names: READ_ONCE() and the like */
+#include <mcrring/compat.h>	/* the kernel's names: READ_ONCE() and the like */
 #include "kselftest_harness.h"
 
 #define PRI_INFO MCR_PRI(1, 6)

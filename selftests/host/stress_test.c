@@ -57,7 +57,7 @@
 #include <stdlib.h>
 
 #include "mcrring.h"
-#include "mcr_compat.h"	/* the kernel's names: READ_ONCE() and the like */
+#include <mcrring/compat.h>	/* the kernel's names: READ_ONCE() and the like */
 #include "kselftest_harness.h"
 #include "mcr_host.h"
 

@@ -15,7 +15,7 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 
-#include "mcr.h"
+#include <linux/mcr_printk.h>
 
 static unsigned int count = 1;
 module_param(count, uint, 0444);

@@ -24,7 +24,7 @@
 #include <time.h>
 
 #include "mcrring.h"
-#include "mcr_compat.h"	/* the kernel's names: READ_ONCE() and the like */
+#include <mcrring/compat.h>	/* the kernel's names: READ_ONCE() and the like */
 #include "kselftest_harness.h"
 #include "mcr_vm.h"
 #include "mcr_vmlines.h"

@@ -27,7 +27,7 @@
 #include <linux/io_uring.h>
 
 #include "mcrring.h"
-#include "mcr_compat.h"	/* the kernel's names: READ_ONCE() and the like */
+#include <mcrring/compat.h>	/* the kernel's names: READ_ONCE() and the like */
 #include "kselftest_harness.h"
 #include "mcr_vm.h"
 #include "mcr_vmlines.h"

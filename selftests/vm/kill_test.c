@@ -859,7 +859,7 @@ static int honest_log(struct mcr_writer *w, struct arc *a, struct hs *h,
 }
 
 /*
- * DOC (lib/mcr_ring.h): an abandoned record's "descriptor and text stay
+ * DOC (proto/mcrring/ring.h): an abandoned record's "descriptor and text stay
  * pinned, not freed, until its writer commits or discards late or
  * @reclaim_ns passes, so a writer that was only slow cannot write into
  * memory handed to another record". Stop NSTOP MPSC writers in the middle

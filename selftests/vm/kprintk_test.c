@@ -12,7 +12,7 @@
 
 #include "kselftest_harness.h"
 #include "mcr_vm.h"
-#include "mcr_compat.h"	/* the kernel's names: READ_ONCE() and the like */
+#include <mcrring/compat.h>	/* the kernel's names: READ_ONCE() and the like */
 #include "mcr_vmlines.h"
 
 #define SELFTEST_KO "/lib/modules/mcrring_selftest.ko"

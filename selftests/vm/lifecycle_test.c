@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "mcr_ring.h"
+#include <mcrring/ring.h>
 #include "kselftest_harness.h"
 #include "mcr_vm.h"
 

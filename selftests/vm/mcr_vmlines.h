@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * /dev/mcrlog's lines as the VM selftests read them: one parser for the
- * text form lib/mcr_text.h defines, and two readers on top of it:
+ * text form proto/mcrring/text.h defines, and two readers on top of it:
  *
  *   rd_*   hands out one line at a time, for tests that wait for
  *          particular records (a non-blocking file and a deadline);
@@ -25,7 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mcr_text.h"
+#include <mcrring/text.h>
 #include "mcr_vm.h"
 
 /* --- one line --------------------------------------------------------- */

@@ -6,7 +6,7 @@
 #include <sys/ioctl.h>
 
 #include "mcrring.h"
-#include "mcr_compat.h"	/* the kernel's names: READ_ONCE() and the like */
+#include <mcrring/compat.h>	/* the kernel's names: READ_ONCE() and the like */
 #include "kselftest_harness.h"
 #include "mcr_vm.h"
 

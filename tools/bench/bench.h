@@ -57,7 +57,7 @@ extern uint64_t tsc_origin;
 
 /*
  * Every ring's records carry the same timestamp: CLOCK_MONOTONIC from the
- * TSC map libmcrring keeps (lib/mcr_clock.h). mcrring's writers read
+ * TSC map libmcrring keeps (proto/mcrring/clock.h). mcrring's writers read
  * their own ring's map; the peers read clock_set's, through an MPSC
  * writer of that set and the same inline function, so the comparison is
  * of rings, not of clocks.

@@ -6,7 +6,7 @@
  * and keeping the writers' clock, as the module's drain thread does.
  */
 #include "loops.h"
-#include "mcr_compat.h"	/* the kernel's names: READ_ONCE() and the like */
+#include <mcrring/compat.h>	/* the kernel's names: READ_ONCE() and the like */
 
 static ALWAYS_INLINE int mcrring_put(const int kind, struct run *run,
 				     struct wctx *w, uint32_t len)

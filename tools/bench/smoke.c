@@ -11,7 +11,7 @@
 
 #include "loops.h"
 #include "seed.h"
-#include "mcr_compat.h"	/* the kernel's names: READ_ONCE() and the like */
+#include <mcrring/compat.h>	/* the kernel's names: READ_ONCE() and the like */
 
 static void feed(struct cctx *c, unsigned int wi, uint64_t s, uint32_t len,
 		 bool tear)

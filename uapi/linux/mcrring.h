@@ -2,12 +2,12 @@
 /*
  * mcrring userspace ABI: everything the kernel module and userspace agree
  * on about memory layout, mmap offsets and ioctls. The protocol that runs
- * over this layout lives in lib/mcr_ring.h.
+ * over this layout lives in proto/mcrring/ring.h.
  *
  * Rules (Documentation/process/botching-up-ioctls.rst): fixed-width types
  * only, natural alignment, explicit padding, reserved fields that must be
  * zero, pointers as __u64. Every size and offset is pinned by a
- * compile-time assertion in lib/mcr_ring.h and checked by a test.
+ * compile-time assertion in proto/mcrring/ring.h and checked by a test.
  */
 #ifndef _UAPI_LINUX_MCRRING_H
 #define _UAPI_LINUX_MCRRING_H
@@ -134,7 +134,7 @@ struct mcr_prod {
 /*
  * The writers' clock: CLOCK_MONOTONIC as a linear function of the CPU's
  * cycle counter (x86's TSC, arm64's CNTVCT_EL0; "tsc" below for either),
- * kept by whoever drains the ring (see lib/mcr_clock.h). For a counter
+ * kept by whoever drains the ring (see proto/mcrring/clock.h). For a counter
  * value t with tsc_base <= t < tsc_limit:
  *
  *   ns = ns_base + ((t - tsc_base) * mult) >> MCR_CLOCK_SHIFT

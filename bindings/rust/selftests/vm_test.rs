@@ -47,7 +47,7 @@ struct Want {
     fields: bool,
 }
 
-/// The text as /dev/mcrlog escapes it (lib/mcr_text.h).
+/// The text as /dev/mcrlog escapes it (proto/mcrring/text.h).
 fn escape(text: &[u8], fields: bool) -> String {
     let mut s = String::new();
     for &b in text {

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 
 #include "mcrring.h"
-#include "mcr_compat.h"	/* the kernel's names: READ_ONCE() and the like */
+#include <mcrring/compat.h>	/* the kernel's names: READ_ONCE() and the like */
 
 /* The layouts src/ffi.rs mirrors; a change here must change it there. */
 static_assert(sizeof(struct mcr_resv) == 40, "mcr_resv");

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1 OR MIT
 //! libmcrring's C interface and the shim's, declared by hand.
 //!
-//! The structures mirror lib/mcrring.h and lib/mcr_ring.h; the shim
+//! The structures mirror lib/mcrring.h and proto/mcrring/ring.h; the shim
 //! (shim/mcrrs_shim.c) pins their sizes and offsets with static_assert,
 //! so a change on the C side fails the build rather than the program.
 

@@ -25,10 +25,15 @@ static inline void mcr_atomic_inc64(__u64 *p)
 		old = READ_ONCE(*p);
 }
 #else
-#include "mcr_compat.h"
+#include <mcrring/compat.h>
 #endif
 
-#include <linux/mcrring.h>
+/*
+ * Quoted: installed, the ABI header lies beside this one
+ * (<mcrring/linux/mcrring.h>) and shadows nothing on the system's path;
+ * in the tree and in the kernel, -I finds uapi/linux/mcrring.h.
+ */
+#include "linux/mcrring.h"
 
 /**
  * DOC: mcrring ring protocol
@@ -154,7 +159,7 @@ static inline void mcr_atomic_inc64(__u64 *p)
  * Barrier pairs
  * -------------
  * Each ordering access of the protocol carries a tag [Mn] (here, in
- * mcr_clock.h and in kmod/drain.c); pairs:
+ * mcrring/clock.h and in kmod/drain.c); pairs:
  *
  *   [M1] writer: smp_store_release(desc->state_var)  (commit, discard)
  *        pairs with
@@ -183,7 +188,7 @@ static inline void mcr_atomic_inc64(__u64 *p)
  *        memory on another writer's refreshed view of tail.
  *
  *   [M8] clock keeper: smp_wmb() around the map's fields, seq odd before
- *        and even after (mcr_clock_store(), lib/mcr_clock.h)
+ *        and even after (mcr_clock_store(), proto/mcrring/clock.h)
  *        pairs with
  *   [M9] writer: smp_rmb() after reading seq and before reading it again
  *        (mcr_clock_read())

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
  * The few kernel primitives the ring protocol uses, for userspace, as C11
- * atomics. In the kernel lib/mcr_ring.h uses the real ones instead.
+ * atomics. In the kernel proto/mcrring/ring.h uses the real ones instead.
  *
  * READ_ONCE/WRITE_ONCE are relaxed atomics here, not volatile accesses,
  * so that ThreadSanitizer sees every shared access the protocol makes.
@@ -27,7 +27,7 @@
 
 #include <linux/types.h>
 
-/* linux/math64.h, for the clock map (lib/mcr_clock.h) */
+/* linux/math64.h, for the clock map (proto/mcrring/clock.h) */
 static inline __u64 mcr_mul_u64_u64_shr(__u64 a, __u64 mul, unsigned int shift)
 {
 	return (__u64)(__extension__((unsigned __int128)a * mul) >> shift);
@@ -71,7 +71,7 @@ static inline void mcr_atomic_inc64(__u64 *p)
 #define smp_rmb()		__atomic_thread_fence(__ATOMIC_ACQUIRE)
 #define smp_wmb()		__atomic_thread_fence(__ATOMIC_RELEASE)
 #endif
-/* linux/math64.h, for the clock map (lib/mcr_clock.h) */
+/* linux/math64.h, for the clock map (proto/mcrring/clock.h) */
 #define mul_u64_u64_shr		mcr_mul_u64_u64_shr
 #define mul_u64_u64_div_u64	mcr_mul_u64_u64_div_u64
 #endif

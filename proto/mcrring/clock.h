@@ -14,10 +14,10 @@
 #include <linux/types.h>
 #include <asm/barrier.h>
 #else
-#include "mcr_compat.h"
+#include <mcrring/compat.h>
 #endif
 
-#include <linux/mcrring.h>
+#include "linux/mcrring.h"	/* see mcrring/ring.h */
 
 /**
  * DOC: the writers' clock

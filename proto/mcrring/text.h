@@ -27,7 +27,7 @@
 #define mcr_text_printf		snprintf
 #endif
 
-#include <linux/mcrring.h>
+#include "linux/mcrring.h"	/* see mcrring/ring.h */
 
 #define MCR_TEXT_PREFIX	"%llu,%llu,%u,%u,%u,%u,%u,%u,"
 #define MCR_TEXT_OWNER	"%d/%u;"
