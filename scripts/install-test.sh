@@ -65,7 +65,7 @@ check "pkg-config knows mcrring $(pc --modversion 2>/dev/null)" pc --exists
 check "pkg-config's include path is the prefix's, not a folder of ours" \
 	test "$(pc --cflags-only-I | tr -d " ")" = "-I$root/usr/include"
 check "nothing installed beside <mcrring.h> and <mcrring/...>" \
-	test "$(ls "$root/usr/include" | tr '\n' ' ')" = "mcrring mcrring.h "
+	test "$(cd "$root/usr/include" && echo *)" = "mcrring mcrring.h"
 # shellcheck disable=SC2046 # pkg-config's output is meant to be split
 check "a writer builds against the installed shared library" \
 	cc -Wall -Wextra -Werror -o "$dest/writer" "$dest/writer.c" \
