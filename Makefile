@@ -51,10 +51,14 @@ VM_BIN      := $(BUILD)/vm-bin
 VM_BPF_LIBS :=
 endif
 
-# kbuild users expect KDIR: the running kernel's headers where they exist,
-# else the headers of the kernel Debian packages.
+# kbuild users expect KDIR: the running kernel's headers where they exist
+# (a machine that loads the module), else those of the kernel Debian
+# ships (a container, a build host; dpkg-query only reads), else the
+# newest installed (a system without dpkg). Nothing is installed here.
 RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
-KDIR ?= $(if $(wildcard $(RUNNING_KDIR)),$(RUNNING_KDIR),$(VM_KDIR))
+DEB_KDIR      = $(patsubst %,/lib/modules/%/build,$(shell scripts/krel.sh 2>/dev/null))
+NEWEST_KDIR   = $(lastword $(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V))
+KDIR ?= $(firstword $(wildcard $(RUNNING_KDIR) $(DEB_KDIR)) $(NEWEST_KDIR))
 
 # Each kernel gets its own shadow tree, so objects never mix.
 kbuild_dir = $(TOP)/$(BUILD)/kbuild/$(notdir $(realpath $(1)))

@@ -11,6 +11,31 @@ log=$dest/log
 # shellcheck source=scripts/tap-check.sh
 . "$top/scripts/tap-check.sh"
 
+# `make` and `make install` build and install, and never reach for a
+# package: in a copy of the tree (what git tracks, as checked out here),
+# with apt, dpkg and sudo made to fail and to say that they were called,
+# and dpkg-query failing as on a system without dpkg (it only reads).
+nopkg=$dest/nopkg
+mkdir -p "$nopkg"
+for cmd in apt apt-get aptitude dpkg sudo; do
+	printf '#!/bin/sh\necho "%s $*" >>"%s/called"\nexit 1\n' \
+		"$cmd" "$nopkg" >"$nopkg/$cmd"
+	chmod +x "$nopkg/$cmd"
+done
+printf '#!/bin/sh\nexit 1\n' >"$nopkg/dpkg-query"
+chmod +x "$nopkg/dpkg-query"
+mkdir -p "$dest/src"
+(cd "$top" && git ls-files -z | xargs -0 tar -cf - --) | tar -xf - -C "$dest/src"
+check "make and make install in a copy of the tree, no package manager at hand" \
+	env PATH="$nopkg:$PATH" sh -c "make -s -C '$dest/src' &&
+		make -s -C '$dest/src' install DESTDIR='$dest/root-nopkg' \
+			PREFIX=/usr UDEVDIR=/usr/lib/udev/rules.d \
+			UNITDIR=/usr/lib/systemd/system &&
+		test -e '$dest/root-nopkg/usr/include/mcrring.h'"
+check "neither asked for a package" test ! -e "$nopkg/called"
+[ -e "$nopkg/called" ] && sed 's/^/#   called: /' "$nopkg/called"
+rm -rf "$dest/src" "$dest/root-nopkg"
+
 check "make install DESTDIR=... PREFIX=/usr" \
 	make -s -C "$top" install DESTDIR="$dest/root" PREFIX=/usr \
 		UDEVDIR=/usr/lib/udev/rules.d UNITDIR=/usr/lib/systemd/system
