@@ -92,7 +92,7 @@ static kgid_t mcr_group;
  * ask for another group, so the group is enforced here, at open, whatever
  * the node's ownership. A udev rule may give the node its group as well.
  */
-static int mcr_open(struct inode *inode, struct file *file)
+static int mcr_dev_open(struct inode *inode, struct file *file)
 {
 	struct mcr_file *mf;
 
@@ -108,7 +108,7 @@ static int mcr_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static int mcr_release(struct inode *inode, struct file *file)
+static int mcr_dev_release(struct inode *inode, struct file *file)
 {
 	struct mcr_file *mf = file->private_data;
 
@@ -135,8 +135,8 @@ static int mcr_file_buffers(struct mcr_file *mf)
 	return -ENOMEM;
 }
 
-static ssize_t mcr_read(struct file *file, char __user *buf, size_t len,
-			loff_t *ppos)
+static ssize_t mcr_dev_read(struct file *file, char __user *buf, size_t len,
+			    loff_t *ppos)
 {
 	struct mcr_file *mf = file->private_data;
 	ssize_t ret;
@@ -158,7 +158,7 @@ static ssize_t mcr_read(struct file *file, char __user *buf, size_t len,
 	}
 }
 
-static __poll_t mcr_poll(struct file *file, poll_table *wait)
+static __poll_t mcr_dev_poll(struct file *file, poll_table *wait)
 {
 	struct mcr_file *mf = file->private_data;
 
@@ -167,7 +167,7 @@ static __poll_t mcr_poll(struct file *file, poll_table *wait)
 }
 
 /* SEEK_SET 0: back to the oldest record; SEEK_END 0: only new ones. */
-static loff_t mcr_llseek(struct file *file, loff_t off, int whence)
+static loff_t mcr_dev_llseek(struct file *file, loff_t off, int whence)
 {
 	struct mcr_file *mf = file->private_data;
 
@@ -184,7 +184,8 @@ static bool mcr_zero(const void *p, size_t n)
 	return !memchr_inv(p, 0, n);
 }
 
-static long mcr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+static long mcr_dev_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
 
@@ -213,7 +214,7 @@ static long mcr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			return -EINVAL;
 		if (!(file->f_mode & FMODE_WRITE))
 			return -EBADF;
-		return mcr_claim(file, claim.ring);
+		return mcr_claim_ring(file, claim.ring);
 	}
 	case MCR_IOC_WAKE:
 		mcr_drain_wake();
@@ -238,13 +239,13 @@ static long mcr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 static const struct file_operations mcr_fops = {
 	.owner		= THIS_MODULE,
-	.open		= mcr_open,
-	.release	= mcr_release,
-	.read		= mcr_read,
-	.poll		= mcr_poll,
-	.llseek		= mcr_llseek,
-	.mmap		= mcr_mmap,
-	.unlocked_ioctl	= mcr_ioctl,
+	.open		= mcr_dev_open,
+	.release	= mcr_dev_release,
+	.read		= mcr_dev_read,
+	.poll		= mcr_dev_poll,
+	.llseek		= mcr_dev_llseek,
+	.mmap		= mcr_dev_mmap,
+	.unlocked_ioctl	= mcr_dev_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 };
 

@@ -95,8 +95,8 @@ void mcr_level_set(int fac, u8 mute);
 int mcr_rings_alloc(void);
 void mcr_rings_free(void);
 u64 mcr_ring_bytes(void);
-int mcr_mmap(struct file *file, struct vm_area_struct *vma);
-int mcr_claim(struct file *file, u32 ring);
+int mcr_dev_mmap(struct file *file, struct vm_area_struct *vma);
+int mcr_claim_ring(struct file *file, u32 ring);
 void mcr_release_claims(struct file *file);
 
 /* clock.c */

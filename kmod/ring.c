@@ -245,7 +245,7 @@ static int mcr_remap(struct vm_area_struct *vma, struct page **pages,
 }
 
 /**
- * mcr_mmap() - map one ring, or its read-only part
+ * mcr_dev_mmap() - map one ring, or its read-only part
  * @file: the open /dev/mcrlog
  * @vma: offset MCR_MMAP_RING(r) + MCR_CONS_OFF or + MCR_PROD_OFF
  *
@@ -270,7 +270,7 @@ static int mcr_remap(struct vm_area_struct *vma, struct page **pages,
  * Return: 0, -EINVAL for any other shape or offset, -EACCES when writing
  * an SPSC ring this file has not claimed, or a remap_pfn_range() error.
  */
-int mcr_mmap(struct file *file, struct vm_area_struct *vma)
+int mcr_dev_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	u64 off = (u64)vma->vm_pgoff << PAGE_SHIFT;
 	u64 in = off & (MCR_MMAP_RING(1) - 1);
@@ -309,7 +309,7 @@ int mcr_mmap(struct file *file, struct vm_area_struct *vma)
 /* --- claims ---------------------------------------------------------- */
 
 /**
- * mcr_claim() - make @file the only writer of SPSC ring @ring
+ * mcr_claim_ring() - make @file the only writer of SPSC ring @ring
  * @file: the open /dev/mcrlog
  * @ring: MCR_RING_SPSC(cpu)
  *
@@ -319,7 +319,7 @@ int mcr_mmap(struct file *file, struct vm_area_struct *vma)
  * Return: 0, -EINVAL when @ring is not an SPSC ring, -EBUSY when another
  * file (or this one) holds it.
  */
-int mcr_claim(struct file *file, u32 ring)
+int mcr_claim_ring(struct file *file, u32 ring)
 {
 	struct mcr_kring *kr;
 	int ret = 0;
