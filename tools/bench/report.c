@@ -400,11 +400,17 @@ static void write_markdown(FILE *f)
 		"core takes part, so the vCPUs' placement does not move these. "
 		"*TSC map*: every ring stamps CLOCK_MONOTONIC from libmcrring's "
 		"map; *clock_gettime*: every ring calls it, as mcrring's "
-		"writers do where nobody keeps a map.\n\n"
-		"| bytes | clock | mcrring | ck | dpdk | seed | vs ck | vs dpdk "
-		"| vs seed |\n"
-		"| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+		"writers do where nobody keeps a map.\n\n| bytes | clock |",
 		cfg.wcpu, SOLO_BATCH);
+	/* A column per ring, then each peer's time over mcrring's. */
+	for (int k = 0; k < NR_KINDS; k++)
+		fprintf(f, " %s |", rings[k]->name);
+	for (int k = R_CK; k < NR_KINDS; k++)
+		fprintf(f, " vs %s |", rings[k]->name);
+	fprintf(f, "\n| --- | --- |");
+	for (int k = 0; k < 2 * NR_KINDS - 1; k++)
+		fprintf(f, " --- |");
+	fprintf(f, "\n");
 	for (int z = 0; z < SOLO_SIZES; z++)
 		for (int g = 0; g < 2; g++) {
 			const double *ns = solo_ns[z][g];
