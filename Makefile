@@ -66,10 +66,14 @@ kbuild_dir = $(TOP)/$(BUILD)/kbuild/$(notdir $(realpath $(1)))
 # --- userspace flags --------------------------------------------------
 CC       ?= cc
 WARN     := -Wall -Wextra -Werror
-CPPFLAGS := -D_GNU_SOURCE -Iuapi -Iproto -Ilib
-CFLAGS   := -std=gnu11 -O2 -g $(WARN)
+# What the code needs (MCR_*), then the user's or the distribution's
+# CPPFLAGS, CFLAGS and LDFLAGS, honoured on every compile and link.
+MCR_CPPFLAGS := -D_GNU_SOURCE -Iuapi -Iproto -Ilib
+MCR_CFLAGS   := -std=gnu11 $(WARN)
+CFLAGS       ?= -O2 -g
+ALL_CFLAGS    = $(MCR_CPPFLAGS) $(CPPFLAGS) $(MCR_CFLAGS) $(CFLAGS)
 # -isystem: the harness's own macros trip -Wextra (unused parameters).
-HOST_CFLAGS = $(CPPFLAGS) $(CFLAGS) -isystem $(KSFT_INC) -pthread
+HOST_CFLAGS = $(ALL_CFLAGS) -isystem $(KSFT_INC) -pthread
 
 SAN_plain :=
 SAN_asan  := -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -139,13 +143,13 @@ vm-module: deps
 # --- userspace --------------------------------------------------------
 $(LIB_DIR)/%.o: lib/%.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
 
 $(LIB_A): $(LIB_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
 
 $(LIB_SO): $(LIB_OBJS) lib/libmcrring.map
-	$(CC) -shared -Wl,-soname,libmcrring.so.$(LIB_MAJOR) \
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libmcrring.so.$(LIB_MAJOR) \
 		-Wl,--version-script=lib/libmcrring.map -o $@ $(LIB_OBJS) -pthread
 	ln -sf $(notdir $@) $(LIB_DIR)/libmcrring.so.$(LIB_MAJOR)
 	ln -sf libmcrring.so.$(LIB_MAJOR) $(LIB_DIR)/libmcrring.so
@@ -201,12 +205,12 @@ TOOL_SRCS  := tools/mcr_tool.c
 
 $(BUILD)/tools/%: tools/%.c $(TOOL_SRCS) $(LIB_A) $(HDRS) $(TOOL_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(TOOL_SRCS) \
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(TOOL_SRCS) \
 		$(LIB_A) -pthread $(LDLIBS_$*)
 
 $(VM_BIN)/%: tools/%.c $(TOOL_SRCS) $(LIB_SRCS) $(HDRS) $(TOOL_HDRS)
 	@mkdir -p $(@D)
-	$(VM_CC) $(CPPFLAGS) $(CFLAGS) -DMCR_STATIC -static -o $@ $< $(TOOL_SRCS) \
+	$(VM_CC) $(ALL_CFLAGS) -DMCR_STATIC -static -o $@ $< $(TOOL_SRCS) \
 		$(LIB_SRCS) -pthread
 
 tools: $(TOOL_BINS)

@@ -26,14 +26,26 @@ printf '#!/bin/sh\nexit 1\n' >"$nopkg/dpkg-query"
 chmod +x "$nopkg/dpkg-query"
 mkdir -p "$dest/src"
 (cd "$top" && git ls-files -z | xargs -0 tar -cf - --) | tar -xf - -C "$dest/src"
+# The same build takes the distribution's CFLAGS and LDFLAGS (from the
+# environment, as dpkg-buildflags gives them), on top of the project's.
 check "make and make install in a copy of the tree, no package manager at hand" \
-	env PATH="$nopkg:$PATH" sh -c "make -s -C '$dest/src' &&
+	env PATH="$nopkg:$PATH" \
+		CFLAGS="-O2 -g -frecord-gcc-switches -fno-omit-frame-pointer" \
+		LDFLAGS="-Wl,-z,now" sh -c "make -s -C '$dest/src' &&
 		make -s -C '$dest/src' install DESTDIR='$dest/root-nopkg' \
 			PREFIX=/usr UDEVDIR=/usr/lib/udev/rules.d \
 			UNITDIR=/usr/lib/systemd/system &&
 		test -e '$dest/root-nopkg/usr/include/mcrring.h'"
 check "neither asked for a package" test ! -e "$nopkg/called"
 [ -e "$nopkg/called" ] && sed 's/^/#   called: /' "$nopkg/called"
+for f in usr/lib/libmcrring.so.1 usr/bin/mcrcat; do
+	check "$f built with the environment's CFLAGS and LDFLAGS" sh -c "
+		readelf -p .GCC.command.line '$dest/root-nopkg/$f' |
+			grep -q -- -fno-omit-frame-pointer &&
+		readelf -p .GCC.command.line '$dest/root-nopkg/$f' |
+			grep -q -- -std=gnu11 &&
+		readelf -d '$dest/root-nopkg/$f' | grep -q 'FLAGS.*NOW'"
+done
 rm -rf "$dest/src" "$dest/root-nopkg"
 
 check "make install DESTDIR=... PREFIX=/usr" \

@@ -26,7 +26,7 @@ HOST_ONLY_TOOLS += mcrbench
 BENCH_DPDK_INC := $(patsubst -I%,-isystem %,$(filter -I%dpdk,$(shell pkg-config --cflags-only-I libdpdk 2>/dev/null)))
 LDLIBS_mcrbench := -lrte_ring -lrte_eal -lm
 
-$(BUILD)/tools/mcrbench: private CPPFLAGS += $(if $(BENCH_DPDK_INC),$(BENCH_DPDK_INC),-isystem /usr/include/dpdk -isystem /usr/include/x86_64-linux-gnu/dpdk)
+$(BUILD)/tools/mcrbench: private MCR_CPPFLAGS += $(if $(BENCH_DPDK_INC),$(BENCH_DPDK_INC),-isystem /usr/include/dpdk -isystem /usr/include/x86_64-linux-gnu/dpdk)
 
 BENCH_DIR    := $(BUILD)/bench
 BENCH_ROUNDS ?= 5
@@ -69,7 +69,7 @@ $(BUILD)/tools/mcrbench-lttng: tools/bench/lttng/mcrbench_lttng.c \
 		tools/bench/lttng/lttng_tp.c tools/bench/lttng/lttng_tp.h \
 		tools/bench/tsc.h tools/bench/lcmsg.h
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Itools/bench/lttng -o $@ \
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -Itools/bench/lttng -o $@ \
 		tools/bench/lttng/mcrbench_lttng.c tools/bench/lttng/lttng_tp.c \
 		$(shell pkg-config --libs lttng-ust) -ldl
 bench bench-smoke: $(BUILD)/tools/mcrbench-lttng

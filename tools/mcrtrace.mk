@@ -29,11 +29,11 @@ $(MCRT_SKEL): $(MCRT_DIR)/mcrtrace.bpf.o
 # Explicit rules: they take the place of the generic tool rules.
 $(BUILD)/tools/mcrtrace: tools/mcrtrace.c tools/mcrtrace.h $(MCRT_SKEL)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -I$(MCRT_DIR) $(CFLAGS) -o $@ $< $(MCRT_LIBS)
+	$(CC) $(ALL_CFLAGS) -I$(MCRT_DIR) $(LDFLAGS) -o $@ $< $(MCRT_LIBS)
 
 # For an arm64 guest the same skeleton (BPF bytecode does not depend on
 # the CPU), cross-linked against the arm64 libraries in VM_BPF_LIBS.
 $(VM_BIN)/mcrtrace: tools/mcrtrace.c tools/mcrtrace.h $(MCRT_SKEL)
 	@mkdir -p $(@D)
-	$(VM_CC) $(CPPFLAGS) -I$(MCRT_DIR) $(CFLAGS) -static -o $@ $< \
+	$(VM_CC) $(ALL_CFLAGS) -I$(MCRT_DIR) -static -o $@ $< \
 		$(VM_BPF_LIBS) $(MCRT_LIBS)

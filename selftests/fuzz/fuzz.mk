@@ -21,7 +21,7 @@
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 300
 FUZZ_DIR     := $(BUILD)/fuzz
-FUZZ_CFLAGS  := $(CPPFLAGS) -std=gnu11 -g -O1 $(WARN) \
+FUZZ_CFLAGS  := $(MCR_CPPFLAGS) -std=gnu11 -g -O1 $(WARN) \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer
 
