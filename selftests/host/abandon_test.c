@@ -486,31 +486,32 @@ static void *dead_main(void *arg)
 }
 
 /*
- * Poll the reader until it has moved past @seq of @ring by abandoning a
- * record: one more abandoned than when called, and a later sequence
- * delivered. Counting alone would not do: a live writer preempted
- * earlier may have had a record abandoned already, and this thread is
- * the only consumer, so nothing is abandoned between the count taken
- * here and the first read. Returns the time just before the mcr_read()
- * that moved past it (a lower bound of the pin's start), or 0 on
- * deadline; *after is the time after it.
+ * Poll the reader until it has moved past @seq of @ring by abandoning it:
+ * the abandoned count above @base (taken before the record's writer
+ * reserved, since a preempted writer may have had one abandoned earlier),
+ * and a later sequence delivered. Returns the time just before the
+ * mcr_read() in which the count first rose (a lower bound of the pin's
+ * start; this thread is the only consumer), or 0 on deadline; *after is
+ * the time after that read.
  */
 static __u64 wait_abandoned(FIXTURE_DATA(abandon) *self, unsigned int ring,
-			    __u64 seq, __u64 *after)
+			    __u64 seq, __u64 base, __u64 *after)
 {
-	__u64 deadline = mcr_now_ns() + DEADLINE_NS;
-	__u64 want = stats_of(self->rd, ring).abandoned + 1;
 	const struct ring_order *o = &self->seen.order;
+	__u64 deadline = mcr_now_ns() + DEADLINE_NS, first = 0;
 
 	for (;;) {
-		__u64 before = mcr_now_ns();
+		__u64 before = mcr_now_ns(), now;
 
 		drain_max(self->rd, &self->seen, POLL_MAX);
-		*after = mcr_now_ns();
-		if (stats_of(self->rd, ring).abandoned >= want &&
-		    o->have_seq[ring] && o->last_seq[ring] > seq)
-			return before;
-		if (*after > deadline)
+		now = mcr_now_ns();
+		if (!first && stats_of(self->rd, ring).abandoned > base) {
+			first = before;
+			*after = now;
+		}
+		if (first && o->have_seq[ring] && o->last_seq[ring] > seq)
+			return first;
+		if (now > deadline)
 			return 0;
 		pause_us(50);
 	}
@@ -541,7 +542,7 @@ TEST_F_TIMEOUT(abandon, mpsc_dead_writer_skipped_within_bound, 60)
 	const struct mcr_ring *r;
 	struct mcr_ring_stats st;
 	struct dead d = { 0 };
-	__u64 t_ab0, t_ab1, t_rec, missing, deadline;
+	__u64 t_ab0, t_ab1, t_rec, missing, deadline, base;
 	pthread_t t;
 
 	ASSERT_EQ(0, open_rings(self, 1, 4096, 1 << 20, RECLAIM_NS));
@@ -558,6 +559,7 @@ TEST_F_TIMEOUT(abandon, mpsc_dead_writer_skipped_within_bound, 60)
 		pause_us(50);
 	}
 	/* One more writer dies mid-record; the others then go on. */
+	base = stats_of(self->rd, 0).abandoned;
 	d.set = self->set;
 	ASSERT_EQ(0, pthread_create(&t, NULL, dead_main, &d));
 	ASSERT_EQ(0, pthread_join(t, NULL));
@@ -568,7 +570,7 @@ TEST_F_TIMEOUT(abandon, mpsc_dead_writer_skipped_within_bound, 60)
 	self->seen.watch_on = true;
 
 	/* Skipped once ABANDON_NS has passed, not before, and not much after. */
-	t_ab0 = wait_abandoned(self, 0, d.seq, &t_ab1);
+	t_ab0 = wait_abandoned(self, 0, d.seq, base, &t_ab1);
 	ASSERT_NE(0, t_ab0) TH_LOG("in-flight record never skipped");
 	EXPECT_LE(d.t_reserve + ABANDON_NS, t_ab1);
 	EXPECT_GE(d.t_reserve + ABANDON_NS + 2000 * MS, t_ab1);
@@ -610,13 +612,14 @@ TEST_F_TIMEOUT(abandon, mpsc_pin_holds_ring_until_reclaim_bound, 60)
 	struct mcr_writer w;
 	struct mcr_ring_stats st;
 	struct dead d = { 0 };
-	__u64 t_ab0, t_ab1, t_ok, deadline, enobufs = 0;
+	__u64 t_ab0, t_ab1, t_ok, deadline, base, enobufs = 0;
 	__u32 n = 0, fit = 0;
 	pthread_t t;
 	int ret;
 
 	ASSERT_EQ(0, open_rings(self, 1, ndesc, 65536, RECLAIM_NS));
 	ASSERT_EQ(0, mcr_writer_mpsc(self->set, &w));
+	base = stats_of(self->rd, 0).abandoned;
 	d.set = self->set;
 	ASSERT_EQ(0, pthread_create(&t, NULL, dead_main, &d));
 	ASSERT_EQ(0, pthread_join(t, NULL));
@@ -630,7 +633,7 @@ TEST_F_TIMEOUT(abandon, mpsc_pin_holds_ring_until_reclaim_bound, 60)
 	ASSERT_EQ(ndesc - 1, n);
 	fit = n;
 
-	t_ab0 = wait_abandoned(self, 0, d.seq, &t_ab1);
+	t_ab0 = wait_abandoned(self, 0, d.seq, base, &t_ab1);
 	ASSERT_NE(0, t_ab0);
 	EXPECT_LE(d.t_reserve + ABANDON_NS, t_ab1);
 	EXPECT_EQ(fit, self->seen.count[0]);
@@ -741,7 +744,7 @@ TEST_F_TIMEOUT(abandon, mpsc_late_writer_counted_once_nothing_torn, 60)
 	const struct mcr_ring *r;
 	struct mcr_ring_stats st;
 	struct late l = { 0 };
-	__u64 t_ab0, t_ab1, deadline, full0, missing;
+	__u64 t_ab0, t_ab1, deadline, full0, missing, base;
 	pthread_t t;
 
 	/* Small: the other writers fill it while the late one stalls. */
@@ -758,6 +761,7 @@ TEST_F_TIMEOUT(abandon, mpsc_late_writer_counted_once_nothing_torn, 60)
 	}
 
 	/* Hold the others back until the late writer has its reservation. */
+	base = stats_of(self->rd, 0).abandoned;
 	__atomic_store_n(&self->hold, 1, __ATOMIC_RELAXED);
 	l.set = self->set;
 	l.stop = &self->stop;
@@ -776,7 +780,7 @@ TEST_F_TIMEOUT(abandon, mpsc_late_writer_counted_once_nothing_torn, 60)
 	__atomic_store_n(&self->hold, 0, __ATOMIC_RELAXED);
 
 	/* The reader skips the stalled record after ABANDON_NS. */
-	t_ab0 = wait_abandoned(self, 0, l.seq, &t_ab1);
+	t_ab0 = wait_abandoned(self, 0, l.seq, base, &t_ab1);
 	ASSERT_NE(0, t_ab0);
 	EXPECT_LE(l.t_reserve + ABANDON_NS, t_ab1);
 
