@@ -38,7 +38,7 @@ struct mcr_set {
 	struct mcr_ring rings[];
 };
 
-bool mcr_keep_due(struct mcr_keeper *kp);
-int mcr_map_ring(struct mcr_set *set, unsigned int i);
+bool __mcr_keep_due(struct mcr_keeper *kp);
+int __mcr_map_ring(struct mcr_set *set, unsigned int i);
 
 #endif /* MCR_LIB_INTERNAL_H */

@@ -155,7 +155,7 @@ MCR_EXPORT int mcr_read(struct mcr_reader *rd, struct mcr_record *rec,
 	/* Whoever drains keeps the writers' clock. */
 	if (rd->set->base) {
 		mcr_set_keep_clock(rd->set);
-	} else if (mcr_keep_due(&rd->keeper)) {
+	} else if (__mcr_keep_due(&rd->keeper)) {
 		for (unsigned int i = 0; i < rd->set->nr_rings; i++)
 			mcr_clock_store(&rd->rings[i].ring.cons->clock,
 					&rd->keeper.k);

@@ -18,7 +18,7 @@
  * the second MCR_CLOCK_FIRST_NS later, then once a period.
  * Return: true when the map changed and the rings need storing.
  */
-bool mcr_keep_due(struct mcr_keeper *kp)
+bool __mcr_keep_due(struct mcr_keeper *kp)
 {
 #ifdef MCR_HAVE_CYCLES
 	__u64 now = mcr_now_ns(), best = ~0ULL, tsc = 0, ns = 0;
@@ -53,7 +53,7 @@ MCR_EXPORT int mcr_set_keep_clock(struct mcr_set *set)
 #ifndef MCR_HAVE_CYCLES
 	return -EOPNOTSUPP;
 #endif
-	if (mcr_keep_due(&set->keeper)) {
+	if (__mcr_keep_due(&set->keeper)) {
 		for (unsigned int i = 0; i < set->nr_rings; i++)
 			mcr_clock_store(&set->rings[i].cons->clock,
 					&set->keeper.k);
@@ -159,7 +159,7 @@ out_close:
  * read-write, side by side in one reserved range (the module refuses to
  * split its mappings, so they are made separately).
  */
-static int __mcr_map_ring(struct mcr_set *set, unsigned int i)
+static int mcr_map_ring_locked(struct mcr_set *set, unsigned int i)
 {
 	off_t off = (off_t)MCR_MMAP_RING(i);
 	char *base;
@@ -190,14 +190,14 @@ static int __mcr_map_ring(struct mcr_set *set, unsigned int i)
 }
 
 /* Threads may make their first writers at once: map each ring once. */
-int mcr_map_ring(struct mcr_set *set, unsigned int i)
+int __mcr_map_ring(struct mcr_set *set, unsigned int i)
 {
 	int ret;
 
 	if (set->base)
 		return 0;
 	pthread_mutex_lock(&set->map_lock);
-	ret = __mcr_map_ring(set, i);
+	ret = mcr_map_ring_locked(set, i);
 	pthread_mutex_unlock(&set->map_lock);
 	return ret;
 }

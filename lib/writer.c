@@ -70,7 +70,7 @@ MCR_EXPORT int mcr_writer_spsc(struct mcr_set *set, unsigned int cpu,
 
 		if (ioctl(set->fd, MCR_IOC_CLAIM, &claim))
 			return -errno;
-		ret = mcr_map_ring(set, ring);
+		ret = __mcr_map_ring(set, ring);
 		if (ret)
 			return ret;
 	}
@@ -87,7 +87,7 @@ MCR_EXPORT int mcr_writer_spsc(struct mcr_set *set, unsigned int cpu,
 
 MCR_EXPORT int mcr_writer_mpsc(struct mcr_set *set, struct mcr_writer *w)
 {
-	int ret = mcr_map_ring(set, MCR_RING_MPSC);
+	int ret = __mcr_map_ring(set, MCR_RING_MPSC);
 
 	if (ret)
 		return ret;

@@ -10,7 +10,9 @@
  * again at each inclusion when they are not there: <mcrring.h> uses them
  * and takes them back at its end (an application sees none of them,
  * and keeps any of its own), and code of this tree that reads the rings
- * itself includes this header for them after <mcrring.h>.
+ * itself includes this header for them after <mcrring.h>. Installed
+ * beside <mcrring.h> because it needs it; private all the same:
+ * applications include <mcrring.h>, never this header.
  */
 #ifndef MCR_COMPAT_H
 #define MCR_COMPAT_H
@@ -53,31 +55,47 @@ static inline void mcr_atomic_inc64(__u64 *p)
 
 #endif /* MCR_COMPAT_H */
 
+/* Each name on its own: a file may already have some of them. */
 #ifndef READ_ONCE
 #define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#endif
+#ifndef WRITE_ONCE
 #define WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#endif
+#ifndef smp_load_acquire
 #define smp_load_acquire(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)
+#endif
+#ifndef smp_store_release
 #define smp_store_release(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#if defined(__SANITIZE_THREAD__)
+#endif
 /*
  * ThreadSanitizer neither supports nor models fences. Its only use here
  * is the consumer's re-check of state_var after copying text [M3], which
  * catches rewrites of a committed record by a misbehaving writer; honest
  * writers, all that the TSan tests run, never do that.
  */
-#define smp_rmb()		__atomic_signal_fence(__ATOMIC_SEQ_CST)
-#define smp_wmb()		__atomic_signal_fence(__ATOMIC_SEQ_CST)
+#if defined(__SANITIZE_THREAD__)
+#define MCR_FENCE(order)	__atomic_signal_fence(__ATOMIC_SEQ_CST)
 #else
-#define smp_rmb()		__atomic_thread_fence(__ATOMIC_ACQUIRE)
-#define smp_wmb()		__atomic_thread_fence(__ATOMIC_RELEASE)
+#define MCR_FENCE(order)	__atomic_thread_fence(order)
+#endif
+#ifndef smp_rmb
+#define smp_rmb()		MCR_FENCE(__ATOMIC_ACQUIRE)
+#endif
+#ifndef smp_wmb
+#define smp_wmb()		MCR_FENCE(__ATOMIC_RELEASE)
 #endif
 /* linux/math64.h, for the clock map (proto/mcrring/clock.h) */
+#ifndef mul_u64_u64_shr
 #define mul_u64_u64_shr		mcr_mul_u64_u64_shr
+#endif
+#ifndef mul_u64_u64_div_u64
 #define mul_u64_u64_div_u64	mcr_mul_u64_u64_div_u64
 #endif
-
 #ifndef likely
 #define likely(x)		__builtin_expect(!!(x), 1)
+#endif
+#ifndef unlikely
 #define unlikely(x)		__builtin_expect(!!(x), 0)
 #endif
 
