@@ -13,11 +13,11 @@
 #include <linux/string.h>
 #include <linux/types.h>
 #include <asm/barrier.h>
+#include <linux/mcrring.h>
 #else
 #include <mcrring/compat.h>
+#include "linux/mcrring.h"	/* quoted: see mcrring/ring.h */
 #endif
-
-#include "linux/mcrring.h"	/* see mcrring/ring.h */
 
 /**
  * DOC: the writers' clock

@@ -24,16 +24,17 @@ static inline void mcr_atomic_inc64(__u64 *p)
 	while (cmpxchg64_relaxed(p, old, old + 1) != old)
 		old = READ_ONCE(*p);
 }
+
+#include <linux/mcrring.h>
 #else
 #include <mcrring/compat.h>
-#endif
-
 /*
  * Quoted: installed, the ABI header lies beside this one
  * (<mcrring/linux/mcrring.h>) and shadows nothing on the system's path;
- * in the tree and in the kernel, -I finds uapi/linux/mcrring.h.
+ * in the tree, -Iuapi finds uapi/linux/mcrring.h.
  */
 #include "linux/mcrring.h"
+#endif
 
 /**
  * DOC: mcrring ring protocol

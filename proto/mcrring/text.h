@@ -18,6 +18,7 @@
 #ifdef __KERNEL__
 #include <linux/kernel.h>
 #include <linux/types.h>
+#include <linux/mcrring.h>
 #define mcr_text_printf		scnprintf
 #else
 #include <stdbool.h>
@@ -25,9 +26,8 @@
 #include <stdio.h>
 /* The prefix never fills MCR_LINE_MAX: snprintf() is scnprintf() here. */
 #define mcr_text_printf		snprintf
+#include "linux/mcrring.h"	/* quoted: see mcrring/ring.h */
 #endif
-
-#include "linux/mcrring.h"	/* see mcrring/ring.h */
 
 #define MCR_TEXT_PREFIX	"%llu,%llu,%u,%u,%u,%u,%u,%u,"
 #define MCR_TEXT_OWNER	"%d/%u;"
