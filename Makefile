@@ -55,10 +55,12 @@ endif
 # (a machine that loads the module), else those of the kernel Debian
 # ships (a container, a build host; dpkg-query only reads), else the
 # newest installed (a system without dpkg). Nothing is installed here.
+# A tree counts when its Makefile is there (a build link can dangle).
 RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
 DEB_KDIR      = $(patsubst %,/lib/modules/%/build,$(shell scripts/krel.sh 2>/dev/null))
-NEWEST_KDIR   = $(lastword $(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V))
-KDIR ?= $(firstword $(wildcard $(RUNNING_KDIR) $(DEB_KDIR)) $(NEWEST_KDIR))
+NEWEST_KDIR   = $(lastword $(shell ls -d /lib/modules/*/build/Makefile 2>/dev/null | sort -V))
+KDIR ?= $(patsubst %/Makefile,%,$(firstword \
+	$(wildcard $(RUNNING_KDIR)/Makefile $(DEB_KDIR)/Makefile) $(NEWEST_KDIR)))
 
 # Each kernel gets its own shadow tree, so objects never mix.
 kbuild_dir = $(TOP)/$(BUILD)/kbuild/$(notdir $(realpath $(1)))
@@ -133,7 +135,12 @@ define kmod
 	$(MAKE) -C $(1) M=$(call kbuild_dir,$(1)) $(2) modules
 endef
 
+need_kdir = @[ -n "$(KDIR)" ] || { echo "$@: no kernel headers under" \
+	"/lib/modules: install your kernel's (linux-headers-$$(uname -r))" \
+	"or name a tree with KDIR=" >&2; exit 1; }
+
 module:
+	$(need_kdir)
 	$(call kmod,$(KDIR))
 	@cp $(call kbuild_dir,$(KDIR))/kmod/mcrring.ko $(BUILD)/mcrring.ko
 
@@ -393,6 +400,9 @@ install: lib $(addprefix $(BUILD)/tools/,$(USER_TOOLS))
 	ln -sf libmcrring.so.$(LIB_MAJOR) $(DESTDIR)$(LIBDIR)/libmcrring.so
 	install -m 644 $(LIB_DIR)/mcrring.pc $(DESTDIR)$(LIBDIR)/pkgconfig
 	install -m 644 lib/mcrring.h $(DESTDIR)$(INCDIR)
+	@# the layout before <mcrring/...> (1.0.0 as first released)
+	rm -f $(addprefix $(DESTDIR)$(INCDIR)/mcrring/,mcrring.h mcr_ring.h \
+		mcr_clock.h mcr_compat.h mcr_text.h)
 	install -m 644 proto/mcrring/*.h lib/mcrring/*.h $(DESTDIR)$(INCDIR)/mcrring
 	install -m 644 uapi/linux/mcrring.h $(DESTDIR)$(INCDIR)/mcrring/linux
 	install -m 644 packaging/60-mcrring.rules $(DESTDIR)$(UDEVDIR)

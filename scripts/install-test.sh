@@ -25,7 +25,10 @@ done
 printf '#!/bin/sh\nexit 1\n' >"$nopkg/dpkg-query"
 chmod +x "$nopkg/dpkg-query"
 mkdir -p "$dest/src"
-(cd "$top" && git ls-files -z | xargs -0 tar -cf - --) | tar -xf - -C "$dest/src"
+(cd "$top" && git ls-files -z | tar --null -T - -cf -) | tar -xf - -C "$dest/src"
+# A package manager called by its full path would pass the stubs by:
+# dpkg's database would still change.
+dpkg_was=$(stat -c %Y /var/lib/dpkg/status 2>/dev/null)
 # The same build takes the distribution's CFLAGS and LDFLAGS (from the
 # environment, as dpkg-buildflags gives them), on top of the project's.
 check "make and make install in a copy of the tree, no package manager at hand" \
@@ -37,6 +40,8 @@ check "make and make install in a copy of the tree, no package manager at hand" 
 			UNITDIR=/usr/lib/systemd/system &&
 		test -e '$dest/root-nopkg/usr/include/mcrring.h'"
 check "neither asked for a package" test ! -e "$nopkg/called"
+check "and dpkg's database did not change" \
+	test "$(stat -c %Y /var/lib/dpkg/status 2>/dev/null)" = "$dpkg_was"
 [ -e "$nopkg/called" ] && sed 's/^/#   called: /' "$nopkg/called"
 for f in usr/lib/libmcrring.so.1 usr/bin/mcrcat; do
 	check "$f built with the environment's CFLAGS and LDFLAGS" sh -c "
@@ -48,6 +53,10 @@ for f in usr/lib/libmcrring.so.1 usr/bin/mcrcat; do
 done
 rm -rf "$dest/src" "$dest/root-nopkg"
 
+# Over an install of the layout before <mcrring/...>: its headers go.
+mkdir -p "$dest/root/usr/include/mcrring"
+touch "$dest/root/usr/include/mcrring/mcr_ring.h" \
+	"$dest/root/usr/include/mcrring/mcrring.h"
 check "make install DESTDIR=... PREFIX=/usr" \
 	make -s -C "$top" install DESTDIR="$dest/root" PREFIX=/usr \
 		UDEVDIR=/usr/lib/udev/rules.d UNITDIR=/usr/lib/systemd/system
@@ -101,6 +110,8 @@ check "pkg-config knows mcrring $(pc --modversion 2>/dev/null)" pc --exists
 # mcrring/, where no <linux/...> of the application can find it.
 check "pkg-config's include path is the prefix's, not a folder of ours" \
 	test "$(pc --cflags-only-I | tr -d " ")" = "-I$root/usr/include"
+check "no header of the old layout left behind" sh -c \
+	"! ls '$root/usr/include/mcrring/mcr_ring.h' '$root/usr/include/mcrring/mcrring.h' 2>/dev/null"
 check "nothing installed beside <mcrring.h> and <mcrring/...>" \
 	test "$(cd "$root/usr/include" && echo *)" = "mcrring mcrring.h"
 # shellcheck disable=SC2046 # pkg-config's output is meant to be split
