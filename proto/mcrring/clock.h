@@ -219,6 +219,32 @@ static inline void mcr_clock_stored(struct mcr_clock_keeper *k)
 }
 
 /**
+ * mcr_clock_publish() - store the keeper's map into every ring's page
+ * @k: the keeper
+ * @clock_of: the map in the consumer page of ring @i of @rings; NULL for
+ *	a ring that is not there
+ * @rings: the keeper's rings, as @clock_of knows them
+ * @n: how many
+ *
+ * Context: the keeper, the one writer of the maps.
+ */
+static inline void mcr_clock_publish(struct mcr_clock_keeper *k,
+				     struct mcr_clock *(*clock_of)(void *rings,
+								   unsigned int i),
+				     void *rings, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		struct mcr_clock *c = clock_of(rings, i);
+
+		if (c)
+			mcr_clock_store(c, k);
+	}
+	mcr_clock_stored(k);
+}
+
+/**
  * mcr_clock_read() - CLOCK_MONOTONIC at counter value @tsc from a ring's map
  * @c: the map, in a consumer page
  * @tsc: read by the caller just before
