@@ -129,10 +129,20 @@ ifneq ($(WANT_DEPS),)
 endif
 
 # --- kernel module ----------------------------------------------------
-# $(call kmod,KDIR[,extra kbuild args])
+# $(call kmod,KDIR[,extra kbuild args]): mcrring.ko through the top
+# Kbuild, the entry DKMS runs too (packaging/dkms.conf).
 define kmod
 	@scripts/kbuild-tree.sh $(call kbuild_dir,$(1))
 	$(MAKE) -C $(1) M=$(call kbuild_dir,$(1)) $(2) modules
+endef
+
+# $(call kmod_tests,KDIR[,extra kbuild args]): the test module, for the
+# VM targets only, from its own entry in the shadow tree's
+# selftests/kmod/ (where scripts/vm.sh looks), linked against the
+# symbols mcrring.ko exports.
+define kmod_tests
+	$(MAKE) -C $(1) M=$(call kbuild_dir,$(1))/selftests/kmod $(2) \
+		KBUILD_EXTRA_SYMBOLS=$(call kbuild_dir,$(1))/Module.symvers modules
 endef
 
 need_kdir = @[ -n "$(KDIR)" ] || { echo "$@: no kernel headers under" \
@@ -146,6 +156,7 @@ module:
 
 vm-module: deps
 	$(call kmod,$(VM_KDIR),$(VM_KBUILD))
+	$(call kmod_tests,$(VM_KDIR),$(VM_KBUILD))
 
 # --- userspace --------------------------------------------------------
 $(LIB_DIR)/%.o: lib/%.c $(HDRS)
@@ -285,6 +296,7 @@ check-debug:
 check-debug-one: $(VM_BINS) $(VM_TOOLS)
 	@[ $(VM_ARCH) = x86_64 ] || { echo "check-debug: x86-64 kernels only" >&2; exit 1; }
 	$(call kmod,$(DEBUG_KDIR))
+	$(call kmod_tests,$(DEBUG_KDIR))
 	@krel=$$(cat $(DEBUG_KDIR)/include/config/kernel.release); \
 	VM_KERNEL=$(DEBUG_KDIR)/arch/x86/boot/bzImage VM_MEM=2G \
 	VM_TIMEOUT=$(DEBUG_TIMEOUT) \
@@ -380,7 +392,8 @@ vm-shell: vm-module $(VM_BINS) $(VM_TOOLS)
 # --- install ----------------------------------------------------------
 # make install [PREFIX=/usr/local] [DESTDIR=]: library, headers, pkg-config
 # file, tools, man pages, udev rule, mcrfwd's systemd unit. make modules_install: the module, for
-# the kernel KDIR names (INSTALL_MOD_PATH=$(DESTDIR)).
+# the kernel KDIR names (INSTALL_MOD_PATH=$(DESTDIR)), and nothing else:
+# the top Kbuild names no test module.
 BINDIR   = $(PREFIX)/bin
 LIBDIR   = $(PREFIX)/lib
 INCDIR   = $(PREFIX)/include
@@ -426,7 +439,7 @@ DKMS_SRC = $(DESTDIR)/usr/src/mcrring-$(LIB_VERSION)
 dkms-src:
 	install -d $(DKMS_SRC)/kmod $(DKMS_SRC)/uapi/linux \
 		$(DKMS_SRC)/proto/mcrring $(DKMS_SRC)/include/linux
-	install -m 644 packaging/dkms.conf $(DKMS_SRC)
+	install -m 644 packaging/dkms.conf Kbuild $(DKMS_SRC)
 	install -m 644 kmod/Kbuild kmod/*.c kmod/*.h $(DKMS_SRC)/kmod
 	install -m 644 uapi/linux/mcrring.h $(DKMS_SRC)/uapi/linux
 	install -m 644 proto/mcrring/*.h $(DKMS_SRC)/proto/mcrring

@@ -59,7 +59,7 @@ for flavour in "$@"; do
 	# DKMS's variables set.
 	# shellcheck disable=SC2016,SC2086 # the inner bash expands; $cross splits
 	[ -z "$first" ] ||
-	check "dkms.conf's MAKE builds BUILT_MODULE_LOCATION/mcrring.ko for $k" \
+	check "dkms.conf's MAKE builds BUILT_MODULE_LOCATION/mcrring.ko for $k through the top Kbuild" \
 		env $cross bash -euc '
 		kernelver=$2 kernel_source_dir=$3 dkms_tree=$4
 		. "$1"
@@ -70,8 +70,13 @@ for flavour in "$@"; do
 		cd "$build"
 		sh -c "${MAKE[0]} KERNELRELEASE=$kernelver"
 		ko=$build/${BUILT_MODULE_LOCATION[0]}${BUILT_MODULE_NAME[0]}.ko
-		modinfo -F vermagic "$ko" | grep -q "^$kernelver "' \
-		_ "$conf" "$k" "$kdir" "$dest/dkms-by-hand"
+		modinfo -F vermagic "$ko" | grep -q "^$kernelver "
+		# through the top Kbuild, the entry make runs, which names
+		# the module alone
+		cmp "$build/Kbuild" "$5/Kbuild"
+		order=$build/modules.order
+		test "$(grep -Ec "(^|/)kmod/mcrring\.k?o\$" "$order") $(wc -l <"$order")" = "1 1"' \
+		_ "$conf" "$k" "$kdir" "$dest/dkms-by-hand" "$top"
 	first=""
 	tree=$dest/dkms-tree-$k
 	mkdir -p "$tree"

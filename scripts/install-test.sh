@@ -167,6 +167,21 @@ for page in "$root"/usr/share/man/man*/*; do
 			(! grep .)"
 done
 
+# make modules_install: the module for the kernel `make` builds against,
+# and nothing else (the test module is no part of the top Kbuild).
+if ls /lib/modules/*/build/Makefile >/dev/null 2>&1; then
+	check "make modules_install DESTDIR=..." \
+		make -s -C "$top" modules_install DESTDIR="$dest/mod"
+	mods=$(cd "$dest/mod" 2>/dev/null &&
+		find . -name '*.ko*' -printf '%f\n' | sort | tr '\n' ' ')
+	check "and it installed mcrring.ko alone" \
+		sh -c "echo 'installed: $mods' && echo '$mods' |
+			grep -Eqx 'mcrring\.ko(\.[a-z]+)? '"
+else
+	echo "ok - install: make modules_install # SKIP no kernel headers in /lib/modules"
+	echo "ok - install: and it installed mcrring.ko alone # SKIP"
+fi
+
 # DKMS, for every kernel of the VM matrix whose headers are here
 # (MCR_DKMS_FLAVOURS, from `make check`; Debian's default kernel alone
 # otherwise).

@@ -28,11 +28,15 @@ for kdir in "$@"; do
 	log=$top/build/results/lint-kbuild-$krel.log
 	mkdir -p "$top/build/results"
 	"$top/scripts/kbuild-tree.sh" "$dir"
-	make -s -C "$kdir" M="$dir" C=2 W=1 modules >"$log" 2>&1
+	# The module through the top Kbuild, then the test module through
+	# its own entry, against the module's symbols (as the Makefile does).
+	{ make -s -C "$kdir" M="$dir" C=2 W=1 modules &&
+	  make -s -C "$kdir" M="$dir/selftests/kmod" C=2 W=1 \
+		KBUILD_EXTRA_SYMBOLS="$dir/Module.symvers" modules; } >"$log" 2>&1
 	rc=$?
 	grep -v 'Skipping BTF generation' "$log" | grep -E 'warning|error' >"$log.bad"
 	[ $rc -eq 0 ] && [ ! -s "$log.bad" ]
-	report $? "sparse and W=1 on kmod/ against $krel" "$log.bad"
+	report $? "sparse and W=1 on kmod/ and selftests/kmod/ against $krel" "$log.bad"
 done
 log=$top/build/results/lint.log
 

@@ -62,7 +62,8 @@ else
 	cp /bin/busybox "$root/bin/busybox"
 fi
 cp "$module" "$root/lib/modules/mcrring.ko"
-# Test modules built beside it (kbuild tree: kmod/ and selftests/kmod/).
+# Test modules built beside it (the shadow tree's selftests/kmod/, an
+# entry of its own: the Makefile's kmod_tests).
 for ko in "$(dirname "$module")"/../selftests/kmod/*.ko; do
 	[ -e "$ko" ] && cp "$ko" "$root/lib/modules/"
 done
