@@ -108,15 +108,17 @@ static void mcr_clock_sample(u64 *cyc, u64 *ns)
 	}
 }
 
+/* The map in ring @i's consumer page, for mcr_clock_publish(). */
+static struct mcr_clock *mcr_clock_of(void *rings, unsigned int i)
+{
+	struct mcr_kring *kr = ((struct mcr_kring **)rings)[i];
+
+	return kr ? &kr->ring.cons->clock : NULL;
+}
+
 static void mcr_clock_store_all(void)
 {
-	unsigned int i;
-
-	for (i = 0; i < mcr_nr_rings; i++)
-		if (mcr_rings[i])
-			mcr_clock_store(&mcr_rings[i]->ring.cons->clock,
-					&mcr_keeper);
-	mcr_clock_stored(&mcr_keeper);
+	mcr_clock_publish(&mcr_keeper, mcr_clock_of, mcr_rings, mcr_nr_rings);
 }
 
 static void mcr_clock_fn(struct work_struct *work)

@@ -11,6 +11,7 @@
 #include <linux/minmax.h>
 #include <linux/overflow.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/wait.h>
 
@@ -66,61 +67,63 @@ static u64 mcr_reclaim_ns(const struct mcr_kring *kr)
 	return kr->writer_gone ? 0 : mcr_ms_to_ns(READ_ONCE(mcr_reclaim_ms));
 }
 
+static struct mcr_kring *mcr_src_kring(struct mcr_source *src)
+{
+	return container_of(src, struct mcr_kring, src);
+}
+
+/* What a look lost, for the tracepoints. */
+static void mcr_trace_lost(struct mcr_source *src, u64 seq,
+			   enum mcr_loss why)
+{
+	struct mcr_kring *kr = mcr_src_kring(src);
+
+	if (why == MCR_LOST_INVALID)
+		trace_mcrring_invalid(kr->id, seq, kr->owner_pid);
+	else
+		trace_mcrring_abandoned(kr->id, seq, kr->owner_pid);
+}
+
 /*
- * Fill @kr's pending slot, within what is left of the ring's looks for
- * this pass. The clock is read for each look (mcr_consume()): not the
- * pass's start, which would count a pass's length against a record
- * reserved during it.
+ * The drain thread's merge: per-pass budgets, so that one writer claiming
+ * tiny timestamps delays the others by at most one pass.
+ */
+static const struct mcr_merge mcr_drain_merge = {
+	.looks = MCR_RING_PASS_LOOKS,
+	.takes = MCR_RING_PASS_BUDGET,
+	.now_ns = ktime_get_ns,
+	.lost = mcr_trace_lost,
+};
+
+/* &mcr_drained[i]->src, for the merge; allocated with the thread. */
+static struct mcr_source **mcr_drain_srcs;
+
+/*
+ * Fill @kr's pending record, within what is left of the ring's looks for
+ * this pass. A dead owner's ring, once drained, is cleaned for the next.
  */
 static void mcr_fill(struct mcr_kring *kr)
 {
-	struct mcr_cursor *c = &kr->cur;
-
-	while (!kr->have_pending) {
-		u64 seq = c->seq, invalid = c->invalid;
-		u64 abandoned = c->abandoned;
-		int res;
-
-		if (kr->pass_looks >= MCR_RING_PASS_LOOKS) {
-			kr->pass_more = true;
-			break;
-		}
-		kr->pass_looks++;
-		res = mcr_consume(&kr->ring, c, &kr->pending,
-				  kr->pending_text, ktime_get_ns(),
+	int res = mcr_source_fill(&kr->src, &mcr_drain_merge,
 				  mcr_abandon_ns(kr), mcr_reclaim_ns(kr));
 
-		if (res == MCR_RECORD) {
-			kr->have_pending = true;
-		} else if (res == MCR_SKIPPED) {
-			if (c->invalid != invalid)
-				trace_mcrring_invalid(kr->id, seq,
-						      kr->owner_pid);
-			if (c->abandoned != abandoned)
-				trace_mcrring_abandoned(kr->id, seq,
-							kr->owner_pid);
-		} else {
-			/* A dead owner's ring, drained: clean for the next. */
-			if (res == MCR_EMPTY && kr->writer_gone && !c->npins) {
-				mcr_ring_reset(&kr->ring, c);
-				kr->writer_gone = false;
-			}
-			break;
-		}
+	if (res == MCR_EMPTY && kr->writer_gone && !kr->src.cur.npins) {
+		mcr_ring_reset(&kr->ring, &kr->src.cur);
+		kr->writer_gone = false;
 	}
 }
 
 /* Move @kr's pending record into the archive, with what the kernel attests. */
 static void mcr_emit(struct mcr_kring *kr)
 {
-	struct mcr_entry e = { .rec = kr->pending };
+	struct mcr_entry e = { .rec = kr->src.rec };
 
 	if (kr->id != MCR_RING_MPSC && kr->owner_pid) {
 		e.owner_pid = kr->owner_pid;
 		e.owner_uid = from_kuid_munged(&init_user_ns, kr->owner_uid);
 	}
-	mcr_archive_add(&e, kr->pending_text);
-	kr->have_pending = false;
+	mcr_archive_add(&e, kr->src.text);
+	mcr_source_take(&kr->src);
 }
 
 /*
@@ -150,7 +153,7 @@ static void mcr_account(struct mcr_kring *kr, u64 now)
 	}
 	kr->dropped_seen = raw;
 	kr->dropped_at = now;
-	mcr_cursor_publish_counters(&kr->ring, &kr->cur);
+	mcr_cursor_publish_counters(&kr->ring, &kr->src.cur);
 }
 
 /**
@@ -174,11 +177,9 @@ void mcr_account_claimed(struct mcr_kring *kr)
 }
 
 /*
- * One pass: a k-way merge of the rings by timestamp. Each ring gives at
- * most MCR_RING_PASS_BUDGET records, so a writer that claims tiny
- * timestamps delays the others by at most one pass; per ring, records
- * always leave in sequence order. A pass looks at no more than
- * MCR_RING_PASS_LOOKS descriptors per ring.
+ * One pass: a k-way merge of the rings by timestamp (mcr_drain_merge's
+ * budgets, mcrring/merge.h). Per ring, records always leave in sequence
+ * order.
  *
  * Return: records moved; *more is set when a ring stopped at its budget
  * with work left, so the caller runs the next pass at once.
@@ -186,6 +187,7 @@ void mcr_account_claimed(struct mcr_kring *kr)
 static unsigned int mcr_drain_pass(bool *more)
 {
 	u64 now = ktime_get_ns();
+	struct mcr_source *best;
 	unsigned int i, moved = 0;
 
 	lockdep_assert_held(&mcr_drain_lock);
@@ -193,42 +195,27 @@ static unsigned int mcr_drain_pass(bool *more)
 	for (i = 0; i < mcr_nr_drained; i++) {
 		struct mcr_kring *kr = mcr_drained[i];
 
-		kr->pass_taken = 0;
-		kr->pass_looks = 0;
-		kr->pass_more = false;
+		mcr_source_begin_pass(&kr->src);
 		kr->pass_oldest_ts = U64_MAX;
 		mcr_fill(kr);
 	}
-	for (;;) {
-		struct mcr_kring *best = NULL;
+	while ((best = mcr_merge_oldest(mcr_drain_srcs, mcr_nr_drained,
+					&mcr_drain_merge))) {
+		struct mcr_kring *kr = mcr_src_kring(best);
 
-		for (i = 0; i < mcr_nr_drained; i++) {
-			struct mcr_kring *kr = mcr_drained[i];
-
-			if (!kr->have_pending ||
-			    kr->pass_taken >= MCR_RING_PASS_BUDGET)
-				continue;
-			if (!best || kr->pending.ts_ns < best->pending.ts_ns)
-				best = kr;
-		}
-		if (!best)
-			break;
-		best->pass_oldest_ts = min(best->pass_oldest_ts,
-					   best->pending.ts_ns);
-		mcr_emit(best);
-		best->pass_taken++;
+		kr->pass_oldest_ts = min(kr->pass_oldest_ts, best->rec.ts_ns);
+		mcr_emit(kr);
 		moved++;
-		mcr_fill(best);
+		mcr_fill(kr);
 	}
 	for (i = 0; i < mcr_nr_drained; i++) {
 		struct mcr_kring *kr = mcr_drained[i];
 
-		if (kr->pass_taken)
-			trace_mcrring_drain(kr->id, kr->pass_taken, now,
+		if (kr->src.taken)
+			trace_mcrring_drain(kr->id, kr->src.taken, now,
 					    kr->pass_oldest_ts);
 		mcr_account(kr, ktime_get_ns());
-		if (kr->pass_more || (kr->have_pending &&
-				      kr->pass_taken >= MCR_RING_PASS_BUDGET))
+		if (mcr_source_more(&kr->src, &mcr_drain_merge))
 			*more = true;
 	}
 	return moved;
@@ -255,7 +242,7 @@ void mcr_drain_ring(struct mcr_kring *kr)
 	while (passes--) {
 		mutex_lock(&mcr_drain_lock);
 		mcr_drain_pass(&more);
-		done = !kr->have_pending && !kr->writer_gone;
+		done = !kr->src.have && !kr->writer_gone;
 		mutex_unlock(&mcr_drain_lock);
 		if (done)
 			break;
@@ -279,11 +266,11 @@ static bool mcr_any_ready(void)
 	for (i = 0; i < mcr_nr_drained; i++) {
 		struct mcr_kring *kr = mcr_drained[i];
 		const struct mcr_ring *r = &kr->ring;
-		u64 seq = READ_ONCE(kr->cur.seq);
+		u64 seq = READ_ONCE(kr->src.cur.seq);
 		u64 sv = READ_ONCE(r->desc[seq & (r->ndesc - 1)].state_var);
 		u32 st = MCR_SV_STATE(sv);
 
-		if (READ_ONCE(kr->have_pending) ||
+		if (READ_ONCE(kr->src.have) ||
 		    (MCR_SV_SEQ(sv) == (u32)seq &&
 		     (st == MCR_DESC_COMMITTED || st == MCR_DESC_DISCARDED)))
 			return true;
@@ -411,18 +398,28 @@ u64 mcr_drain_wakeups_asked(void)
 u32 mcr_ring_fill(struct mcr_kring *kr)
 {
 	u32 head = mcr_packed_seq(READ_ONCE(kr->ring.prod->head));
-	u32 fill = head - (u32)READ_ONCE(kr->cur.seq);
+	u32 fill = head - (u32)READ_ONCE(kr->src.cur.seq);
 
 	return min(fill, kr->ring.ndesc);
 }
 
 int mcr_drain_start(void)
 {
+	unsigned int i;
+
+	mcr_drain_srcs = kcalloc(mcr_nr_drained, sizeof(*mcr_drain_srcs),
+				 GFP_KERNEL);
+	if (!mcr_drain_srcs)
+		return -ENOMEM;
+	for (i = 0; i < mcr_nr_drained; i++)
+		mcr_drain_srcs[i] = &mcr_drained[i]->src;
 	mcr_drainer = kthread_run(mcr_drain_thread, NULL, "mcrring-drain");
 	if (IS_ERR(mcr_drainer)) {
 		int ret = PTR_ERR(mcr_drainer);
 
 		mcr_drainer = NULL;
+		kfree(mcr_drain_srcs);
+		mcr_drain_srcs = NULL;
 		return ret;
 	}
 	return 0;
@@ -439,6 +436,8 @@ void mcr_drain_stop(void)
 		return;		/* a failed load, before it started */
 	kthread_stop(mcr_drainer);
 	mcr_drainer = NULL;
+	kfree(mcr_drain_srcs);
+	mcr_drain_srcs = NULL;
 }
 
 /**
@@ -454,10 +453,10 @@ void mcr_drain_stop(void)
 void mcr_ring_counters(struct mcr_kring *kr, struct mcr_counters *c)
 {
 	mutex_lock(&mcr_drain_lock);
-	c->drained = kr->cur.drained;
-	c->abandoned = kr->cur.abandoned;
-	c->invalid = kr->cur.invalid;
-	c->discarded = kr->cur.discarded;
+	c->drained = kr->src.cur.drained;
+	c->abandoned = kr->src.cur.abandoned;
+	c->invalid = kr->src.cur.invalid;
+	c->discarded = kr->src.cur.discarded;
 	c->dropped_full = kr->dropped_full;
 	mutex_unlock(&mcr_drain_lock);
 	c->written = c->drained + c->abandoned + c->invalid + c->discarded +

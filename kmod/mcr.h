@@ -18,6 +18,7 @@
 #include <linux/wait.h>
 
 #include <linux/mcr_printk.h>
+#include <mcrring/merge.h>
 #include <mcrring/ring.h>
 #include <mcrring/text.h>
 
@@ -37,15 +38,10 @@ struct mcr_kring {
 	u32 id;				/* 0: MPSC, 1 + cpu: SPSC */
 
 	/* Drainer state, under mcr_drain_lock. */
-	struct mcr_cursor cur;
-	struct mcr_record pending;	/* next record, when have_pending */
-	char *pending_text;		/* MCR_TEXT_MAX bytes */
-	bool have_pending;
+	struct mcr_source src;		/* cursor, pending record, budgets */
+	char *pending_text;		/* src.text: MCR_TEXT_MAX bytes */
 	bool writer_gone;		/* claim released: abandon in flight */
-	u32 pass_taken;			/* records moved in this drain pass */
-	u32 pass_looks;			/* descriptors looked at in it */
-	bool pass_more;			/* stopped at its looks, work left */
-	u64 pass_oldest_ts;		/* their smallest timestamp */
+	u64 pass_oldest_ts;		/* smallest timestamp moved in a pass */
 	u64 dropped_full;		/* refusals believed, in all */
 	u64 dropped_seen;		/* prod->dropped_full at the last look */
 	u64 dropped_at;			/* when that was, ns */

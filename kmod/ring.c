@@ -126,7 +126,7 @@ static struct mcr_kring *mcr_kring_alloc(u32 id, int node)
 	if (mcr_user_drain && id != MCR_RING_KERNEL)
 		kr->ring.cons->flags = MCR_CONS_USER_DRAIN;
 	memcpy(kr->ring.cons->mute, mcr_mute, sizeof(mcr_mute));
-	mcr_cursor_init(&kr->cur, &kr->ring, id);
+	mcr_source_init(&kr->src, &kr->ring, kr->pending_text, id);
 	return kr;
 
 out_free:

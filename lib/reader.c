@@ -8,18 +8,15 @@
 #include <sys/mman.h>
 
 #include "internal.h"
+#include <mcrring/merge.h>
 
 /* --- the merging reader --------------------------------------------- */
 
 struct mcr_reader_ring {
 	struct mcr_ring ring;
 	void *map;		/* device: the consumer's own whole mapping */
-	struct mcr_cursor cur;
-	struct mcr_record rec;	/* pending record, when have */
-	bool have;
-	bool writer_gone;	/* abandon in-flight sequences ... */
-	__u32 gone_until;	/* ... below this one, at once */
-	char text[MCR_TEXT_MAX];
+	struct mcr_source src;	/* cursor and pending record */
+	char text[MCR_TEXT_MAX];	/* src.text */
 };
 
 struct mcr_reader {
@@ -27,7 +24,16 @@ struct mcr_reader {
 	__u64 abandon_ns;
 	__u64 reclaim_ns;
 	struct mcr_keeper keeper;	/* device: the set's is for shm */
+	struct mcr_source **srcs;	/* &rings[i].src, for the merge */
 	struct mcr_reader_ring rings[];
+};
+
+/*
+ * Oldest first: a pass for each record read, in which every ring has a
+ * ring's worth of looks and no bound on takes.
+ */
+static const struct mcr_merge mcr_reader_merge = {
+	.now_ns = mcr_now_ns,
 };
 
 /* User drain mode: map device ring @i whole and writable, to consume it. */
@@ -57,6 +63,7 @@ MCR_EXPORT void mcr_reader_close(struct mcr_reader *rd)
 	for (unsigned int i = 0; i < rd->set->nr_rings; i++)
 		if (rd->rings[i].map)
 			munmap(rd->rings[i].map, rd->set->stride);
+	free(rd->srcs);
 	free(rd);
 }
 
@@ -73,6 +80,11 @@ MCR_EXPORT int mcr_reader_open(struct mcr_set *set, struct mcr_reader **out)
 	rd->set = set;
 	rd->abandon_ns = MCR_ABANDON_NS_DEFAULT;
 	rd->reclaim_ns = MCR_RECLAIM_NS_DEFAULT;
+	rd->srcs = calloc(set->nr_rings, sizeof(*rd->srcs));
+	if (!rd->srcs) {
+		free(rd);
+		return -ENOMEM;
+	}
 	for (unsigned int i = 0; i < set->nr_rings; i++) {
 		struct mcr_reader_ring *rr = &rd->rings[i];
 
@@ -85,7 +97,8 @@ MCR_EXPORT int mcr_reader_open(struct mcr_set *set, struct mcr_reader **out)
 				return ret;
 			}
 		}
-		mcr_cursor_init(&rr->cur, &rr->ring, i);
+		mcr_source_init(&rr->src, &rr->ring, rr->text, i);
+		rd->srcs[i] = &rr->src;
 	}
 	*out = rd;
 	return 0;
@@ -101,79 +114,55 @@ MCR_EXPORT void mcr_reader_set_bounds(struct mcr_reader *rd, __u64 abandon_ns,
 MCR_EXPORT void mcr_reader_writer_gone(struct mcr_reader *rd,
 				       unsigned int ring)
 {
-	struct mcr_reader_ring *rr;
-
-	if (ring >= rd->set->nr_rings)
+	/* An MPSC ring has no one writer to be gone. */
+	if (ring >= rd->set->nr_rings || ring == MCR_RING_MPSC)
 		return;
-	rr = &rd->rings[ring];
 	/* Only what the dead writer reserved: a new writer's records wait. */
-	rr->gone_until = mcr_packed_seq(READ_ONCE(rr->ring.prod->head));
-	rr->writer_gone = true;
+	mcr_source_writer_gone(&rd->rings[ring].src);
 }
 
 /* SPSC rings wait for their writer unless it is known to be gone. */
-static __u64 mcr_abandon_bound(struct mcr_reader *rd, unsigned int i)
+static __u64 mcr_abandon_bound(const struct mcr_reader *rd, unsigned int i)
 {
-	struct mcr_reader_ring *rr = &rd->rings[i];
-
-	if (i == MCR_RING_MPSC)
-		return rd->abandon_ns;
-	if (rr->writer_gone &&
-	    (__s32)(rr->gone_until - (__u32)rr->cur.seq) <= 0)
-		rr->writer_gone = false;
-	return rr->writer_gone ? 0 : (__u64)-1;
+	return i == MCR_RING_MPSC ? rd->abandon_ns : (__u64)-1;
 }
 
-/*
- * Fill ring @i's pending slot; bounded: at most one ring's worth of skips.
- * The clock is read for each look, as mcr_consume() asks.
- */
-static void mcr_reader_fill(struct mcr_reader *rd, unsigned int i)
+static struct mcr_clock *mcr_reader_clock(void *rd, unsigned int i)
 {
-	struct mcr_reader_ring *rr = &rd->rings[i];
-	const struct mcr_ring *r = &rr->ring;
+	return &((struct mcr_reader *)rd)->rings[i].ring.cons->clock;
+}
 
-	for (__u32 budget = r->ndesc; !rr->have && budget; budget--) {
-		int res = mcr_consume(r, &rr->cur, &rr->rec, rr->text,
-				      mcr_now_ns(),
-				      mcr_abandon_bound(rd, i),
-				      rd->reclaim_ns);
-
-		if (res == MCR_RECORD)
-			rr->have = true;
-		else if (res != MCR_SKIPPED)
-			break;
-	}
-	mcr_cursor_publish_counters(r, &rr->cur);
+/* Whoever drains keeps the writers' clock. */
+static void mcr_reader_keep_clock(struct mcr_reader *rd)
+{
+	if (rd->set->base)
+		mcr_set_keep_clock(rd->set);
+	else if (__mcr_keep_due(&rd->keeper))
+		mcr_clock_publish(&rd->keeper.k, mcr_reader_clock, rd,
+				  rd->set->nr_rings);
 }
 
 MCR_EXPORT int mcr_read(struct mcr_reader *rd, struct mcr_record *rec,
 			char *text)
 {
-	struct mcr_reader_ring *best = NULL;
+	struct mcr_source *best;
 
-	/* Whoever drains keeps the writers' clock. */
-	if (rd->set->base) {
-		mcr_set_keep_clock(rd->set);
-	} else if (__mcr_keep_due(&rd->keeper)) {
-		for (unsigned int i = 0; i < rd->set->nr_rings; i++)
-			mcr_clock_store(&rd->rings[i].ring.cons->clock,
-					&rd->keeper.k);
-		mcr_clock_stored(&rd->keeper.k);
-	}
-
+	mcr_reader_keep_clock(rd);
 	for (unsigned int i = 0; i < rd->set->nr_rings; i++) {
-		struct mcr_reader_ring *rr = &rd->rings[i];
+		struct mcr_source *src = rd->srcs[i];
 
-		mcr_reader_fill(rd, i);
-		if (rr->have && (!best || rr->rec.ts_ns < best->rec.ts_ns))
-			best = rr;
+		mcr_source_begin_pass(src);
+		mcr_source_fill(src, &mcr_reader_merge,
+				mcr_abandon_bound(rd, i), rd->reclaim_ns);
+		mcr_cursor_publish_counters(src->ring, &src->cur);
 	}
+	best = mcr_merge_oldest(rd->srcs, rd->set->nr_rings,
+				&mcr_reader_merge);
 	if (!best)
 		return 0;
 	*rec = best->rec;
 	memcpy(text, best->text, best->rec.len);
-	best->have = false;
+	mcr_source_take(best);
 	return 1;
 }
 
@@ -184,7 +173,7 @@ MCR_EXPORT int mcr_reader_stats(const struct mcr_reader *rd, unsigned int ring,
 
 	if (ring >= rd->set->nr_rings)
 		return -EINVAL;
-	c = &rd->rings[ring].cur;
+	c = &rd->rings[ring].src.cur;
 	st->drained = c->drained;
 	st->abandoned = c->abandoned;
 	st->invalid = c->invalid;

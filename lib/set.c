@@ -46,6 +46,11 @@ bool __mcr_keep_due(struct mcr_keeper *kp)
 #endif
 }
 
+static struct mcr_clock *mcr_set_clock(void *set, unsigned int i)
+{
+	return &((struct mcr_set *)set)->rings[i].cons->clock;
+}
+
 MCR_EXPORT int mcr_set_keep_clock(struct mcr_set *set)
 {
 	if (!set->base)
@@ -53,12 +58,9 @@ MCR_EXPORT int mcr_set_keep_clock(struct mcr_set *set)
 #ifndef MCR_HAVE_CYCLES
 	return -EOPNOTSUPP;
 #endif
-	if (__mcr_keep_due(&set->keeper)) {
-		for (unsigned int i = 0; i < set->nr_rings; i++)
-			mcr_clock_store(&set->rings[i].cons->clock,
-					&set->keeper.k);
-		mcr_clock_stored(&set->keeper.k);
-	}
+	if (__mcr_keep_due(&set->keeper))
+		mcr_clock_publish(&set->keeper.k, mcr_set_clock, set,
+				  set->nr_rings);
 	return 0;
 }
 
