@@ -69,7 +69,7 @@ extern "C" {
 #endif
 
 /* libmcrring's version; the Makefile and the tools read it from here. */
-#define MCR_VERSION	"1.0.0"
+#define MCR_VERSION	"1.1.0"
 
 /* An open ring set: /dev/mcrlog, or a shared mapping with its layout. */
 struct mcr_set;
@@ -111,11 +111,12 @@ void mcr_set_close(struct mcr_set *set);
 int mcr_set_fd(const struct mcr_set *set);
 
 /*
- * mcr_counters() - the module's accounting of @ring (MCR_IOC_COUNTERS):
- * 0, -EINVAL for no such ring, -EOPNOTSUPP for a shared-memory set.
+ * mcr_ring_counters() - the module's accounting of @ring
+ * (MCR_IOC_COUNTERS, into struct mcr_counters): 0, -EINVAL for no such
+ * ring, -EOPNOTSUPP for a shared-memory set.
  */
-int mcr_counters(const struct mcr_set *set, unsigned int ring,
-		 struct mcr_counters *c);
+int mcr_ring_counters(const struct mcr_set *set, unsigned int ring,
+		      struct mcr_counters *c);
 
 /* mcr_set_nr_rings() - number of rings in @set. */
 unsigned int mcr_set_nr_rings(const struct mcr_set *set);
@@ -196,12 +197,12 @@ pid_t mcr_getpid(void);
  * mcr_gettid()'s cache (0: not yet known), read inline by the SPSC owner
  * check. initial-exec: libmcrring is linked, not dlopen()ed late.
  */
-extern __thread pid_t mcr_tls_tid __attribute__((tls_model("initial-exec")));
+extern __thread pid_t __mcr_tls_tid __attribute__((tls_model("initial-exec")));
 
 /* mcr_gettid(), inline once the thread's id is cached */
 static inline pid_t mcr_gettid_fast(void)
 {
-	pid_t tid = mcr_tls_tid;
+	pid_t tid = __mcr_tls_tid;
 
 	return __builtin_expect(tid != 0, 1) ? tid : mcr_gettid();
 }

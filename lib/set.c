@@ -223,8 +223,8 @@ MCR_EXPORT int mcr_set_fd(const struct mcr_set *set)
 	return set->base ? -1 : set->fd;
 }
 
-MCR_EXPORT int mcr_counters(const struct mcr_set *set, unsigned int ring,
-			    struct mcr_counters *c)
+MCR_EXPORT int mcr_ring_counters(const struct mcr_set *set, unsigned int ring,
+				 struct mcr_counters *c)
 {
 	if (set->base)
 		return -EOPNOTSUPP;
@@ -232,6 +232,15 @@ MCR_EXPORT int mcr_counters(const struct mcr_set *set, unsigned int ring,
 	c->ring = ring;
 	return ioctl(set->fd, MCR_IOC_COUNTERS, c) ? -errno : 0;
 }
+
+/*
+ * mcr_ring_counters()'s name in libmcrring 1.0.0, the struct's: still
+ * exported for programs linked against it (MCRRING_1.0), declared in no
+ * header.
+ */
+MCR_EXPORT int mcr_counters(const struct mcr_set *set, unsigned int ring,
+			    struct mcr_counters *c)
+	__attribute__((alias("mcr_ring_counters")));
 
 MCR_EXPORT unsigned int mcr_set_nr_rings(const struct mcr_set *set)
 {

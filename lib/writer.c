@@ -12,14 +12,21 @@
 
 /* --- process and thread identity ------------------------------------ */
 
-MCR_EXPORT __thread pid_t mcr_tls_tid;
+MCR_EXPORT __thread pid_t __mcr_tls_tid;
+/*
+ * The cache's name in libmcrring 1.0.0, which the inline mcr_gettid_fast()
+ * of programs built against it reads: the same variable, still exported
+ * (MCRRING_1.0 in libmcrring.map), declared in no header.
+ */
+extern __thread pid_t mcr_tls_tid
+	__attribute__((alias("__mcr_tls_tid"), visibility("default")));
 static pid_t mcr_pid;
 static pthread_once_t mcr_atfork_once = PTHREAD_ONCE_INIT;
 
 /* After fork the child's copy of the caches names the parent: forget. */
 static void mcr_atfork_child(void)
 {
-	mcr_tls_tid = 0;
+	__mcr_tls_tid = 0;
 	mcr_pid = 0;
 }
 
@@ -30,11 +37,11 @@ static void mcr_atfork_register(void)
 
 MCR_EXPORT pid_t mcr_gettid(void)
 {
-	if (__builtin_expect(!mcr_tls_tid, 0)) {
+	if (__builtin_expect(!__mcr_tls_tid, 0)) {
 		pthread_once(&mcr_atfork_once, mcr_atfork_register);
-		mcr_tls_tid = gettid();
+		__mcr_tls_tid = gettid();
 	}
-	return mcr_tls_tid;
+	return __mcr_tls_tid;
 }
 
 MCR_EXPORT pid_t mcr_getpid(void)

@@ -126,6 +126,35 @@ check "a writer links the static library" \
 		$(pc --static --cflags --libs)
 check "and runs" sh -c "'$dest/writer-static' | grep -qx 'installed 42'"
 
+# libmcrring.so.1's ABI: every name 1.0.0 exported (MCRRING_1.0) is
+# still there, so that programs linked against it run; renamed ones are
+# aliases of their new names (MCRRING_1.1).
+abi_1_0="mcr_open mcr_shm_create mcr_set_fd mcr_counters mcr_set_close
+	mcr_set_nr_rings mcr_set_ring mcr_writer_spsc mcr_writer_mpsc
+	mcr_gettid mcr_getpid mcr_cpu mcr_tls_tid mcr_set_keep_clock mcr_wake
+	mcr_logf mcr_vlogf mcr_log_fields mcr_reader_open mcr_reader_close
+	mcr_reader_set_bounds mcr_reader_writer_gone mcr_read
+	mcr_reader_stats mcr_archive_open mcr_archive_close mcr_archive_fd
+	mcr_archive_next"
+abi_1_1="mcr_ring_counters __mcr_tls_tid"
+readelf --dyn-syms -W "$root/usr/lib/libmcrring.so.1" |
+	awk '$7 != "UND" { print $8, $2 }' >"$dest/dynsyms"
+lost=""
+for sym in $abi_1_0; do
+	grep -q "^$sym@@MCRRING_1.0 " "$dest/dynsyms" || lost="$lost $sym"
+done
+for sym in $abi_1_1; do
+	grep -q "^$sym@@MCRRING_1.1 " "$dest/dynsyms" || lost="$lost $sym"
+done
+check "libmcrring.so.1 exports every name of MCRRING_1.0 and MCRRING_1.1" \
+	test -z "$lost"
+[ -z "$lost" ] || echo "#   not exported:$lost"
+addr() { sed -n "s/^$1@@[^ ]* //p" "$dest/dynsyms"; }
+check "1.0's mcr_counters and mcr_tls_tid are aliases of the new names" \
+	test -n "$(addr mcr_counters)" -a -n "$(addr mcr_tls_tid)" -a \
+		"$(addr mcr_counters) $(addr mcr_tls_tid)" = \
+		"$(addr mcr_ring_counters) $(addr __mcr_tls_tid)"
+
 # The installed headers in other languages and beside other code: C++
 # (g++ is build-essential's), and an application with kernel-style
 # macros of its own, which the header must neither clash with nor leave

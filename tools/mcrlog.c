@@ -276,7 +276,7 @@ static int sync_ring(struct mcr_set *set, struct mcr_writer *w,
 	struct mcr_counters c;
 
 	for (;;) {
-		if (mcr_counters(set, ring, &c)) {
+		if (mcr_ring_counters(set, ring, &c)) {
 			fprintf(stderr, "mcrlog: --sync: cannot read the counters\n");
 			return 1;
 		}

@@ -293,7 +293,7 @@ static int all_drained(FIXTURE_DATA(acct) *self, int nr_rings,
 	*drained = 0;
 	for (int ring = 0; ring < nr_rings; ring++) {
 		struct mcr_counters c;
-		int ret = mcr_counters(self->set, ring, &c);
+		int ret = mcr_ring_counters(self->set, ring, &c);
 
 		if (ret)
 			return ret;
@@ -487,7 +487,7 @@ TEST_F_TIMEOUT(acct, every_record_once_and_counters_add_up, 90)
 		struct mcr_counters c = { 0 }, s = { 0 };
 		char rn[16];
 
-		ASSERT_EQ(0, mcr_counters(self->set, ring, &c));
+		ASSERT_EQ(0, mcr_ring_counters(self->set, ring, &c));
 		ASSERT_EQ(0, sysfs_counters(ring, &s));
 		TH_LOG("%-5s written %llu = drained %llu + dropped_full %llu + abandoned %llu + invalid %llu + discarded %llu; read %llu",
 		       ring_name(ring, rn), c.written, c.drained,
