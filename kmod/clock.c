@@ -85,27 +85,16 @@ static bool mcr_cycles_usable(bool vouched)
 }
 #endif
 
-/* The tightest of a few (counter, CLOCK_MONOTONIC) brackets. */
-static void mcr_clock_sample(u64 *cyc, u64 *ns)
+/* The counter, CLOCK_MONOTONIC, the counter: no interrupt in between. */
+static void mcr_clock_bracket(u64 t[3])
 {
-	u64 best = U64_MAX;
 	unsigned long flags;
-	int i;
 
-	for (i = 0; i < 3; i++) {
-		u64 t0, t1, n;
-
-		local_irq_save(flags);
-		t0 = mcr_cycles_ordered();
-		n = ktime_get_ns();
-		t1 = mcr_cycles_ordered();
-		local_irq_restore(flags);
-		if (t1 - t0 < best) {
-			best = t1 - t0;
-			*cyc = t0 + (t1 - t0) / 2;
-			*ns = n;
-		}
-	}
+	local_irq_save(flags);
+	t[0] = mcr_cycles_ordered();
+	t[1] = ktime_get_ns();
+	t[2] = mcr_cycles_ordered();
+	local_irq_restore(flags);
 }
 
 /* The map in ring @i's consumer page, for mcr_clock_publish(). */
@@ -133,7 +122,7 @@ static void mcr_clock_fn(struct work_struct *work)
 		WRITE_ONCE(mcr_clock_on, false);
 		return;
 	}
-	mcr_clock_sample(&tsc, &ns);
+	mcr_clock_sample(mcr_clock_bracket, &tsc, &ns);
 	if (mcr_clock_update(&mcr_keeper, tsc, ns))
 		mcr_clock_store_all();
 	schedule_delayed_work(&mcr_clock_work,
@@ -158,7 +147,7 @@ int mcr_clock_start(void)
 	if (mcr_user_drain || !strcmp(tsc_clock, "off") ||
 	    !mcr_cycles_usable(!strcmp(tsc_clock, "on")))
 		return 0;
-	mcr_clock_sample(&tsc, &ns);
+	mcr_clock_sample(mcr_clock_bracket, &tsc, &ns);
 	mcr_clock_update(&mcr_keeper, tsc, ns);
 	WRITE_ONCE(mcr_clock_on, true);
 	schedule_delayed_work(&mcr_clock_work,

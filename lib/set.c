@@ -13,6 +13,16 @@
 
 /* --- the writers' clock (proto/mcrring/clock.h) ------------------------- */
 
+#ifdef MCR_HAVE_CYCLES
+/* The counter, CLOCK_MONOTONIC, the counter: for mcr_clock_sample(). */
+static void mcr_clock_bracket(__u64 t[3])
+{
+	t[0] = mcr_cycles_ordered();
+	t[1] = mcr_now_ns();
+	t[2] = mcr_cycles_ordered();
+}
+#endif
+
 /*
  * Sample the two clocks into @kp when a sample is due: the first at once,
  * the second MCR_CLOCK_FIRST_NS later, then once a period.
@@ -21,22 +31,11 @@
 bool __mcr_keep_due(struct mcr_keeper *kp)
 {
 #ifdef MCR_HAVE_CYCLES
-	__u64 now = mcr_now_ns(), best = ~0ULL, tsc = 0, ns = 0;
+	__u64 tsc = 0, ns = 0;
 
-	if (now < kp->next_ns)
+	if (mcr_now_ns() < kp->next_ns)
 		return false;
-	for (int i = 0; i < 3; i++) {
-		__u64 t0, t1, n;
-
-		t0 = mcr_cycles_ordered();
-		n = mcr_now_ns();
-		t1 = mcr_cycles_ordered();
-		if (t1 - t0 < best) {
-			best = t1 - t0;
-			tsc = t0 + (t1 - t0) / 2;
-			ns = n;
-		}
-	}
+	mcr_clock_sample(mcr_clock_bracket, &tsc, &ns);
 	kp->next_ns = ns + (kp->k.map.tsc_limit ? MCR_CLOCK_PERIOD_NS :
 						  MCR_CLOCK_FIRST_NS);
 	return mcr_clock_update(&kp->k, tsc, ns);

@@ -115,6 +115,7 @@ static inline __u64 mcr_cycles_ordered(void)
 #define MCR_CLOCK_EXPIRE	4
 #define MCR_CLOCK_FIRST_NS	100000000ULL	/* first calibration interval */
 #define MCR_CLOCK_PERIOD_NS	1000000000ULL	/* then a sample a second */
+#define MCR_CLOCK_TRIES		3	/* brackets a sample, the tightest kept */
 
 /* A keeper's private state: never read back from shared memory. */
 struct mcr_clock_keeper {
@@ -131,6 +132,31 @@ static inline __u64 mcr_clock_eval(const struct mcr_clock *map, __u64 tsc)
 {
 	return map->ns_base + mul_u64_u64_shr(tsc - map->tsc_base, map->mult,
 					      MCR_CLOCK_SHIFT);
+}
+
+/**
+ * mcr_clock_sample() - the tightest of a few (counter, CLOCK_MONOTONIC) pairs
+ * @bracket: reads the counter, CLOCK_MONOTONIC and the counter again into
+ *	t[0], t[1] and t[2], as close together as the caller can
+ * @tsc: the middle of the tightest bracket's two counter reads ...
+ * @ns: ... and the CLOCK_MONOTONIC read between them
+ *
+ * Context: the keeper.
+ */
+static inline void mcr_clock_sample(void (*bracket)(__u64 t[3]), __u64 *tsc,
+				    __u64 *ns)
+{
+	__u64 best = ~0ULL, t[3];
+	int i;
+
+	for (i = 0; i < MCR_CLOCK_TRIES; i++) {
+		bracket(t);
+		if (t[2] - t[0] < best) {
+			best = t[2] - t[0];
+			*tsc = t[0] + (t[2] - t[0]) / 2;
+			*ns = t[1];
+		}
+	}
 }
 
 static inline void mcr_clock_restart(struct mcr_clock_keeper *k, __u64 tsc,

@@ -3,9 +3,9 @@
  * The consumer above mcr_consume() (proto/mcrring/merge.h), which the
  * drain thread and libmcrring's reader share: sources filled within a
  * budget of looks, merged by timestamp within a budget of takes, bounds
- * and losses as each consumer gives them; and the clock keeper's store
- * into every ring (proto/mcrring/clock.h). One thread, a made-up clock,
- * records written with the timestamps a test wants.
+ * and losses as each consumer gives them; and the clock keeper's sample
+ * and its store into every ring (proto/mcrring/clock.h). One thread, a
+ * made-up clock, records written with the timestamps a test wants.
  */
 #include <stdlib.h>
 
@@ -354,6 +354,28 @@ TEST_F(merge, the_clock_is_published_into_every_ring_there_once)
 	mcr_clock_publish(&k, clock_of, self->ring, NRINGS);
 	EXPECT_EQ(4, k.seq);
 	EXPECT_EQ(4, self->ring[2].cons->clock.seq);
+}
+
+/* Brackets of 10, 4 and 6 counts, as a keeper might read them. */
+static const __u64 brackets[][3] = {
+	{ 1000, 50, 1010 }, { 2000, 60, 2004 }, { 3000, 70, 3006 },
+};
+static unsigned int nbrackets;
+
+static void fake_bracket(__u64 t[3])
+{
+	memcpy(t, brackets[nbrackets++ % 3], sizeof(brackets[0]));
+}
+
+TEST(a_sample_is_the_middle_of_the_tightest_bracket)
+{
+	__u64 tsc = 0, ns = 0;
+
+	nbrackets = 0;
+	mcr_clock_sample(fake_bracket, &tsc, &ns);
+	EXPECT_EQ(MCR_CLOCK_TRIES, nbrackets);
+	EXPECT_EQ(2002, tsc);
+	EXPECT_EQ(60, ns);
 }
 
 TEST_HARNESS_MAIN
