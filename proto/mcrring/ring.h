@@ -2,7 +2,8 @@
 /*
  * mcrring ring protocol: the one implementation of reserve, commit,
  * discard and consume, compiled both into mcrring.ko and into userspace
- * (libmcrring, its tests, fuzzers and race detectors).
+ * (libmcrring, its tests, fuzzers and race detectors). The consumer of
+ * several rings, which merges them by timestamp, is mcrring/merge.h.
  */
 #ifndef MCR_RING_H
 #define MCR_RING_H
