@@ -27,13 +27,14 @@ $(MCRT_SKEL): $(MCRT_DIR)/mcrtrace.bpf.o
 	mv $@.tmp $@
 
 # Explicit rules: they take the place of the generic tool rules.
-$(BUILD)/tools/mcrtrace: tools/mcrtrace.c tools/mcrtrace.h $(MCRT_SKEL)
+# <mcrring.h> too (MCR_VERSION: --version), through tools/mcr_tool.h.
+$(BUILD)/tools/mcrtrace: tools/mcrtrace.c $(HDRS) $(wildcard tools/*.h) $(MCRT_SKEL)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -I$(MCRT_DIR) $(LDFLAGS) -o $@ $< $(MCRT_LIBS)
 
 # For an arm64 guest the same skeleton (BPF bytecode does not depend on
 # the CPU), cross-linked against the arm64 libraries in VM_BPF_LIBS.
-$(VM_BIN)/mcrtrace: tools/mcrtrace.c tools/mcrtrace.h $(MCRT_SKEL)
+$(VM_BIN)/mcrtrace: tools/mcrtrace.c $(HDRS) $(wildcard tools/*.h) $(MCRT_SKEL)
 	@mkdir -p $(@D)
 	$(VM_CC) $(ALL_CFLAGS) -I$(MCRT_DIR) -static -o $@ $< \
 		$(VM_BPF_LIBS) $(MCRT_LIBS)
