@@ -183,23 +183,47 @@ FORCE:
 
 lib: $(LIB_A) $(LIB_SO) $(LIB_DIR)/mcrring.pc
 
-# mcrtrace_test checks the tracepoint layouts tools/mcrtrace.h declares.
-TEST_HDRS := $(wildcard selftests/*.h selftests/host/*.h selftests/vm/*.h) \
-	     tools/mcrtrace.h
+# The tests' helpers, selftests/helpers/: each build of the tests (host
+# plain, ASan and TSan; the VM's; the arm64 host tier's) compiles them
+# once, into $(BUILD)/helpers/<build>/, and links them into its tests,
+# which include them by name (-I). mcrtrace_test also checks the
+# tracepoint layouts tools/mcrtrace.h declares.
+TEST_INC     := -Iselftests/helpers
+HELPER_HDRS  := $(wildcard selftests/helpers/*.h)
+HOST_HELPERS := mcr_run mcr_host
+VM_HELPERS   := mcr_run mcr_vm mcr_vmlines mcr_vmrec mcr_vmread
+# $(call helper_objs,BUILD,NAMES)
+helper_objs   = $(patsubst %,$(BUILD)/helpers/$(1)/%.o,$(2))
+
+# $(call helpers,BUILD,CC,FLAGS)
+define helpers
+$(BUILD)/helpers/$(1)/%.o: selftests/helpers/%.c $(HDRS) $(HELPER_HDRS) | deps
+	@mkdir -p $$(@D)
+	$(2) $$(HOST_CFLAGS) $$(TEST_INC) $(3) -c -o $$@ $$<
+endef
 
 define host_variant
-$(BUILD)/host/$(1)/%: selftests/host/%.c $(LIB_SRCS) $(HDRS) $(TEST_HDRS) | deps
+$(eval $(call helpers,host-$(1),$$(CC),$$(SAN_$(1))))
+$(BUILD)/host/$(1)/%: selftests/host/%.c $(LIB_SRCS) $(HDRS) $(HELPER_HDRS) \
+		$(call helper_objs,host-$(1),$(HOST_HELPERS)) | deps
 	@mkdir -p $$(@D)
-	$$(CC) $$(HOST_CFLAGS) $$(SAN_$(1)) -o $$@ $$< $$(LIB_SRCS)
+	$$(CC) $$(HOST_CFLAGS) $$(TEST_INC) $$(SAN_$(1)) -o $$@ $$< $$(LIB_SRCS) \
+		$(call helper_objs,host-$(1),$(HOST_HELPERS))
 endef
 $(foreach v,$(VARIANTS),$(eval $(call host_variant,$(v))))
 
 HOST_BINS := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/host/$(v)/,$(HOST_TESTS)))
 
 # Static, so they run in the VM's busybox-only initramfs.
-$(VM_BIN)/%: selftests/vm/%.c $(LIB_SRCS) $(HDRS) $(TEST_HDRS) | deps
+VM_HELPER_OBJS := $(call helper_objs,vm-$(VM_ARCH),$(VM_HELPERS))
+$(eval $(call helpers,vm-$(VM_ARCH),$$(VM_CC)))
+$(VM_BIN)/mcrtrace_test: TEST_INC += -Itools
+
+$(VM_BIN)/%: selftests/vm/%.c $(LIB_SRCS) $(HDRS) $(HELPER_HDRS) \
+		tools/mcrtrace.h $(VM_HELPER_OBJS) | deps
 	@mkdir -p $(@D)
-	$(VM_CC) $(HOST_CFLAGS) -Iselftests/vm -static -o $@ $< $(LIB_SRCS)
+	$(VM_CC) $(HOST_CFLAGS) $(TEST_INC) -static -o $@ $< $(LIB_SRCS) \
+		$(VM_HELPER_OBJS)
 
 include selftests/fuzz/fuzz.mk
 include tools/bench.mk
@@ -364,9 +388,18 @@ check-arm64:
 # static ASan/TSan do not exist. FLAVOUR=arm64 (for VM_CC and VM_BIN).
 A64_HOST := $(BUILD)/host-arm64
 
-$(A64_HOST)/%: selftests/host/%.c $(LIB_SRCS) $(HDRS) $(TEST_HDRS) | deps
+A64_HELPER_OBJS := $(call helper_objs,host-arm64,$(HOST_HELPERS))
+$(eval $(call helpers,host-arm64,$$(VM_CC)))
+
+$(A64_HOST)/%: selftests/host/%.c $(LIB_SRCS) $(HDRS) $(HELPER_HDRS) \
+		$(A64_HELPER_OBJS) | deps
 	@mkdir -p $(@D)
-	$(VM_CC) $(HOST_CFLAGS) -static -o $@ $< $(LIB_SRCS)
+	$(VM_CC) $(HOST_CFLAGS) $(TEST_INC) -static -o $@ $< $(LIB_SRCS) \
+		$(A64_HELPER_OBJS)
+
+# Kept once built (they are only ever prerequisites of pattern rules).
+.SECONDARY: $(VM_HELPER_OBJS) $(A64_HELPER_OBJS) \
+	$(foreach v,$(VARIANTS),$(call helper_objs,host-$(v),$(HOST_HELPERS)))
 
 check-host-arm64: $(addprefix $(A64_HOST)/,$(HOST_TESTS)) $(VM_TOOLS)
 	@[ $(VM_ARCH) = arm64 ] || { echo "check-host-arm64: needs FLAVOUR=arm64" >&2; exit 1; }

@@ -51,10 +51,13 @@
 #define DEAD_ID		31	/* the dead writer's (never delivered) */
 #define LATE_LEN	2000
 
-/* The late writer's records all have its length (mcr_host.h). */
-#define PAYLOAD_FIXED_ID	LATE_ID
-#define PAYLOAD_FIXED_LEN	LATE_LEN
 #include "mcr_host.h"
+
+/* The late writer's records all have its length, from before main(). */
+static void __attribute__((constructor)) fix_late_len(void)
+{
+	payload_fix_len(LATE_ID, LATE_LEN);
+}
 
 /* reserve, fill, commit counter @n of writer @id */
 static int write_rec(struct mcr_writer *w, __u32 id, __u32 n)

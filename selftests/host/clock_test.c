@@ -9,7 +9,7 @@
 
 #include "mcrring.h"
 #include "kselftest_harness.h"
-#include "../mcr_cycles.h"
+#include "mcr_cycles.h"
 
 #define GHZ3(ns)	((ns) * 3)		/* a 3 GHz TSC at ns */
 #define MS		1000000ULL

@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "kselftest_harness.h"
-#include "../mcr_run.h"
+#include "mcr_run.h"
 
 static const char archive[] =
 	"# mcrring: 3 records lost\n"

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 
 #include "kselftest_harness.h"
-#include "../mcr_run.h"
+#include "mcr_run.h"
 
 static const char *tool(void)
 {

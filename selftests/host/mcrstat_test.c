@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "kselftest_harness.h"
-#include "../mcr_run.h"
+#include "mcr_run.h"
 
 static const char *tool(void)
 {

@@ -9,7 +9,7 @@
 #include "mcrring.h"
 #include "kselftest_harness.h"
 #include "mcr_vm.h"
-#include "../mcr_cycles.h"
+#include "mcr_cycles.h"
 
 #define PRI		MCR_PRI(1, 6)
 #define N		64

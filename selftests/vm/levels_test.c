@@ -16,7 +16,7 @@
 #include "kselftest_harness.h"
 #include "mcr_vm.h"
 #include "mcr_vmlines.h"
-#include "../mcr_run.h"
+#include "mcr_run.h"
 
 #define LEVELS		MCR_SYSFS "levels"
 #define SELFTEST_KO	"/lib/modules/mcrring_selftest.ko"

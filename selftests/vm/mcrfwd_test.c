@@ -17,7 +17,7 @@
 
 #include "kselftest_harness.h"
 #include "mcr_vm.h"
-#include "../mcr_run.h"
+#include "mcr_run.h"
 
 #define RSYSLOGD	"/usr/sbin/rsyslogd"
 #define DIR		"/tmp/fwd"

@@ -17,8 +17,8 @@
 #include "kselftest_harness.h"
 #include "mcr_vm.h"
 #include "mcr_vmlines.h"
-#include "../mcr_run.h"
-#include "../../tools/mcrtrace.h"
+#include "mcr_run.h"
+#include "mcrtrace.h"
 
 #define EVENTS		"/sys/kernel/tracing/events/mcrring/"
 #define MCRTRACE	"/bin/mcrtrace"

@@ -11,7 +11,7 @@
 
 #include "kselftest_harness.h"
 #include "mcr_vm.h"
-#include "../mcr_run.h"
+#include "mcr_run.h"
 
 #define REQUIRE_TOOLS() do {						\
 	if (access("/bin/mcrlog", X_OK) || access("/bin/mcrcat", X_OK) ||	\

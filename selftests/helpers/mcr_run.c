@@ -1,19 +1,15 @@
-/* SPDX-License-Identifier: GPL-2.0 */
-/*
- * Running programs from the selftests of both tiers (host and VM): a
- * shell command line with its output captured, or a program whose stdout
- * the test reads as it comes.
- */
-#ifndef MCR_RUN_H
-#define MCR_RUN_H
-
+// SPDX-License-Identifier: GPL-2.0
+/* Running programs from the selftests: mcr_run.h. */
+#include <signal.h>
 #include <stdio.h>
-#include <sys/types.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "mcr_run.h"
+
 /* Run a shell command line; its output into @out. Returns exit status. */
-static inline int sh(const char *cmd, char *out, size_t size)
+int sh(const char *cmd, char *out, size_t size)
 {
 	FILE *p = popen(cmd, "r");
 	size_t n;
@@ -31,7 +27,7 @@ static inline int sh(const char *cmd, char *out, size_t size)
  * Start @path with @argv, its stdout into a pipe. Returns its pid and
  * the pipe's end to read in *@fd, or -1.
  */
-static inline pid_t spawn_piped(const char *path, char *const argv[], int *fd)
+pid_t spawn_piped(const char *path, char *const argv[], int *fd)
 {
 	int p[2];
 	pid_t pid;
@@ -55,4 +51,17 @@ static inline pid_t spawn_piped(const char *path, char *const argv[], int *fd)
 	return pid;
 }
 
-#endif /* MCR_RUN_H */
+int in_child(void (*fn)(void *), void *arg)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		fn(arg);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return status;
+}
