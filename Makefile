@@ -190,7 +190,7 @@ lib: $(LIB_A) $(LIB_SO) $(LIB_DIR)/mcrring.pc
 # tracepoint layouts tools/mcrtrace.h declares.
 TEST_INC     := -Iselftests/helpers
 HELPER_HDRS  := $(wildcard selftests/helpers/*.h)
-HOST_HELPERS := mcr_run mcr_host
+HOST_HELPERS := mcr_run mcr_host mcr_abandon
 VM_HELPERS   := mcr_run mcr_vm mcr_vmlines mcr_vmrec mcr_vmread
 # $(call helper_objs,BUILD,NAMES)
 helper_objs   = $(patsubst %,$(BUILD)/helpers/$(1)/%.o,$(2))
