@@ -1,7 +1,7 @@
 #!/bin/busybox sh
 # shellcheck shell=dash
 # /init of the test VM. The kernel passes mcrmode=test|demo|shell in the
-# environment. In test mode the TAP stream goes to ttyS1 and the verdict
+# environment (or bench, make bench-vm's). In test mode the TAP stream goes to ttyS1 and the verdict
 # to QEMU's isa-debug-exit port: 0 -> exit status 1 (pass), 1 -> 3 (fail).
 # An arm64 guest has neither: the kernel names the TAP console
 # (mcrtap=/dev/hvc0), modules in /lib/modules/console/ provide it, and
@@ -74,6 +74,10 @@ shell)
 	;;
 demo)
 	sh /bin/demo-guest.sh
+	verdict $?
+	;;
+bench)
+	sh /bin/bench-guest.sh
 	verdict $?
 	;;
 esac

@@ -6,6 +6,8 @@
 #   MODE    test  - run the selftests, print TAP, exit 0 only on a clean run
 #           demo  - load the module and show it working
 #           shell - interactive busybox shell on the serial console
+#           bench - run mcrbench-vm (make bench-vm); its table, from the
+#                   console, goes to \$VM_OUT/bench.md
 #   KREL    kernel release to boot (its /boot/vmlinuz-KREL must be installed;
 #           for an arm64 one, KREL-arm64*, scripts/arm64-deps.sh must have
 #           unpacked it into build/cache/arm64/KREL: it boots under
@@ -69,7 +71,7 @@ for ko in "$(dirname "$module")"/../selftests/kmod/*.ko; do
 done
 cp "$top/scripts/run-tests.sh" "$top/scripts/guest-init.sh" \
 	"$top/scripts/klog-check.sh" "$root/bin/"
-[ -f "$top/scripts/demo-guest.sh" ] && cp "$top/scripts/demo-guest.sh" "$root/bin/"
+cp "$top/scripts/demo-guest.sh" "$top/scripts/bench-guest.sh" "$root/bin/"
 find "$bindir" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/bin/" \;
 
 # The host's rsyslogd, with its modules and the shared libraries they
@@ -166,6 +168,24 @@ demo)
 	fi
 	[ "$rc" -eq 1 ] && exit 0
 	echo "demo: guest exited with status $rc" >&2
+	exit 1
+	;;
+bench)
+	# The table is the console's lines between the guest's markers;
+	# printk.devkmsg=on and log_buf_len: mcrbench-vm writes /dev/kmsg
+	# without a rate limit and reads every message back.
+	# -cpu max: the benchmark's timer ends with rdtscp, which QEMU's
+	# default x86 CPU model lacks.
+	set +e
+	timeout "${VM_TIMEOUT:-600}" "${qemu[@]}" -cpu max -display none \
+		-monitor none -serial stdio -append "$append quiet loglevel=1 \
+		printk.devkmsg=on log_buf_len=16M" | tee "$out/bench.log"
+	rc=${PIPESTATUS[0]}
+	set -e
+	sed -n '/^# mcr-bench: begin/,/^# mcr-bench: end/p' "$out/bench.log" |
+		sed '1d;$d' | tr -d '\r' >"$out/bench.md"
+	[ "$rc" -eq 1 ] && [ -s "$out/bench.md" ] && exit 0
+	echo "bench: guest exited with status $rc" >&2
 	exit 1
 	;;
 test)

@@ -5,6 +5,9 @@
 #                      results.json, latency.png, throughput.png; prints the table;
 #                      then mcrfwd's forwarding rate beside archiving
 #                      (tools/bench/mcrfwd_bench.py, build/bench/mcrfwd.md)
+#   make bench-vm      the whole path through the module, in the VM
+#                      (amd64): build/bench/vmpath.md, ratios only; also
+#                      the last step of make bench
 #   make bench-smoke   seconds: every scenario, peer and log call once, tiny;
 #                      TAP lines in build/results/bench.tap (rings; log
 #                      calls), no timing asserted
@@ -33,7 +36,7 @@ BENCH_ROUNDS ?= 5
 BENCH_TARGETS := tools/bench/targets.txt
 BENCH_REV     = $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-.PHONY: bench bench-smoke
+.PHONY: bench bench-smoke bench-vm
 
 bench: $(BUILD)/tools/mcrbench $(BUILD)/tools/mcrfwd $(BENCH_TARGETS)
 	@mkdir -p $(BENCH_DIR)
@@ -44,6 +47,27 @@ bench: $(BUILD)/tools/mcrbench $(BUILD)/tools/mcrfwd $(BENCH_TARGETS)
 	python3 tools/bench/mcrfwd_bench.py $(BUILD)/tools/mcrfwd \
 		$(BUILD)/tools/mcrbench $(BENCH_DIR)
 	@echo "mcrfwd: $(BENCH_DIR)/mcrfwd.md"
+	$(MAKE) --no-print-directory bench-vm
+
+# The whole path through the module (tools/bench/vm/mcrbench_vm.c), in a
+# guest of its own: only mcrbench-vm goes in (a bin directory of its
+# own), scripts/bench-guest.sh runs it, scripts/vm.sh keeps its table.
+BENCH_VM_BIN := $(BUILD)/vm-bench
+BENCH_VM_SRCS := tools/bench/vm/mcrbench_vm.c tools/bench/logcalls.c
+
+$(BENCH_VM_BIN)/mcrbench-vm: $(BENCH_VM_SRCS) tools/bench/logcalls.h \
+		tools/bench/lcmsg.h tools/bench/tsc.h $(LIB_SRCS) $(HDRS) | deps
+	@mkdir -p $(@D)
+	$(VM_CC) $(ALL_CFLAGS) -DMCR_STATIC -Itools/bench -static -o $@ \
+		$(BENCH_VM_SRCS) $(LIB_SRCS) -pthread
+
+bench-vm: vm-module $(BENCH_VM_BIN)/mcrbench-vm
+	@[ "$(VM_ARCH)" = x86_64 ] || { echo "bench-vm: x86-64 guests only (the timer is the TSC)" >&2; exit 1; }
+	@mkdir -p $(BENCH_DIR)
+	VM_OUT=$(BENCH_DIR)/vm scripts/vm.sh bench $(VM_KREL) \
+		$(call kbuild_dir,$(VM_KDIR))/kmod/mcrring.ko $(BENCH_VM_BIN)
+	cp $(BENCH_DIR)/vm/bench.md $(BENCH_DIR)/vmpath.md
+	@echo "mcrbench-vm: $(BENCH_DIR)/vmpath.md"
 
 bench-smoke: $(BUILD)/tools/mcrbench $(BENCH_TARGETS)
 	@mkdir -p $(BUILD)/results $(BUILD)/bench-smoke

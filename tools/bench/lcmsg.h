@@ -25,6 +25,31 @@ static inline void lc_msg(char *buf, uint64_t seq)
 	buf[LC_LEN] = '\0';
 }
 
+/*
+ * The sequence number of @text if it is exactly what lc_msg() makes of
+ * it, else -1: cheap enough for a consumer to check every record as it
+ * drains, where keeping the texts to check later would cost it a cold
+ * 128-byte store a record.
+ */
+static inline int64_t lc_msg_seq(const char *text, size_t len)
+{
+	static const char pre[] = "mcrbench seq=";
+	const size_t np = sizeof(pre) - 1, nd = 10;
+	uint64_t seq = 0;
+
+	if (len != LC_LEN || memcmp(text, pre, np) || text[np + nd] != ' ')
+		return -1;
+	for (size_t i = np; i < np + nd; i++) {
+		if (text[i] < '0' || text[i] > '9')
+			return -1;
+		seq = seq * 10 + (uint64_t)(text[i] - '0');
+	}
+	for (size_t i = np + nd + 1; i < LC_LEN; i++)
+		if (text[i] != 'x')
+			return -1;
+	return (int64_t)seq;
+}
+
 /* Paced calls: wait for call @s's turn, @period TSC ticks apart from
  * @t0; a call behind its schedule goes at once. 0: flat out. */
 static inline void lc_pace(uint64_t t0, uint64_t period, uint64_t s)

@@ -132,8 +132,9 @@ void write_logcalls(FILE *f)
 		"flat out, then offered at fixed rates (a call behind its "
 		"schedule goes at once), every call timed (timer included), "
 		"every message read back where a reader would (the ring's "
-		"consumer, placed by the "
-		"scheduler like LTTng's consumer daemon and rsyslogd; the "
+		"consumer, placed by the scheduler like LTTng's consumer "
+		"daemon and rsyslogd, asleep %.0f µs when it finds the ring "
+		"empty as the module's drain thread sleeps between passes; the "
 		"file, rsyslogd's output, the LTTng trace through babeltrace2) "
 		"and checked. *lost*: refused, the call returned an error "
 		"(mcrring: ring full; a log call never waits), or discarded, "
@@ -146,7 +147,7 @@ void write_logcalls(FILE *f)
 		"lost | p50 vs mcrring | p99 vs mcrring | checks |\n"
 		"| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
 		cfg.smoke ? LC_CALLS_SMOKE : LC_CALLS, cfg.wcpu,
-		cfg.min_rounds);
+		cfg.backoff_ns / 1000, cfg.min_rounds);
 	for (size_t z = 0; z < NR_LC_RATES; z++)
 	for (int k = 0; k < NR_LC; k++) {
 		char a[64], b[96], c[256], r50[64], r99[64];

@@ -50,14 +50,7 @@ const char *const lc_title[NR_LC] = {
 	"LTTng-UST tracepoint, per-uid buffers in discard mode (defaults)",
 };
 
-/* What a reader got: a message, checked against the order it expects. */
-struct lc_check {
-	uint64_t next, delivered, reordered, dups, garbled;
-	uint8_t *seen;
-	uint64_t n;
-};
-
-static void lc_got(struct lc_check *c, const char *text, size_t len)
+void lc_got(struct lc_check *c, const char *text, size_t len)
 {
 	const char *p = memmem(text, len, "mcrbench seq=", 13);
 	uint64_t s;
@@ -92,9 +85,8 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* p50, p99 and max of @n call times in TSC ticks, in ns. */
-static void lc_quantiles(const struct lc_cfg *cfg, uint32_t *t, uint64_t n,
-			 struct lc_result *res)
+void lc_quantiles(const struct lc_cfg *cfg, uint32_t *t, uint64_t n,
+		  struct lc_result *res)
 {
 	if (!n)
 		return;
@@ -125,16 +117,17 @@ static uint32_t lc_ticks(uint64_t d)
 static cpu_set_t lc_all;	/* the CPUs this process may use */
 
 /*
- * The consumer only drains, copying each record's text out, as LTTng's
- * consumer daemon and rsyslogd only store theirs: the checks read what it
- * kept once the writer is done.
+ * The consumer drains, checks each record's text is a whole message and
+ * keeps its sequence number; the order and duplicate checks read those
+ * once the writer is done, as LTTng's trace and rsyslogd's file are read
+ * afterwards.
  */
 struct lc_drain {
 	struct mcr_set *set;
 	const struct mcr_ring *ring;
 	const struct lc_cfg *cfg;
-	char *kept;		/* n texts of LC_LEN bytes */
-	uint64_t nkept, extra;	/* records kept; beyond n, or not LC_LEN */
+	uint32_t *kept;		/* sequence numbers, n of them */
+	uint64_t nkept, extra;	/* records kept; beyond n, or garbled */
 	int done;
 };
 
@@ -144,36 +137,44 @@ static void *lc_consumer(void *a)
 	struct mcr_cursor cur;
 	struct mcr_record rec;
 	char text[MCR_TEXT_MAX];
-	uint64_t idle = 0;
+	uint64_t idle = 0, now = mcr_now_ns();
 	bool last = false;
 
-	/* Placed by the scheduler, as LTTng's consumer daemon and rsyslogd
-	 * are: any CPU this process may use. */
-	pthread_setaffinity_np(pthread_self(), sizeof(lc_all), &lc_all);
 	mcr_cursor_init(&cur, d->ring, MCR_RING_SPSC(0));
 	for (;;) {
-		int r = mcr_consume(d->ring, &cur, &rec, text, mcr_now_ns(),
+		/* The clock, as the drain thread reads it: once a pass, not a
+		 * record (nothing is abandoned here: SPSC, no bound). */
+		int r = mcr_consume(d->ring, &cur, &rec, text, now,
 				    (__u64)-1, MCR_RECLAIM_NS_DEFAULT);
 
 		if (r == MCR_RECORD) {
-			if (rec.len == LC_LEN && d->nkept < d->cfg->n)
-				memcpy(d->kept + d->nkept++ * LC_LEN, text,
-				       LC_LEN);
+			int64_t seq = lc_msg_seq(text, rec.len);
+
+			if (seq >= 0 && d->nkept < d->cfg->n)
+				d->kept[d->nkept++] = (uint32_t)seq;
 			else
 				d->extra++;
 			continue;
 		}
 		if (r == MCR_SKIPPED)
 			continue;
+		now = mcr_now_ns();
 		if (last)
 			break;
 		last = __atomic_load_n(&d->done, __ATOMIC_ACQUIRE);
-		if (!last) {	/* the drain pause every ring gets */
-			uint64_t until = __rdtsc() + (uint64_t)(d->cfg->backoff_ns *
-							       d->cfg->tsc_ghz);
+		if (!last) {
+			/*
+			 * The drain pause, asleep, as the module's drain thread
+			 * sleeps between passes: a thread that only spins is
+			 * never woken, so the scheduler never places it, and
+			 * it may stay queued behind the writer on the writer's
+			 * CPU (whose affinity it was created with).
+			 */
+			struct timespec ts = {
+				.tv_nsec = (long)d->cfg->backoff_ns,
+			};
 
-			while ((int64_t)(__rdtsc() - until) < 0)
-				_mm_pause();
+			nanosleep(&ts, NULL);
 		}
 		if (!(++idle & 63))
 			mcr_set_keep_clock(d->set);
@@ -185,15 +186,17 @@ static int lc_run_mcr(const struct lc_cfg *cfg, uint32_t *t,
 		      struct lc_check *chk, struct lc_result *res)
 {
 	struct lc_drain d = { .cfg = cfg };
+	pthread_attr_t attr;
 	struct mcr_writer w;
 	char msg[LC_LEN + 1];
 	pthread_t th;
 	uint64_t t0;
 	int ret;
 
-	d.kept = malloc(cfg->n * LC_LEN);
+	d.kept = malloc(cfg->n * sizeof(*d.kept));
 	if (!d.kept)
 		return -ENOMEM;
+	memset(d.kept, 0, cfg->n * sizeof(*d.kept));	/* no fault later */
 	ret = mcr_shm_create(2, 16384, 2048u * 1024, &d.set);
 	if (ret) {
 		free(d.kept);
@@ -205,8 +208,22 @@ static int lc_run_mcr(const struct lc_cfg *cfg, uint32_t *t,
 		ret = cfg->calibrate(d.set);
 	if (ret)
 		goto out;
-	if (pthread_create(&th, NULL, lc_consumer, &d)) {
-		ret = -EAGAIN;
+	/*
+	 * Placed by the scheduler, as LTTng's consumer daemon and rsyslogd
+	 * are: any CPU this process may use, from its creation on. Created
+	 * with the writer's affinity (this thread's, one CPU) it would start
+	 * queued behind the writer, and its timer wake-ups would keep it
+	 * there.
+	 */
+	ret = pthread_attr_init(&attr);
+	if (!ret)
+		ret = pthread_attr_setaffinity_np(&attr, sizeof(lc_all),
+						  &lc_all);
+	if (!ret)
+		ret = pthread_create(&th, &attr, lc_consumer, &d);
+	pthread_attr_destroy(&attr);
+	if (ret) {
+		ret = -ret;
 		goto out;
 	}
 	t0 = __rdtsc();
@@ -227,8 +244,10 @@ static int lc_run_mcr(const struct lc_cfg *cfg, uint32_t *t,
 	res->rate = cfg->n / ((double)(__rdtsc() - t0) / cfg->tsc_ghz / 1e9);
 	__atomic_store_n(&d.done, 1, __ATOMIC_RELEASE);
 	pthread_join(th, NULL);
-	for (uint64_t i = 0; i < d.nkept; i++)
-		lc_got(chk, d.kept + i * LC_LEN, LC_LEN);
+	for (uint64_t i = 0; i < d.nkept; i++) {
+		lc_msg(msg, d.kept[i]);	/* whole: checked as drained */
+		lc_got(chk, msg, LC_LEN);
+	}
 	chk->garbled += d.extra;
 out:
 	mcr_set_close(d.set);

@@ -54,6 +54,23 @@ const char *lc_unavailable(int kind);
 /* One run of @n calls of @kind; 0, or -errno with res->na set. */
 int lc_run(int kind, const struct lc_cfg *cfg, struct lc_result *res);
 
+/* What a reader got: a message, checked against the order it expects. */
+struct lc_check {
+	uint64_t next, delivered, reordered, dups, garbled;
+	uint8_t *seen;		/* n flags: delivered already */
+	uint64_t n;
+};
+
+/*
+ * One line or record a reader read: @text holds an lc_msg() somewhere
+ * (a line without one is garbled).
+ */
+void lc_got(struct lc_check *c, const char *text, size_t len);
+
+/* p50, p99 and max of @n call times in TSC ticks, in ns; sorts @t. */
+void lc_quantiles(const struct lc_cfg *cfg, uint32_t *t, uint64_t n,
+		  struct lc_result *res);
+
 /* Every call delivered but those the call itself refused, in order. */
 static inline bool lc_sound(const struct lc_result *r)
 {

@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include "lcmsg.h"
 #include "loops.h"
 #include "seed.h"
 #include <mcrring/compat.h>	/* the kernel's names: READ_ONCE() and the like */
@@ -95,6 +96,24 @@ static bool selftest_checks(char *why, size_t n)
 	feed(c, 0, 1, 24, false);
 	EXPECT(c->torn == 2, "a torn record");
 	checker_free(c);
+
+	/* The log calls' consumer check: a whole message, or nothing. */
+	{
+		char m[LC_LEN + 1];
+
+		lc_msg(m, 42);
+		EXPECT(lc_msg_seq(m, LC_LEN) == 42,
+		       "a whole log-call message (false alarm)");
+		EXPECT(lc_msg_seq(m, LC_LEN - 1) < 0,
+		       "a short log-call message");
+		m[LC_LEN - 1] = 'y';
+		EXPECT(lc_msg_seq(m, LC_LEN) < 0,
+		       "a log-call message with its tail torn");
+		lc_msg(m, 42);
+		m[20] = ':';
+		EXPECT(lc_msg_seq(m, LC_LEN) < 0,
+		       "a log-call message with its number torn");
+	}
 #undef EXPECT
 	return ok;
 }
