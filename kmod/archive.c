@@ -21,8 +21,15 @@
 #include "mcr.h"
 #include <mcrring/text.h>
 
-/* One archived record; text follows, the whole padded to 8 bytes. */
-struct mcr_arec {
+/*
+ * One archived record as the archive buffer holds it; text follows, the
+ * whole padded to 8 bytes. A record's other forms: in a ring, a struct
+ * mcr_desc and its text (uapi); as the consumer takes it, struct
+ * mcr_record (mcrring/ring.h); as its line of /dev/mcrlog is printed,
+ * struct mcr_text_rec (mcrring/text.h); parsed back from that line by
+ * libmcrring, struct mcr_arecord.
+ */
+struct mcr_ar_entry {
 	u32 size;		/* 0: no record here, go to the next lap */
 	u16 len;
 	u8 pri;
@@ -51,12 +58,12 @@ DECLARE_WAIT_QUEUE_HEAD(mcr_archive_wait);
 
 static u32 mcr_arec_size(u32 len)
 {
-	return ALIGN(sizeof(struct mcr_arec) + len, 8);
+	return ALIGN(sizeof(struct mcr_ar_entry) + len, 8);
 }
 
 int mcr_archive_init(unsigned long bytes)
 {
-	BUILD_BUG_ON(sizeof(struct mcr_arec) + MCR_TEXT_MAX > MCR_AREC_MAX);
+	BUILD_BUG_ON(sizeof(struct mcr_ar_entry) + MCR_TEXT_MAX > MCR_AR_ENTRY_MAX);
 	if (!is_power_of_2(bytes) || bytes < 4 * mcr_arec_size(MCR_TEXT_MAX))
 		return -EINVAL;
 	mcr_ar_buf = vzalloc(bytes);
@@ -72,9 +79,9 @@ void mcr_archive_free(void)
 	mcr_ar_buf = NULL;
 }
 
-static struct mcr_arec *mcr_ar_at(u64 pos)
+static struct mcr_ar_entry *mcr_ar_at(u64 pos)
 {
-	return (struct mcr_arec *)(mcr_ar_buf + (pos & (mcr_ar_size - 1)));
+	return (struct mcr_ar_entry *)(mcr_ar_buf + (pos & (mcr_ar_size - 1)));
 }
 
 /* Step over a "next lap" marker at @pos, if any. */
@@ -96,7 +103,7 @@ void mcr_archive_add(const struct mcr_entry *e, const char *text)
 {
 	u32 need = mcr_arec_size(e->rec.len);
 	u64 off, pad, end;
-	struct mcr_arec *a;
+	struct mcr_ar_entry *a;
 
 	spin_lock(&mcr_ar_lock);
 	off = mcr_ar_head & (mcr_ar_size - 1);
@@ -120,7 +127,7 @@ void mcr_archive_add(const struct mcr_entry *e, const char *text)
 		mcr_ar_head += pad;
 	}
 	a = mcr_ar_at(mcr_ar_head);
-	*a = (struct mcr_arec){
+	*a = (struct mcr_ar_entry){
 		.size = need, .len = e->rec.len, .pri = e->rec.pri,
 		.flags = e->rec.flags, .seq = mcr_ar_next_seq,
 		.ts_ns = e->rec.ts_ns, .pid = e->rec.pid, .tid = e->rec.tid,
@@ -188,7 +195,7 @@ bool mcr_archive_ready(const struct mcr_file *mf)
 }
 
 /* Format @a as one line into @out (MCR_LINE_MAX bytes); returns its length. */
-static size_t mcr_format(char *out, const struct mcr_arec *a)
+static size_t mcr_format(char *out, const struct mcr_ar_entry *a)
 {
 	const struct mcr_text_rec r = {
 		.seq = a->seq, .ts_ns = a->ts_ns, .ring = a->ring,
@@ -208,7 +215,7 @@ static size_t mcr_format(char *out, const struct mcr_arec *a)
 static size_t mcr_next_line(struct mcr_file *mf, u64 *next_seq,
 			    u64 *next_pos, u64 *lost_out)
 {
-	struct mcr_arec *a = (struct mcr_arec *)mf->rec;
+	struct mcr_ar_entry *a = (struct mcr_ar_entry *)mf->rec;
 	size_t len;
 	u64 pos;
 

@@ -125,7 +125,7 @@ static int mcr_file_buffers(struct mcr_file *mf)
 	if (mf->line)
 		return 0;
 	mf->line = kvmalloc(MCR_LINE_MAX, GFP_KERNEL);
-	mf->rec = kmalloc(MCR_AREC_MAX, GFP_KERNEL);
+	mf->rec = kmalloc(MCR_AR_ENTRY_MAX, GFP_KERNEL);
 	if (mf->line && mf->rec)
 		return 0;
 	kvfree(mf->line);

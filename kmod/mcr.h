@@ -114,7 +114,7 @@ void mcr_account_claimed(struct mcr_kring *kr);
 void mcr_ring_counters(struct mcr_kring *kr, struct mcr_counters *c);
 
 /* archive.c */
-#define MCR_AREC_MAX	(64 + MCR_TEXT_MAX)
+#define MCR_AR_ENTRY_MAX	(64 + MCR_TEXT_MAX)
 int mcr_archive_init(unsigned long bytes);
 void mcr_archive_free(void);
 void mcr_archive_add(const struct mcr_entry *e, const char *text);
