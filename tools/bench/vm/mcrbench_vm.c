@@ -126,6 +126,26 @@ static int wait_drained(struct mcr_set *set, unsigned int ring, uint64_t base,
 }
 
 /*
+ * The device's SPSC ring of the writer's CPU, claimed by this thread, and
+ * how many records of it the module archived so far. On failure nothing
+ * stays open.
+ */
+static int dev_writer(struct mcr_set **set, struct mcr_writer *w,
+		      uint64_t *base)
+{
+	int ret = mcr_open("/dev/mcrlog", set);
+
+	if (ret)
+		return ret;
+	ret = mcr_writer_spsc(*set, WCPU, w);
+	if (!ret)
+		ret = drained(*set, MCR_RING_SPSC(WCPU), base);
+	if (ret)
+		mcr_set_close(*set);
+	return ret;
+}
+
+/*
  * @n calls of mcr_log() into the device's SPSC ring of the writer's CPU,
  * flat out, a refused record counted; then every accepted one read back
  * from the archive. The archive must hold them: the guest's module is
@@ -144,14 +164,11 @@ static int run_dev(uint64_t n, uint32_t *t, struct lc_check *chk,
 	unsigned int ring = MCR_RING_SPSC(WCPU);
 	int ret, r;
 
-	ret = mcr_open("/dev/mcrlog", &set);
+	ret = dev_writer(&set, &w, &base);
 	if (ret)
 		return ret;
-	ret = mcr_writer_spsc(set, WCPU, &w);
-	if (!ret)
-		ret = drained(set, ring, &base);
-	if (!ret)	/* from the oldest record: skip to ours below */
-		ret = mcr_archive_open(NULL, true, &a);
+	/* From the oldest record: ours are told apart by their ring. */
+	ret = mcr_archive_open(NULL, true, &a);
 	if (ret)
 		goto out;
 	t0 = __rdtsc();
@@ -255,14 +272,9 @@ static int run_drain(uint64_t n, double *offered, double *archived,
 	int ret;
 
 	*retried = 0;
-	ret = mcr_open("/dev/mcrlog", &set);
+	ret = dev_writer(&set, &w, &base);
 	if (ret)
 		return ret;
-	ret = mcr_writer_spsc(set, WCPU, &w);
-	if (!ret)
-		ret = drained(set, ring, &base);
-	if (ret)
-		goto out;
 	t0 = now_ns();
 	for (uint64_t s = 0; s < n && !ret; s++) {
 		lc_msg(msg, s);
@@ -273,7 +285,6 @@ static int run_drain(uint64_t n, double *offered, double *archived,
 	if (!ret)
 		ret = wait_drained(set, ring, base, n);
 	*archived = n / ((double)(now_ns() - t0) / 1e9);
-out:
 	mcr_set_close(set);
 	return ret;
 }
