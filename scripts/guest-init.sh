@@ -1,8 +1,9 @@
 #!/bin/busybox sh
 # shellcheck shell=dash
-# /init of the test VM. The kernel passes mcrmode=test|demo|shell in the
-# environment (or bench, make bench-vm's). In test mode the TAP stream goes to ttyS1 and the verdict
-# to QEMU's isa-debug-exit port: 0 -> exit status 1 (pass), 1 -> 3 (fail).
+# /init of the test VM. The kernel passes mcrmode=test|demo|bench|shell
+# in the environment. In test mode the TAP stream goes to ttyS1 and the
+# verdict to QEMU's isa-debug-exit port: 0 -> exit status 1 (pass), 1 -> 3
+# (fail).
 # An arm64 guest has neither: the kernel names the TAP console
 # (mcrtap=/dev/hvc0), modules in /lib/modules/console/ provide it, and
 # with mcrverdict=tap the verdict is the last line on stdout,
