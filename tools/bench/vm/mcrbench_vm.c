@@ -13,9 +13,9 @@
  *    (tools/bench/logcalls.c): syslog(3) to an rsyslogd started here,
  *    fprintf(3) to a file, mcr_log() into a shared-memory ring a thread
  *    drains. Each call's p50, p99 and rate against the device's mcr_log().
- *  - the drain thread: records a second it archives while one writer keeps
- *    the ring busy (a refused write retried at once), against the records
- *    a second that writer offered into a ring with room.
+ *  - the drain thread against one writer offering records flat out (a
+ *    refused one retried at once): the rate it archived them at, against
+ *    the rate they were offered.
  *
  * usage: mcrbench-vm [-n CALLS] [-N RECORDS] [-d SCRATCH]
  * x86-64 guests only: the timer is the TSC.
@@ -72,7 +72,11 @@ static void calibrate_tsc(unsigned int ms)
 	tsc_ghz = (double)(__rdtsc() - c0) / (double)(now_ns() - n0);
 }
 
-/* logcalls.c's shared-memory ring waits for the TSC map, as mcrbench. */
+/*
+ * logcalls.c's shared-memory ring: its clock kept from the start (mcrbench
+ * also waits until the map is readable; a writer that finds it not yet
+ * readable calls clock_gettime(), slower, so the shm row can only lose).
+ */
 static int keep_clock(struct mcr_set *set)
 {
 	int ret = mcr_set_keep_clock(set);
