@@ -65,7 +65,7 @@ core_only='[  10.1] write to 0xffffffff82000000 of 4 bytes by task 1 on cpu 0:
 [  10.5]  trigger_load_balance+0x101/0x320
 [  10.6]  asm_sysvec_apic_timer_interrupt+0x16/0x20'
 
-echo "1..10"
+echo "1..13"
 printf '[    0.1] Linux version 6.1\n[    1.0] mcrring: loaded\n' |
 	expect "a clean log passes" 0
 printf '[    2.0] BUG: KASAN: use-after-free in mcr_read+0x10/0x20 [mcrring]\n' |
@@ -90,4 +90,14 @@ printf '%s\n' '[ 5.0] mcrring fault_test: injecting' \
 	'[ 5.1] WARNING: CPU: 0 PID: 9 at kmod/ring.c:10 mcr_ring_alloc+0x1/0x2 [mcrring]' \
 	'[ 5.3] mcrring fault_test: injection off' |
 	expect "a WARNING in mcrring under fault injection fails" 1
+printf '%s\n' '[132884.5] watchdog: BUG: soft lockup - CPU#0 stuck for 123749s! [kworker/u4:0:8]' \
+	'[132884.6] Call Trace:' '[132884.7]  <TASK>' '[132884.8]  </TASK>' |
+	expect "a soft lockup longer than any run (a clock jump) passes" 0
+printf '%s\n' '[  80.1] watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [kill_test:90]' \
+	'[  80.2] Call Trace:' |
+	expect "a soft lockup of 22 s fails" 1
+printf '%s\n' '[132884.5] watchdog: BUG: soft lockup - CPU#0 stuck for 123749s! [kworker/u4:0:8]' \
+	'[132884.6] Call Trace:' '[132884.8]  </TASK>' \
+	'[132890.0] BUG: KASAN: use-after-free in mcr_read+0x10/0x20 [mcrring]' |
+	expect "a KASAN report after a clock jump still fails" 1
 exit $status
