@@ -53,10 +53,12 @@ bench: $(BUILD)/tools/mcrbench $(BUILD)/tools/mcrfwd $(BENCH_TARGETS)
 # guest of its own: only mcrbench-vm goes in (a bin directory of its
 # own), scripts/bench-guest.sh runs it, scripts/vm.sh keeps its table.
 BENCH_VM_BIN := $(BUILD)/vm-bench
-BENCH_VM_SRCS := tools/bench/vm/mcrbench_vm.c tools/bench/logcalls.c
+BENCH_VM_SRCS := tools/bench/vm/mcrbench_vm.c tools/bench/logcalls.c \
+		 tools/bench/clock.c
 
 $(BENCH_VM_BIN)/mcrbench-vm: $(BENCH_VM_SRCS) tools/bench/logcalls.h \
-		tools/bench/lcmsg.h tools/bench/tsc.h $(LIB_SRCS) $(HDRS) | deps
+		tools/bench/lcmsg.h tools/bench/tsc.h tools/bench/bench.h \
+		$(LIB_SRCS) $(HDRS) | deps
 	@mkdir -p $(@D)
 	$(VM_CC) $(ALL_CFLAGS) -DMCR_STATIC -Itools/bench -static -o $@ \
 		$(BENCH_VM_SRCS) $(LIB_SRCS) -pthread

@@ -77,6 +77,7 @@ static inline double cyc2ns(double c)
 
 void calibrate_tsc(unsigned int ms);
 int clock_calibrate(struct mcr_set *set, unsigned int ring);
+int clock_calibrate_spsc0(struct mcr_set *set);
 int clock_start(void);
 int peer_clock_gettime(bool gettime);
 uint64_t thread_cpu_ns(void);

@@ -43,6 +43,12 @@ int clock_calibrate(struct mcr_set *set, unsigned int ring)
 	}
 }
 
+/* The log calls' lc_cfg.calibrate: their set's SPSC ring of "cpu" 0. */
+int clock_calibrate_spsc0(struct mcr_set *set)
+{
+	return clock_calibrate(set, MCR_RING_SPSC(0));
+}
+
 /* The peers' clock: a set of one MPSC ring, its map kept from now on. */
 int clock_start(void)
 {

@@ -14,12 +14,13 @@
 #include "tsc.h"
 
 #define LC_LEN		128
+#define LC_PREFIX	"mcrbench seq="	/* what every message begins with */
 #define LC_PRI		14	/* user.info: MCR_PRI(1, 6), LOG_USER|LOG_INFO */
 
 /* @buf holds LC_LEN + 1 bytes. */
 static inline void lc_msg(char *buf, uint64_t seq)
 {
-	int o = snprintf(buf, LC_LEN + 1, "mcrbench seq=%010" PRIu64 " ", seq);
+	int o = snprintf(buf, LC_LEN + 1, LC_PREFIX "%010" PRIu64 " ", seq);
 
 	memset(buf + o, 'x', LC_LEN - (size_t)o);
 	buf[LC_LEN] = '\0';
@@ -33,11 +34,10 @@ static inline void lc_msg(char *buf, uint64_t seq)
  */
 static inline int64_t lc_msg_seq(const char *text, size_t len)
 {
-	static const char pre[] = "mcrbench seq=";
-	const size_t np = sizeof(pre) - 1, nd = 10;
+	const size_t np = sizeof(LC_PREFIX) - 1, nd = 10;
 	uint64_t seq = 0;
 
-	if (len != LC_LEN || memcmp(text, pre, np) || text[np + nd] != ' ')
+	if (len != LC_LEN || memcmp(text, LC_PREFIX, np) || text[np + nd] != ' ')
 		return -1;
 	for (size_t i = np; i < np + nd; i++) {
 		if (text[i] < '0' || text[i] > '9')

@@ -44,11 +44,6 @@ static void lc_helper_path(void)
 		 (int)(sizeof(lc_helper) - 16), self);
 }
 
-static int lc_calibrate(struct mcr_set *set)
-{
-	return clock_calibrate(set, MCR_RING_SPSC(0));
-}
-
 /* Round @r of every log call, in an order that turns with the round. */
 static void lc_round(const char *dir, int r, bool quiet)
 {
@@ -56,7 +51,7 @@ static void lc_round(const char *dir, int r, bool quiet)
 		.tsc_ghz = tsc_ghz, .wcpu = cfg.wcpu,
 		.n = cfg.smoke ? LC_CALLS_SMOKE : LC_CALLS,
 		.backoff_ns = cfg.backoff_ns, .dir = dir,
-		.calibrate = lc_calibrate, .lttng_helper = lc_helper,
+		.calibrate = clock_calibrate_spsc0, .lttng_helper = lc_helper,
 	};
 
 	for (size_t q = 0; q < NR_LC_RATES; q++)

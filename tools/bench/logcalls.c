@@ -50,19 +50,10 @@ const char *const lc_title[NR_LC] = {
 	"LTTng-UST tracepoint, per-uid buffers in discard mode (defaults)",
 };
 
-void lc_got(struct lc_check *c, const char *text, size_t len)
+/* Message @s delivered: counted once, its order against the others. */
+static void lc_got_seq(struct lc_check *c, uint64_t s)
 {
-	const char *p = memmem(text, len, "mcrbench seq=", 13);
-	uint64_t s;
-	char want[LC_LEN + 1];
-
-	if (!p || (size_t)(text + len - p) < LC_LEN ||
-	    sscanf(p + 13, "%10" SCNu64, &s) != 1 || s >= c->n) {
-		c->garbled++;
-		return;
-	}
-	lc_msg(want, s);
-	if (memcmp(p, want, LC_LEN)) {
+	if (s >= c->n) {
 		c->garbled++;
 		return;
 	}
@@ -76,6 +67,19 @@ void lc_got(struct lc_check *c, const char *text, size_t len)
 		c->reordered++;
 	else
 		c->next = s + 1;
+}
+
+void lc_got(struct lc_check *c, const char *text, size_t len)
+{
+	const char *p = memmem(text, len, LC_PREFIX, sizeof(LC_PREFIX) - 1);
+	int64_t s = -1;
+
+	if (p && (size_t)(text + len - p) >= LC_LEN)
+		s = lc_msg_seq(p, LC_LEN);
+	if (s < 0)
+		c->garbled++;
+	else
+		lc_got_seq(c, (uint64_t)s);
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -244,10 +248,8 @@ static int lc_run_mcr(const struct lc_cfg *cfg, uint32_t *t,
 	res->rate = cfg->n / ((double)(__rdtsc() - t0) / cfg->tsc_ghz / 1e9);
 	__atomic_store_n(&d.done, 1, __ATOMIC_RELEASE);
 	pthread_join(th, NULL);
-	for (uint64_t i = 0; i < d.nkept; i++) {
-		lc_msg(msg, d.kept[i]);	/* whole: checked as drained */
-		lc_got(chk, msg, LC_LEN);
-	}
+	for (uint64_t i = 0; i < d.nkept; i++)	/* whole: checked as drained */
+		lc_got_seq(chk, d.kept[i]);
 	chk->garbled += d.extra;
 out:
 	mcr_set_close(d.set);

@@ -32,8 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mcrring.h"
-#include "tsc.h"
+#include "bench.h"	/* clock.c's TSC calibration and the shm ring's clock */
 #include "lcmsg.h"
 #include "logcalls.h"
 
@@ -53,37 +52,6 @@ static const char *const vc_title[NR_VC] = {
 /* Which of logcalls.c's calls a row is, for those it measures. */
 static const int vc_lc[NR_VC] = { -1, -1, LC_SYSLOG, LC_FPRINTF, LC_MCR };
 
-static double tsc_ghz;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-/* TSC ticks per ns of the guest's CLOCK_MONOTONIC, over @ms. */
-static void calibrate_tsc(unsigned int ms)
-{
-	uint64_t n0 = now_ns(), c0 = __rdtsc();
-
-	usleep(ms * 1000);
-	tsc_ghz = (double)(__rdtsc() - c0) / (double)(now_ns() - n0);
-}
-
-/*
- * logcalls.c's shared-memory ring: its clock kept from the start (mcrbench
- * also waits until the map is readable; a writer that finds it not yet
- * readable calls clock_gettime(), slower, so the shm row can only lose).
- */
-static int keep_clock(struct mcr_set *set)
-{
-	int ret = mcr_set_keep_clock(set);
-
-	return ret == -EOPNOTSUPP ? 0 : ret;
-}
-
 static int pin(int cpu)
 {
 	cpu_set_t set;
@@ -100,7 +68,7 @@ static int pin(int cpu)
  */
 static void got(struct lc_check *chk, const char *text, size_t len)
 {
-	if (memmem(text, len, "mcrbench seq=", 13))
+	if (memmem(text, len, LC_PREFIX, sizeof(LC_PREFIX) - 1))
 		lc_got(chk, text, len);
 }
 
@@ -118,11 +86,11 @@ static int drained(struct mcr_set *set, unsigned int ring, uint64_t *out)
 static int wait_drained(struct mcr_set *set, unsigned int ring, uint64_t base,
 			uint64_t want)
 {
-	uint64_t end = now_ns() + WAIT_NS, d = 0;
+	uint64_t end = mcr_now_ns() + WAIT_NS, d = 0;
 	int ret;
 
 	while (!(ret = drained(set, ring, &d)) && d - base < want) {
-		if (now_ns() > end)
+		if (mcr_now_ns() > end)
 			return -ETIMEDOUT;
 		usleep(1000);
 	}
@@ -279,24 +247,24 @@ static int run_drain(uint64_t n, double *offered, double *archived,
 	ret = dev_writer(&set, &w, &base);
 	if (ret)
 		return ret;
-	t0 = now_ns();
+	t0 = mcr_now_ns();
 	for (uint64_t s = 0; s < n && !ret; s++) {
 		lc_msg(msg, s);
 		while ((ret = mcr_log(&w, LC_PRI, msg, LC_LEN)) == -ENOBUFS)
 			++*retried;
 	}
-	*offered = n / ((double)(now_ns() - t0) / 1e9);
+	*offered = n / ((double)(mcr_now_ns() - t0) / 1e9);
 	if (!ret)
 		ret = wait_drained(set, ring, base, n);
-	*archived = n / ((double)(now_ns() - t0) / 1e9);
+	*archived = n / ((double)(mcr_now_ns() - t0) / 1e9);
 	mcr_set_close(set);
 	return ret;
 }
 
 int main(int argc, char **argv)
 {
-	struct lc_cfg cfg = { .wcpu = WCPU, .n = 20000, .dir = "/tmp/mcrbench",
-			      .calibrate = keep_clock };
+	struct lc_cfg lc = { .wcpu = WCPU, .n = 20000, .dir = "/tmp/mcrbench",
+			      .calibrate = clock_calibrate_spsc0 };
 	struct lc_result res[NR_VC] = { 0 };
 	uint64_t ndrain = 200000, retried = 0;
 	const struct lc_result *dev = &res[VC_DEV];
@@ -308,13 +276,13 @@ int main(int argc, char **argv)
 	while ((opt = getopt(argc, argv, "n:N:d:")) != -1) {
 		switch (opt) {
 		case 'n':
-			cfg.n = strtoull(optarg, NULL, 0);
+			lc.n = strtoull(optarg, NULL, 0);
 			break;
 		case 'N':
 			ndrain = strtoull(optarg, NULL, 0);
 			break;
 		case 'd':
-			cfg.dir = optarg;
+			lc.dir = optarg;
 			break;
 		default:
 			fprintf(stderr, "usage: mcrbench-vm [-n CALLS] "
@@ -322,41 +290,41 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!cfg.n || !ndrain) {
+	if (!lc.n || !ndrain) {
 		fprintf(stderr, "mcrbench-vm: -n and -N take a count > 0\n");
 		return 2;
 	}
-	t = calloc(cfg.n, sizeof(*t));
+	t = calloc(lc.n, sizeof(*t));
 	if (!t || pin(WCPU)) {
 		fprintf(stderr, "mcrbench-vm: no memory, or no CPU %d\n", WCPU);
 		return 1;
 	}
-	mkdir(cfg.dir, 0755);
+	mkdir(lc.dir, 0755);
 	calibrate_tsc(200);
-	cfg.tsc_ghz = tsc_ghz;
-	cfg.backoff_ns = 20000;
-	lc_setup(&cfg);
+	lc.tsc_ghz = tsc_ghz;
+	lc.backoff_ns = 20000;
+	lc_setup(&lc);
 
 	for (int k = 0; k < NR_VC; k++) {
 		struct lc_result *r = &res[k];
 
 		if (vc_lc[k] >= 0) {
-			ret = lc_run(vc_lc[k], &cfg, r);
+			ret = lc_run(vc_lc[k], &lc, r);
 		} else {
-			struct lc_check chk = { .n = cfg.n,
-						.seen = calloc(cfg.n, 1) };
+			struct lc_check chk = { .n = lc.n,
+						.seen = calloc(lc.n, 1) };
 
-			memset(t, 0, cfg.n * sizeof(*t));
+			memset(t, 0, lc.n * sizeof(*t));
 			ret = !chk.seen ? -ENOMEM :
-			      k == VC_DEV ? run_dev(cfg.n, t, &chk, r) :
-			      run_kmsg(cfg.n, t, &chk, r);
-			r->calls = cfg.n;
+			      k == VC_DEV ? run_dev(lc.n, t, &chk, r) :
+			      run_kmsg(lc.n, t, &chk, r);
+			r->calls = lc.n;
 			r->delivered = chk.delivered;
 			r->reordered = chk.reordered;
 			r->dups = chk.dups;
 			r->garbled = chk.garbled;
 			if (!ret)
-				lc_quantiles(&cfg, t, cfg.n, r);
+				lc_quantiles(&lc, t, lc.n, r);
 			else
 				r->na = "the run failed";
 			free(chk.seen);
@@ -380,7 +348,7 @@ int main(int argc, char **argv)
 	       "relative to the first row's (p50 against its p50, p99 "
 	       "against its p99, rate against its rate): under software "
 	       "emulation only ratios within one run mean anything.\n\n",
-	       cfg.n, WCPU);
+	       lc.n, WCPU);
 	printf("| call | p50 | p99 | calls/s | delivered |\n"
 	       "| --- | --- | --- | --- | --- |\n");
 	for (int k = 0; k < NR_VC; k++) {
