@@ -7,7 +7,6 @@
  * Bounds and helpers: mcr_abandon.h.
  */
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +15,6 @@
 #include <unistd.h>
 
 #include "mcrring.h"
-#include <mcrring/compat.h>	/* the kernel's names: READ_ONCE() and the like */
 #include "kselftest_harness.h"
 #include "mcr_abandon.h"
 

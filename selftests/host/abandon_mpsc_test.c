@@ -8,12 +8,8 @@
  * counted once with nothing torn. Bounds and helpers: mcr_abandon.h.
  */
 #include <pthread.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mcrring.h"

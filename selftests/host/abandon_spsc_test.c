@@ -6,16 +6,11 @@
  * its records in flight included. Bounds and helpers: mcr_abandon.h.
  */
 #include <pthread.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mcrring.h"
-#include <mcrring/compat.h>	/* the kernel's names: READ_ONCE() and the like */
 #include "kselftest_harness.h"
 #include "mcr_abandon.h"
 
