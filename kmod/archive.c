@@ -120,7 +120,7 @@ void mcr_archive_add(const struct mcr_entry *e, const char *text)
 		if (end - mcr_ar_first_pos <= mcr_ar_size)
 			break;
 		mcr_ar_first_pos += mcr_ar_at(mcr_ar_first_pos)->size;
-		mcr_ar_first_seq++;
+		WRITE_ONCE(mcr_ar_first_seq, mcr_ar_first_seq + 1);
 	}
 	if (pad) {
 		mcr_ar_at(mcr_ar_head)->size = 0;	/* marker: next lap */
@@ -136,7 +136,7 @@ void mcr_archive_add(const struct mcr_entry *e, const char *text)
 	};
 	memcpy(a->text, text, e->rec.len);
 	mcr_ar_head += need;
-	mcr_ar_next_seq++;
+	WRITE_ONCE(mcr_ar_next_seq, mcr_ar_next_seq + 1);
 	mcr_ar_last_ts = e->rec.ts_ns;
 	spin_unlock(&mcr_ar_lock);
 	wake_up_interruptible(&mcr_archive_wait);
@@ -184,7 +184,7 @@ u64 mcr_archive_lost(void)
 void mcr_archive_seek(struct mcr_file *mf, bool end)
 {
 	spin_lock(&mcr_ar_lock);
-	mf->seq = end ? mcr_ar_next_seq : mcr_ar_first_seq;
+	WRITE_ONCE(mf->seq, end ? mcr_ar_next_seq : mcr_ar_first_seq);
 	mf->pos = end ? mcr_ar_head : mcr_ar_first_pos;
 	spin_unlock(&mcr_ar_lock);
 }
@@ -284,7 +284,7 @@ ssize_t mcr_archive_read(struct mcr_file *mf, char __user *buf, size_t len)
 		if (copy_to_user(buf + done, mf->line, n))
 			return done ? done : -EFAULT;
 		done += n;
-		mf->seq = next_seq;
+		WRITE_ONCE(mf->seq, next_seq);
 		mf->pos = next_pos;
 		if (lost)
 			atomic64_add(lost, &mcr_ar_lost);

@@ -257,7 +257,9 @@ void mcr_drain_ring(struct mcr_kring *kr)
  *
  * Runs without mcr_drain_lock, while a claim's release may be draining
  * under it (mcr_release_claims()): the cursor and the pending flag are
- * read once each, and a stale answer costs at most one sleep.
+ * read once each, and a stale answer costs at most one sleep. The
+ * protocol core writes them plainly under that lock, so these reads race
+ * with it by design: data_race() says so to KCSAN.
  */
 static bool mcr_any_ready(void)
 {
@@ -266,11 +268,13 @@ static bool mcr_any_ready(void)
 	for (i = 0; i < mcr_nr_drained; i++) {
 		struct mcr_kring *kr = mcr_drained[i];
 		const struct mcr_ring *r = &kr->ring;
-		u64 seq = READ_ONCE(kr->src.cur.seq);
+		/* Racing with the drain by design, as said above. */
+		u64 seq = data_race(READ_ONCE(kr->src.cur.seq));
 		u64 sv = READ_ONCE(r->desc[seq & (r->ndesc - 1)].state_var);
 		u32 st = MCR_SV_STATE(sv);
 
-		if (READ_ONCE(kr->src.have) ||
+		/* So is this: the drain writes it under its lock. */
+		if (data_race(READ_ONCE(kr->src.have)) ||
 		    (MCR_SV_SEQ(sv) == (u32)seq &&
 		     (st == MCR_DESC_COMMITTED || st == MCR_DESC_DISCARDED)))
 			return true;
@@ -393,12 +397,14 @@ u64 mcr_drain_wakeups_asked(void)
  * Reserved or committed and still in the ring, as far as the writers'
  * head says, clamped to what the ring can hold.
  *
- * Context: any; reads the cursor without mcr_drain_lock (a snapshot).
+ * Context: any; reads the cursor without mcr_drain_lock (a snapshot,
+ * racing with the drain by design: data_race()).
  */
 u32 mcr_ring_fill(struct mcr_kring *kr)
 {
 	u32 head = mcr_packed_seq(READ_ONCE(kr->ring.prod->head));
-	u32 fill = head - (u32)READ_ONCE(kr->src.cur.seq);
+	/* The drain moves the cursor under its lock: a snapshot. */
+	u32 fill = head - (u32)data_race(READ_ONCE(kr->src.cur.seq));
 
 	return min(fill, kr->ring.ndesc);
 }

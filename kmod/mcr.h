@@ -46,7 +46,11 @@ struct mcr_kring {
 	u64 dropped_seen;		/* prod->dropped_full at the last look */
 	u64 dropped_at;			/* when that was, ns */
 
-	/* SPSC claim, under mcr_claim_lock. */
+	/*
+	 * SPSC claim: written under mcr_drain_lock and mcr_claim_lock both,
+	 * so either lock reads it; owner and owner_pid are also read with
+	 * neither (a snapshot, READ_ONCE), hence written with WRITE_ONCE.
+	 */
 	struct file *owner;
 	struct pid *owner_tgid;		/* the claiming process, referenced */
 	pid_t owner_pid;		/* attested: its tgid's number */

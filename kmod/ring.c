@@ -335,9 +335,9 @@ int mcr_claim_ring(struct file *file, u32 ring)
 	} else {
 		if (!mcr_user_drain)
 			mcr_account_claimed(kr);
-		kr->owner = file;
+		WRITE_ONCE(kr->owner, file);
 		kr->owner_tgid = get_pid(task_tgid(current));
-		kr->owner_pid = task_tgid_nr(current);
+		WRITE_ONCE(kr->owner_pid, task_tgid_nr(current));
 		kr->owner_uid = current_uid();
 	}
 	spin_unlock(&mcr_claim_lock);
@@ -373,12 +373,15 @@ void mcr_release_claims(struct file *file)
 			mcr_drain_ring(kr);
 		}
 		trace_mcrring_claim(i, kr->owner_pid, false);
+		/* The drain thread attests records under mcr_drain_lock. */
+		mutex_lock(&mcr_drain_lock);
 		spin_lock(&mcr_claim_lock);
 		put_pid(kr->owner_tgid);
 		kr->owner_tgid = NULL;
-		kr->owner = NULL;
-		kr->owner_pid = 0;
+		WRITE_ONCE(kr->owner, NULL);
+		WRITE_ONCE(kr->owner_pid, 0);
 		spin_unlock(&mcr_claim_lock);
+		mutex_unlock(&mcr_drain_lock);
 	}
 }
 

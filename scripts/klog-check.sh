@@ -13,8 +13,12 @@
 #  - a KCSAN data race with mcrring (the module or its test module) in
 #    one of its access stacks. Only the frames above an interrupt entry
 #    count: below it is whatever the interrupt happened to stop, which may
-#    be mcrring without being part of the race. Races of the core kernel
-#    alone are the kernel's own: counted on standard error, not failed.
+#    be mcrring without being part of the race. Likewise above the
+#    wait-queue walk (__wake_up_common): below it is whoever called
+#    wake_up(), and the waiters' callbacks it runs (pollwake(), ...)
+#    touch the waiters' state, not the waker's; a callback of mcrring's
+#    own would be above it. Races of the core kernel alone are the
+#    kernel's own: counted on standard error, not failed.
 # While selftests/vm/fault_test fails allocations on purpose (between its
 # "mcrring fault_test: injecting" and "injection off" lines), stack dumps
 # are expected (the kernel prints one per failed page allocation), and so
@@ -62,10 +66,10 @@ in_kcsan {
 	report = report "\n" $0
 	# Each access stack starts with a line saying who made the access.
 	if ($0 ~ /(read|write).* by (task|interrupt)|race at unknown origin/)
-		irq = 0
-	else if ($0 ~ /asm_sysvec_|asm_common_interrupt/)
-		irq = 1
-	else if (!irq && $0 ~ /mcrring/)
+		below = 0
+	else if ($0 ~ /asm_sysvec_|asm_common_interrupt|__wake_up_common\+/)
+		below = 1
+	else if (!below && $0 ~ /mcrring/)
 		ours = 1
 	if ($0 ~ /==========/) {
 		if (ours) {
@@ -82,7 +86,7 @@ in_kcsan {
 	in_kcsan = 1
 	report = $0
 	ours = ($0 ~ /mcrring/)
-	irq = 0
+	below = 0
 	next
 }
 /mcrring fault_test: injecting/ { injecting = 1; next }

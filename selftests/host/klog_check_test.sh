@@ -58,6 +58,25 @@ ours_deep='[  10.1] write to 0xffff888003a1c008 of 8 bytes by task 80 on cpu 0:
 [  10.7]  memcpy+0x10/0x40
 [  10.8]  vfs_read+0xff/0x470'
 
+# The core kernel's poll machinery racing with itself (seen under
+# KCSAN_STRICT): mcrring is only the waker, below the wait-queue walk.
+wake_over_us='[  131.755283] write (marked) to 0xffff88807f163c60 of 4 bytes by task 225 on cpu 1:
+[  131.756805]  poll_schedule_timeout.constprop.0+0xf5/0x120
+[  131.757104]  do_sys_poll+0x5e3/0x7c0
+[  131.757262]  __x64_sys_poll+0xc2/0x1c0
+[  131.758371] 
+[  131.758371] write to 0xffff88807f163c60 of 4 bytes by task 226 on cpu 0:
+[  131.759615]  pollwake+0xc1/0x100
+[  131.759782]  __wake_up_common+0x6b/0x130
+[  131.759943]  __wake_up_common_lock+0x6d/0xa0
+[  131.760111]  mcr_archive_add+0x3c9/0x500 [mcrring]
+[  131.761365]  mcr_drain_pass+0x2e4/0x500 [mcrring]
+[  131.762188]  kthread+0x17f/0x1b0'
+
+# The same, had mcrring installed a wake-up callback of its own: its
+# frame is above the walk, so the race is its.
+our_wake_fn=${wake_over_us/pollwake+0xc1\/0x100/mcr_wake_fn+0x10\/0x40 [mcrring]}
+
 core_only='[  10.1] write to 0xffffffff82000000 of 4 bytes by task 1 on cpu 0:
 [  10.2]  tick_nohz_idle_enter+0x10/0x80
 [  10.3] 
@@ -65,7 +84,7 @@ core_only='[  10.1] write to 0xffffffff82000000 of 4 bytes by task 1 on cpu 0:
 [  10.5]  trigger_load_balance+0x101/0x320
 [  10.6]  asm_sysvec_apic_timer_interrupt+0x16/0x20'
 
-echo "1..13"
+echo "1..16"
 printf '[    0.1] Linux version 6.1\n[    1.0] mcrring: loaded\n' |
 	expect "a clean log passes" 0
 printf '[    2.0] BUG: KASAN: use-after-free in mcr_read+0x10/0x20 [mcrring]\n' |
@@ -76,6 +95,13 @@ kcsan "$irq_over_us" "_find_next_and_bit+0x40/0x100" |
 	expect "a core race whose interrupt stopped mcrring passes" 0
 kcsan "$ours_deep" "memcpy / memcpy" |
 	expect "a race with mcrring in an access stack fails" 1
+kcsan "$wake_over_us" "poll_schedule_timeout.constprop.0 / pollwake" |
+	expect "a core race in a wake-up mcrring made passes" 0
+kcsan "$our_wake_fn" "poll_schedule_timeout.constprop.0 / mcr_wake_fn" |
+	expect "a race in mcrring's own wake-up callback fails" 1
+kcsan "${wake_over_us/__wake_up_common+/__wake_up_uncommon+}" \
+	"poll_schedule_timeout.constprop.0 / pollwake" |
+	expect "mcrring below a frame that is not the wait-queue walk fails" 1
 kcsan "$core_only" "tick_nohz_idle_enter / trigger_load_balance" |
 	expect "a race of the core kernel alone passes" 0
 kcsan "$core_only" "mcr_drain_one [mcrring] / mcr_read [mcrring]" |
