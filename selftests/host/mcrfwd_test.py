@@ -428,26 +428,39 @@ def test_server_restart(rs):
                 time.sleep(1)
                 rs.p.send_signal(signal.SIGCONT)
     want = [r["seq"] for r in recs]
+    # Plain TCP cannot know what a server that stops had not read yet
+    # (README: mcrfwd's sinks): the records it had taken in, acknowledged
+    # by its stack, die with it. Written after the restart, every one
+    # must arrive.
+    before_stop = set(want[:2100])
     wait_for(lambda: set(seqs_syslog(rs.read("relp"))) >= set(want) and
-             set(seqs_syslog(rs.read("tcp"))) >= set(want), 30)
+             set(seqs_syslog(rs.read("tcp"))) >= set(want) - before_stop,
+             30)
     p.send_signal(signal.SIGTERM)
     err = p.communicate()[1].decode(errors="replace")
     relp = seqs_syslog(rs.read("relp"))
     tcp = seqs_syslog(rs.read("tcp"), True)
     rep, unmarked = repeats(tcp)
+    lost = sorted(set(want) - set(s for s, _ in tcp))
+    # What the stopped server took with it: one stretch, before the stop.
+    one_stretch = not lost or (set(lost) <= before_stop and
+                               lost == want[want.index(lost[0]):
+                                            want.index(lost[0]) + len(lost)])
     note("relp: %d records, %d arrived; tcp: %d arrived, %d repeated, "
-         "%d of them not marked resent" % (len(want), len(relp), len(tcp),
-                                          rep, unmarked))
+         "%d of them not marked resent, %d lost with the stopped server" %
+         (len(want), len(relp), len(tcp), rep, unmarked, len(lost)))
     check("server restarted and stalled: RELP delivers each record once, "
           "in order", relp == want,
           "%d arrived of %d; %s" % (len(relp), len(want), err[-500:]))
-    check("server restarted: TCP loses nothing, repeats at most a batch, "
-          "each marked resent",
-          set(s for s, _ in tcp) == set(want) and rep <= 64 and
-          unmarked == 0,
-          "%d of %d arrived, %d repeated, %d unmarked" % (
-              len(set(s for s, _ in tcp) & set(want)), len(want), rep,
-              unmarked))
+    check("server restarted: TCP loses at most what the stopped server had "
+          "not read (one stretch, before the stop), repeats at most a "
+          "batch, each marked resent",
+          set(s for s, _ in tcp) <= set(want) and one_stretch and
+          rep <= 64 and unmarked == 0,
+          "%d of %d arrived, lost %s, %d repeated, %d unmarked" % (
+              len(set(s for s, _ in tcp) & set(want)), len(want),
+              lost[:3] + ["..."] + lost[-3:] if len(lost) > 6 else lost,
+              rep, unmarked))
 
 
 def test_cursors(rs):
