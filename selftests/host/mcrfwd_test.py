@@ -414,12 +414,13 @@ def test_server_restart(rs):
                           "tcp://127.0.0.1:%d" % rs.tcp],
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     procs.append(p)
+    chunk, stop_at = 100, 2000
     with open(path, "a") as f:
-        for i in range(0, len(lines), 100):
-            f.writelines(lines[i:i + 100])
+        for i in range(0, len(lines), chunk):
+            f.writelines(lines[i:i + chunk])
             f.flush()
             time.sleep(0.01)
-            if i == 2000:
+            if i == stop_at:
                 rs.stop()
                 time.sleep(0.5)
                 rs.start()
@@ -432,7 +433,7 @@ def test_server_restart(rs):
     # (README: mcrfwd's sinks): the records it had taken in, acknowledged
     # by its stack, die with it. Written after the restart, every one
     # must arrive.
-    before_stop = set(want[:2100])
+    before_stop = set(want[:stop_at + chunk])
     wait_for(lambda: set(seqs_syslog(rs.read("relp"))) >= set(want) and
              set(seqs_syslog(rs.read("tcp"))) >= set(want) - before_stop,
              30)
