@@ -113,7 +113,8 @@ VM_BINS    := $(addprefix $(VM_BIN)/,$(VM_TESTS))
 .PHONY: all module vm-module lib tools selftests install modules_install \
 	dkms-src \
 	check-install FORCE host-tests deps check check-host check-vm \
-	check-debug check-debug-one debug-kernels check-arm64 check-host-arm64 demo \
+	check-debug check-debug-one debug-kernels check-arm64 check-host-arm64 \
+	arm64-bins demo \
 	vm-shell lint clean
 
 all: module lib tools
@@ -184,31 +185,38 @@ FORCE:
 
 lib: $(LIB_A) $(LIB_SO) $(LIB_DIR)/mcrring.pc
 
-# The tests' helpers, selftests/helpers/: each build of the tests (host
-# plain, ASan and TSan; the VM's; the arm64 host tier's) compiles them
-# once, into $(BUILD)/helpers/<build>/, and links them into its tests,
-# which include them by name (-I). mcrtrace_test also checks the
-# tracepoint layouts tools/mcrtrace.h declares.
+# The tests' helpers, selftests/helpers/, and the library itself: each
+# build of the tests (host plain, ASan and TSan; the VM's; the arm64 host
+# tier's) compiles them once, into $(BUILD)/helpers/<build>/ (the library
+# under lib/ there), and links them into its tests, which include the
+# helpers by name (-I). The VM's static tools link the same library
+# objects. mcrtrace_test also checks the tracepoint layouts
+# tools/mcrtrace.h declares.
 TEST_INC     := -Iselftests/helpers
 HELPER_HDRS  := $(wildcard selftests/helpers/*.h)
 HOST_HELPERS := mcr_run mcr_host mcr_abandon
 VM_HELPERS   := mcr_run mcr_vm mcr_vmlines mcr_vmrec mcr_vmread
-# $(call helper_objs,BUILD,NAMES)
-helper_objs   = $(patsubst %,$(BUILD)/helpers/$(1)/%.o,$(2))
+# $(call helper_objs,BUILD,NAMES): those helpers and the library
+helper_objs   = $(patsubst %,$(BUILD)/helpers/$(1)/%.o,$(2)) \
+		$(call lib_objs,$(1))
+lib_objs      = $(patsubst lib/%.c,$(BUILD)/helpers/$(1)/lib/%.o,$(LIB_SRCS))
 
 # $(call helpers,BUILD,CC,FLAGS)
 define helpers
 $(BUILD)/helpers/$(1)/%.o: selftests/helpers/%.c $(HDRS) $(HELPER_HDRS) | deps
 	@mkdir -p $$(@D)
 	$(2) $$(HOST_CFLAGS) $$(TEST_INC) $(3) -c -o $$@ $$<
+$(BUILD)/helpers/$(1)/lib/%.o: lib/%.c $(HDRS) | deps
+	@mkdir -p $$(@D)
+	$(2) $$(HOST_CFLAGS) $(3) -c -o $$@ $$<
 endef
 
 define host_variant
 $(eval $(call helpers,host-$(1),$$(CC),$$(SAN_$(1))))
-$(BUILD)/host/$(1)/%: selftests/host/%.c $(LIB_SRCS) $(HDRS) $(HELPER_HDRS) \
+$(BUILD)/host/$(1)/%: selftests/host/%.c $(HDRS) $(HELPER_HDRS) \
 		$(call helper_objs,host-$(1),$(HOST_HELPERS)) | deps
 	@mkdir -p $$(@D)
-	$$(CC) $$(HOST_CFLAGS) $$(TEST_INC) $$(SAN_$(1)) -o $$@ $$< $$(LIB_SRCS) \
+	$$(CC) $$(HOST_CFLAGS) $$(TEST_INC) $$(SAN_$(1)) -o $$@ $$< \
 		$(call helper_objs,host-$(1),$(HOST_HELPERS))
 endef
 $(foreach v,$(VARIANTS),$(eval $(call host_variant,$(v))))
@@ -220,11 +228,10 @@ VM_HELPER_OBJS := $(call helper_objs,vm-$(VM_ARCH),$(VM_HELPERS))
 $(eval $(call helpers,vm-$(VM_ARCH),$$(VM_CC)))
 $(VM_BIN)/mcrtrace_test: TEST_INC += -Itools
 
-$(VM_BIN)/%: selftests/vm/%.c $(LIB_SRCS) $(HDRS) $(HELPER_HDRS) \
+$(VM_BIN)/%: selftests/vm/%.c $(HDRS) $(HELPER_HDRS) \
 		tools/mcrtrace.h $(VM_HELPER_OBJS) | deps
 	@mkdir -p $(@D)
-	$(VM_CC) $(HOST_CFLAGS) $(TEST_INC) -static -o $@ $< $(LIB_SRCS) \
-		$(VM_HELPER_OBJS)
+	$(VM_CC) $(HOST_CFLAGS) $(TEST_INC) -static -o $@ $< $(VM_HELPER_OBJS)
 
 include selftests/fuzz/fuzz.mk
 include tools/bench.mk
@@ -251,10 +258,11 @@ $(BUILD)/tools/%: tools/%.c $(TOOL_SRCS) $(LIB_A) $(HDRS) $(TOOL_HDRS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(TOOL_SRCS) \
 		$(LIB_A) -pthread $(LDLIBS_$*)
 
-$(VM_BIN)/%: tools/%.c $(TOOL_SRCS) $(LIB_SRCS) $(HDRS) $(TOOL_HDRS)
+$(VM_BIN)/%: tools/%.c $(TOOL_SRCS) $(call lib_objs,vm-$(VM_ARCH)) $(HDRS) \
+		$(TOOL_HDRS)
 	@mkdir -p $(@D)
 	$(VM_CC) $(ALL_CFLAGS) -DMCR_STATIC -static -o $@ $< $(TOOL_SRCS) \
-		$(LIB_SRCS) -pthread
+		$(call lib_objs,vm-$(VM_ARCH)) -pthread
 
 tools: $(TOOL_BINS)
 	$(if $(TOOLS_CANNOT),@echo "tools: not built here: $(TOOLS_CANNOT) (see README.md, Dependencies)")
@@ -304,6 +312,10 @@ DEBUG_APPEND_kasan := mcrtimescale=4
 # chances to catch a race, for about twice the run time.
 DEBUG_APPEND_kcsan := mcrtimescale=8 mcrkills=20 kcsan.skip_watch=1000
 DEBUG_TIMEOUT  ?= 1800
+# The kasan kernel has UBSAN without UBSAN_SANITIZE_ALL (instrumenting
+# every object of the kernel costs build time, not coverage of
+# mcrring): the modules ask for it themselves.
+DEBUG_KBUILD   := UBSAN_SANITIZE=y
 
 # Build the debug kernels without running anything on them: .ci/run does
 # this in the background. A check-debug started meanwhile waits on each
@@ -331,8 +343,8 @@ check-debug:
 # One debug kernel: DEBUG_KERNEL names it, DEBUG_KDIR is its tree.
 check-debug-one: $(VM_BINS) $(VM_TOOLS)
 	@[ $(VM_ARCH) = x86_64 ] || { echo "check-debug: x86-64 kernels only" >&2; exit 1; }
-	$(call kmod,$(DEBUG_KDIR))
-	$(call kmod_tests,$(DEBUG_KDIR))
+	$(call kmod,$(DEBUG_KDIR),$(DEBUG_KBUILD))
+	$(call kmod_tests,$(DEBUG_KDIR),$(DEBUG_KBUILD))
 	@krel=$$(cat $(DEBUG_KDIR)/include/config/kernel.release); \
 	VM_KERNEL=$(DEBUG_KDIR)/arch/x86/boot/bzImage VM_MEM=2G \
 	VM_TIMEOUT=$(DEBUG_TIMEOUT) \
@@ -342,6 +354,15 @@ check-debug-one: $(VM_BINS) $(VM_TOOLS)
 		$(call kbuild_dir,$(DEBUG_KDIR))/kmod/mcrring.ko $(VM_BIN); \
 	cp $(BUILD)/vm/$$krel/tap.log \
 		$(BUILD)/results/debug-$(DEBUG_KERNEL).tap; \
+	if grep -qx CONFIG_UBSAN=y $(DEBUG_KDIR)/.config; then \
+		if nm $(call kbuild_dir,$(DEBUG_KDIR))/kmod/mcrring.ko | \
+		   grep -q ' U __ubsan_handle_'; then \
+			echo "ok - debug: mcrring.ko is built with UBSAN's checks"; \
+		else \
+			echo "not ok - debug: mcrring.ko calls no UBSAN handler" \
+				"(DEBUG_KBUILD)"; \
+		fi >>$(BUILD)/results/debug-$(DEBUG_KERNEL).tap; \
+	fi; \
 	scripts/tap-count.sh -l debug-$(DEBUG_KERNEL) \
 		$(BUILD)/results/debug-$(DEBUG_KERNEL).tap
 
@@ -353,10 +374,17 @@ check-debug-one: $(VM_BINS) $(VM_TOOLS)
 CHECK_FLAVOURS = amd64 rt-amd64 $(shell scripts/kseries.sh amd64) \
 		 $(shell scripts/kseries.sh rt-amd64)
 
+# What the tiers below compile is compiled first, on every CPU; the tests
+# then run one at a time (several of them time themselves). A compile
+# that fails is reported by the tier whose binary it was.
+NPROC      := $(shell nproc 2>/dev/null || echo 1)
+CHECK_BINS  = lib tools selftests $(FUZZ_BINS)
+
 check:
 	@scripts/deps.sh $(CHECK_FLAVOURS)
 	@echo "check: VM tier on $(CHECK_FLAVOURS)"
 	@rm -f $(BUILD)/results/*.tap
+	@-$(MAKE) --no-print-directory -j$(NPROC) -Otarget $(CHECK_BINS)
 	@-$(MAKE) --no-print-directory lint
 	@-$(MAKE) --no-print-directory check-host
 	@-$(MAKE) --no-print-directory fuzz-smoke
@@ -383,6 +411,8 @@ check-arm64:
 	@mkdir -p $(BUILD)/results
 	@flavours="arm64 $$(scripts/kseries.sh arm64)"; \
 	echo "check-arm64: VM tier on $$flavours, host tier under qemu-aarch64"; \
+	$(MAKE) --no-print-directory -j$(NPROC) -Otarget FLAVOUR=arm64 \
+		arm64-bins; \
 	for f in $$flavours; do \
 		rm -f $(BUILD)/results/vm-$$f.tap; \
 		$(MAKE) --no-print-directory check-vm FLAVOUR=$$f; \
@@ -403,15 +433,17 @@ A64_HOST := $(BUILD)/host-arm64
 A64_HELPER_OBJS := $(call helper_objs,host-arm64,$(HOST_HELPERS))
 $(eval $(call helpers,host-arm64,$$(VM_CC)))
 
-$(A64_HOST)/%: selftests/host/%.c $(LIB_SRCS) $(HDRS) $(HELPER_HDRS) \
+$(A64_HOST)/%: selftests/host/%.c $(HDRS) $(HELPER_HDRS) \
 		$(A64_HELPER_OBJS) | deps
 	@mkdir -p $(@D)
-	$(VM_CC) $(HOST_CFLAGS) $(TEST_INC) -static -o $@ $< $(LIB_SRCS) \
-		$(A64_HELPER_OBJS)
+	$(VM_CC) $(HOST_CFLAGS) $(TEST_INC) -static -o $@ $< $(A64_HELPER_OBJS)
 
 # Kept once built (they are only ever prerequisites of pattern rules).
 .SECONDARY: $(VM_HELPER_OBJS) $(A64_HELPER_OBJS) \
 	$(foreach v,$(VARIANTS),$(call helper_objs,host-$(v),$(HOST_HELPERS)))
+
+# Every binary check-arm64 runs, for its parallel build (FLAVOUR=arm64).
+arm64-bins: $(addprefix $(A64_HOST)/,$(HOST_TESTS)) $(VM_BINS) $(VM_TOOLS)
 
 check-host-arm64: $(addprefix $(A64_HOST)/,$(HOST_TESTS)) $(VM_TOOLS)
 	@[ $(VM_ARCH) = arm64 ] || { echo "check-host-arm64: needs FLAVOUR=arm64" >&2; exit 1; }
