@@ -97,6 +97,13 @@ done
 exec >"$tapdev" 2>&1
 fail=0
 check_armed "at start"
+online=$(grep -c '^processor' /proc/cpuinfo)
+if [ "$online" = "${mcrcpus:-$online}" ]; then
+	echo "ok - vm: $online CPUs online, as many as the guest was given"
+else
+	echo "not ok - vm: $online CPUs online, the guest was given ${mcrcpus}"
+	fail=1
+fi
 # kmemleak: what boot left is not ours; only what the tests leave counts.
 if [ -e $KMEMLEAK ]; then
 	echo scan >$KMEMLEAK && echo clear >$KMEMLEAK

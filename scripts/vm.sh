@@ -134,6 +134,9 @@ else
 fi
 # shellcheck disable=SC2086 # split the names, join them with commas
 [ -z "${VM_TESTS:-}" ] || append="$append mcrtests=$(echo $VM_TESTS | tr ' ' ,)"
+# The guest checks it brought up every CPU it was given: a kernel that
+# cannot enumerate them runs on one, and the tests that need two skip.
+append="$append mcrcpus=${VM_SMP:-2}"
 
 # The guest's verdict where no exit device carries it: its last TAP
 # comment, "# mcr-vm: verdict N" (0: pass). Maps it onto isa-debug-exit's
