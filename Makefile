@@ -347,7 +347,7 @@ check-debug-one: $(VM_BINS) $(VM_TOOLS)
 	$(call kmod_tests,$(DEBUG_KDIR),$(DEBUG_KBUILD))
 	@krel=$$(cat $(DEBUG_KDIR)/include/config/kernel.release); \
 	VM_KERNEL=$(DEBUG_KDIR)/arch/x86/boot/bzImage VM_MEM=2G \
-	VM_TIMEOUT=$(DEBUG_TIMEOUT) \
+	VM_TIMEOUT=$(DEBUG_TIMEOUT) VM_BOOT_TIMEOUT=600 \
 	VM_APPEND="$(DEBUG_APPEND) $(DEBUG_APPEND_$(DEBUG_KERNEL)) \
 		mcrdetect=$(DEBUG_DETECT_$(DEBUG_KERNEL))" \
 	scripts/vm.sh test $$krel \
