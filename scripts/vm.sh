@@ -197,8 +197,10 @@ test)
 	# A guest that writes no TAP line in VM_BOOT_TIMEOUT seconds hung in
 	# the kernel's boot, before /init, before the module: booted once
 	# more, and said so. (One .ci/run on 2026-12-05 saw Debian's 6.1-rt
-	# write nothing at all in 600 s; the same kernel passes every other
-	# run.) Anything after the first TAP line is the test run's.
+	# write nothing at all in 600 s; the same row passed the run after.)
+	# Anything after the first TAP line is the test run's. QEMU runs in
+	# the background, where a non-interactive shell ignores SIGINT: an
+	# interrupted run takes it down with it.
 	set +e
 	boot_limit=${VM_BOOT_TIMEOUT:-240}
 	for try in 1 2; do
@@ -206,6 +208,7 @@ test)
 			-monitor none -serial "file:$serial" "${tapdev[@]}" \
 			-append "$append quiet loglevel=4" &
 		pid=$!
+		trap 'kill $pid 2>/dev/null; exit 130' INT TERM
 		waited=0
 		while [ ! -s "$tap" ] && [ $waited -lt "$boot_limit" ] &&
 		      kill -0 $pid 2>/dev/null; do
