@@ -312,6 +312,10 @@ DEBUG_APPEND_kasan := mcrtimescale=4
 # chances to catch a race, for about twice the run time.
 DEBUG_APPEND_kcsan := mcrtimescale=8 mcrkills=20 kcsan.skip_watch=1000
 DEBUG_TIMEOUT  ?= 1800
+# Seconds a debug kernel may take to its first TAP line (scripts/vm.sh,
+# VM_BOOT_TIMEOUT): the kcsan kernel, the slowest, had loaded the module
+# 76 s into its boot in the run of 2026-12-05.
+DEBUG_BOOT_TIMEOUT ?= 600
 # The kasan kernel has UBSAN without UBSAN_SANITIZE_ALL (instrumenting
 # every object of the kernel costs build time, not coverage of
 # mcrring): the modules ask for it themselves.
@@ -347,7 +351,7 @@ check-debug-one: $(VM_BINS) $(VM_TOOLS)
 	$(call kmod_tests,$(DEBUG_KDIR),$(DEBUG_KBUILD))
 	@krel=$$(cat $(DEBUG_KDIR)/include/config/kernel.release); \
 	VM_KERNEL=$(DEBUG_KDIR)/arch/x86/boot/bzImage VM_MEM=2G \
-	VM_TIMEOUT=$(DEBUG_TIMEOUT) VM_BOOT_TIMEOUT=600 \
+	VM_TIMEOUT=$(DEBUG_TIMEOUT) VM_BOOT_TIMEOUT=$(DEBUG_BOOT_TIMEOUT) \
 	VM_APPEND="$(DEBUG_APPEND) $(DEBUG_APPEND_$(DEBUG_KERNEL)) \
 		mcrdetect=$(DEBUG_DETECT_$(DEBUG_KERNEL))" \
 	scripts/vm.sh test $$krel \
@@ -431,6 +435,7 @@ check-arm64:
 A64_HOST := $(BUILD)/host-arm64
 
 A64_HELPER_OBJS := $(call helper_objs,host-arm64,$(HOST_HELPERS))
+A64_HOST_BINS   := $(addprefix $(A64_HOST)/,$(HOST_TESTS))
 $(eval $(call helpers,host-arm64,$$(VM_CC)))
 
 $(A64_HOST)/%: selftests/host/%.c $(HDRS) $(HELPER_HDRS) \
@@ -443,9 +448,9 @@ $(A64_HOST)/%: selftests/host/%.c $(HDRS) $(HELPER_HDRS) \
 	$(foreach v,$(VARIANTS),$(call helper_objs,host-$(v),$(HOST_HELPERS)))
 
 # Every binary check-arm64 runs, for its parallel build (FLAVOUR=arm64).
-arm64-bins: $(addprefix $(A64_HOST)/,$(HOST_TESTS)) $(VM_BINS) $(VM_TOOLS)
+arm64-bins: $(A64_HOST_BINS) $(VM_BINS) $(VM_TOOLS)
 
-check-host-arm64: $(addprefix $(A64_HOST)/,$(HOST_TESTS)) $(VM_TOOLS)
+check-host-arm64: $(A64_HOST_BINS) $(VM_TOOLS)
 	@[ $(VM_ARCH) = arm64 ] || { echo "check-host-arm64: needs FLAVOUR=arm64" >&2; exit 1; }
 	@mkdir -p $(BUILD)/results $(A64_HOST)/tools
 	@for t in $(notdir $(VM_TOOLS)); do \
@@ -454,7 +459,7 @@ check-host-arm64: $(addprefix $(A64_HOST)/,$(HOST_TESTS)) $(VM_TOOLS)
 		chmod +x $(A64_HOST)/tools/$$t; \
 	done
 	@MCR_TOOLS=$(TOP)/$(A64_HOST)/tools scripts/run-tests.sh -p arm64/ \
-		-w qemu-aarch64 $(addprefix $(A64_HOST)/,$(HOST_TESTS)) \
+		-w qemu-aarch64 $(A64_HOST_BINS) \
 		>$(BUILD)/results/host-arm64.tap; \
 	scripts/tap-count.sh -l host-arm64 $(BUILD)/results/host-arm64.tap
 
