@@ -26,9 +26,11 @@ status=0
 for bin in "$@"; do
 	name=$prefix$(basename "$bin")
 	echo "# mcr: $name"
+	t0=$(date +%s)
 	# shellcheck disable=SC2086
 	$wrapper "$bin" >"$tmp" 2>&1
 	rc=$?
+	t1=$(date +%s)
 	# Prefix test names so totals from several binaries stay readable.
 	sed -e "s|^\(ok [0-9]*\) |\1 $name: |" \
 	    -e "s|^\(not ok [0-9]*\) |\1 $name: |" "$tmp"
@@ -47,6 +49,8 @@ for bin in "$@"; do
 	elif [ "$failed" -gt 0 ]; then
 		status=1
 	fi
+	# Where a tier's time goes, for whoever trims it (seconds, wall).
+	echo "# mcr: $name took $((t1 - t0)) s"
 done
 rm -f "$tmp"
 exit $status
