@@ -19,7 +19,7 @@ mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 export MCR_MODULE=/lib/modules/mcrring.ko
 # Debug kernels are slower: tests stretch their real-time bounds this much.
 export MCR_TIME_SCALE="${mcrtimescale:-1}"
-# and kill_test kills fewer writers where a kill costs seconds (kcsan).
+# and kill_test kills fewer writers where the run asks (mcrkills=).
 [ -z "${mcrkills:-}" ] || export MCR_KILLS="$mcrkills"
 KMEMLEAK=/sys/kernel/debug/kmemleak
 

@@ -52,8 +52,8 @@ enum { ST_INIT, ST_RUNNING, ST_FAILED, ST_DONE };
 
 /*
  * How many writers the main test kills: NKILL, or the fewer MCR_KILLS
- * asks for (mcrkills= on the guest's command line). The strict KCSAN
- * kernel asks for fewer: a kill costs it seconds, not tenths.
+ * asks for (mcrkills= on the guest's command line): the kcsan kernel,
+ * CI's last tier, asks for fewer.
  */
 static unsigned int nkills(void)
 {
