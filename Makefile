@@ -343,7 +343,9 @@ check-debug:
 	@scripts/tap-count.sh \
 		$(foreach k,$(DEBUG_KERNELS),$(BUILD)/results/debug-$(k).tap)
 
-# One debug kernel: DEBUG_KERNEL names it, DEBUG_KDIR is its tree.
+# One debug kernel: DEBUG_KERNEL names it, DEBUG_KDIR is its tree. UBSAN
+# and KCSAN instrument the modules, not the kernel: a TAP line says
+# whether mcrring.ko calls their hooks.
 check-debug-one: $(VM_BINS) $(VM_TOOLS)
 	@[ $(VM_ARCH) = x86_64 ] || { echo "check-debug: x86-64 kernels only" >&2; exit 1; }
 	$(call kmod,$(DEBUG_KDIR),$(DEBUG_KBUILD))
@@ -357,15 +359,17 @@ check-debug-one: $(VM_BINS) $(VM_TOOLS)
 		$(call kbuild_dir,$(DEBUG_KDIR))/kmod/mcrring.ko $(VM_BIN); \
 	cp $(BUILD)/vm/$$krel/tap.log \
 		$(BUILD)/results/debug-$(DEBUG_KERNEL).tap; \
-	if grep -qx CONFIG_UBSAN=y $(DEBUG_KDIR)/.config; then \
+	for c in UBSAN:__ubsan_handle_ KCSAN:__tsan_read; do \
+		opt=$${c%%:*} sym=$${c#*:}; \
+		grep -qx CONFIG_$$opt=y $(DEBUG_KDIR)/.config || continue; \
 		if nm $(call kbuild_dir,$(DEBUG_KDIR))/kmod/mcrring.ko | \
-		   grep -q ' U __ubsan_handle_'; then \
-			echo "ok - debug: mcrring.ko is built with UBSAN's checks"; \
+		   grep -q " U $$sym"; then \
+			echo "ok - debug: mcrring.ko is built with $$opt's checks"; \
 		else \
-			echo "not ok - debug: mcrring.ko calls no UBSAN handler" \
-				"(DEBUG_KBUILD)"; \
+			echo "not ok - debug: mcrring.ko calls no $$sym*:" \
+				"$$opt checks nothing of it"; \
 		fi >>$(BUILD)/results/debug-$(DEBUG_KERNEL).tap; \
-	fi; \
+	done; \
 	scripts/tap-count.sh -l debug-$(DEBUG_KERNEL) \
 		$(BUILD)/results/debug-$(DEBUG_KERNEL).tap
 
