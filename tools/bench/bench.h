@@ -213,9 +213,14 @@ struct scenario {
 	bool plot_thr;		/* in throughput.png */
 	bool spin;		/* consumer polls without pausing */
 	int place;		/* where the writers run */
+	/*
+	 * Nonzero: the consumer's pause on finding the ring empty, µs, in
+	 * place of --drain-pause-us: how closely it follows the writer.
+	 */
+	double pause_us;
 };
 
-#define NR_SCEN		25
+#define NR_SCEN		26
 extern const struct scenario scenarios[];
 
 uint64_t ring_bytes(int kind, uint32_t cap, uint32_t size);

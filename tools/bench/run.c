@@ -270,7 +270,8 @@ int run_once(const struct scenario *sc, int kind, struct run_result *res,
 	/* An oversubscribed run is given twice as long to complete. */
 	run->deadline = (uint64_t)(tsc_ghz * 1e9 * cfg.timeout_s *
 				   (sc->place == PL_SHARE ? 2 : 1));
-	run->backoff = sc->spin ? 0 : (uint64_t)(tsc_ghz * cfg.backoff_ns);
+	run->backoff = sc->spin ? 0 : (uint64_t)(tsc_ghz *
+		(sc->pause_us ? sc->pause_us * 1000 : cfg.backoff_ns));
 	if (sc->mode == M_PACED)
 		run->period = (uint64_t)(tsc_ghz * 1e9 * sc->nw / sc->rate);
 	ret = ring_setup(run);

@@ -22,19 +22,19 @@ const char *const mode_name[] = { "flat", "flat-drop", "paced" };
 
 #define SPSC_FLAT(sz, n)						\
 	{ "spsc-flat-" #sz, "SPSC flat out, " #sz " B", false, 1, sz,	\
-	  M_FLAT, 0, n, 4000, 15, sz == 128, true, false, PL_ROBIN }
+	  M_FLAT, 0, n, 4000, 15, sz == 128, true, false, PL_ROBIN, 0 }
 #define SPSC_PACED(r, sz, n)						\
 	{ "spsc-" #r "M-" #sz, "SPSC paced " #r " M/s, " #sz " B", false, \
 	  1, sz, M_PACED, r * 1e6, n, 2000, 3, sz == 128, false, false,	\
-	  PL_ROBIN }
+	  PL_ROBIN, 0 }
 
 const struct scenario scenarios[] = {
 	{ "seed-spsc", "seed benchmark: SPSC 1 M writes, 128 B", false, 1,
 	  128, M_FLAT_DROP, 0, 1000000, 20000, 15, false, true, false,
-	  PL_ROBIN },
+	  PL_ROBIN, 0 },
 	{ "seed-mpsc", "seed benchmark: MPSC 4 writers x 250 K, 128 B", true,
 	  4, 128, M_FLAT_DROP, 0, 250000, 5000, 15, false, true, false,
-	  PL_ROBIN },
+	  PL_ROBIN, 0 },
 	SPSC_FLAT(16, 1000000),
 	SPSC_FLAT(128, 1000000),
 	SPSC_FLAT(1024, 250000),
@@ -49,34 +49,42 @@ const struct scenario scenarios[] = {
 	SPSC_PACED(2, 4096, 200000),
 	{ "spsc-flat-128-spin",
 	  "SPSC flat out, 128 B, consumer spinning on an empty ring", false,
-	  1, 128, M_FLAT, 0, 1000000, 4000, 15, false, true, true, PL_ROBIN },
+	  1, 128, M_FLAT, 0, 1000000, 4000, 15, false, true, true, PL_ROBIN, 0 },
+	/*
+	 * The kernel's drain thread, busy but not at its pass budget, sleeps
+	 * 1 ms each time it has caught up (mcr_drain_thread()).
+	 */
+	{ "spsc-flat-128-drain",
+	  "SPSC flat out, 128 B, consumer pausing 1 ms on an empty ring",
+	  false, 1, 128, M_FLAT, 0, 1000000, 4000, 15, false, true, false,
+	  PL_ROBIN, 1000 },
 	{ "spsc-1M-128-spin",
 	  "SPSC paced 1 M/s, 128 B, consumer spinning on an empty ring", false,
-	  1, 128, M_PACED, 1e6, 100000, 2000, 3, true, false, true, PL_ROBIN },
+	  1, 128, M_PACED, 1e6, 100000, 2000, 3, true, false, true, PL_ROBIN, 0 },
 	{ "mpsc-flat-1w", "MPSC 1 writer flat out, 128 B", true, 1, 128,
-	  M_FLAT, 0, 600000, 4000, 15, false, true, false, PL_ROBIN },
+	  M_FLAT, 0, 600000, 4000, 15, false, true, false, PL_ROBIN, 0 },
 	{ "mpsc-2w", "MPSC 2 writers flat out, 128 B, on cores of their own",
 	  true, 2, 128, M_FLAT, 0, 300000, 4000, 15, true, true, false,
-	  PL_SPREAD },
+	  PL_SPREAD, 0 },
 	{ "mpsc-4w", "MPSC 4 writers flat out, 128 B, on cores of their own",
 	  true, 4, 128, M_FLAT, 0, 150000, 2000, 15, false, true, false,
-	  PL_SPREAD },
+	  PL_SPREAD, 0 },
 	{ "mpsc-oversub-2w",
 	  "MPSC 2 writers sharing one core, 128 B: time to complete", true, 2,
-	  128, M_FLAT, 0, 100000, 2000, 1, false, false, false, PL_SHARE },
+	  128, M_FLAT, 0, 100000, 2000, 1, false, false, false, PL_SHARE, 0 },
 	{ "overrun-spsc-2M", "overruns: SPSC offered 2 M/s, 128 B", false, 1,
-	  128, M_PACED, 2e6, 400000, 2000, 15, false, false, false, PL_ROBIN },
+	  128, M_PACED, 2e6, 400000, 2000, 15, false, false, false, PL_ROBIN, 0 },
 	{ "overrun-spsc-5M", "overruns: SPSC offered 5 M/s, 128 B", false, 1,
-	  128, M_PACED, 5e6, 1000000, 2000, 15, false, false, false, PL_ROBIN },
+	  128, M_PACED, 5e6, 1000000, 2000, 15, false, false, false, PL_ROBIN, 0 },
 	{ "overrun-spsc-10M", "overruns: SPSC offered 10 M/s, 128 B", false,
 	  1, 128, M_PACED, 10e6, 2000000, 2000, 15, false, false, false,
-	  PL_ROBIN },
+	  PL_ROBIN, 0 },
 	{ "overrun-mpsc-2M", "overruns: MPSC 2 writers offered 2 M/s, 128 B",
 	  true, 2, 128, M_PACED, 2e6, 200000, 1000, 15, false, false, false,
-	  PL_ROBIN },
+	  PL_ROBIN, 0 },
 	{ "overrun-mpsc-5M", "overruns: MPSC 2 writers offered 5 M/s, 128 B",
 	  true, 2, 128, M_PACED, 5e6, 500000, 1000, 15, false, false, false,
-	  PL_ROBIN },
+	  PL_ROBIN, 0 },
 };
 
 _Static_assert(ARRAY_SIZE(scenarios) == NR_SCEN,
