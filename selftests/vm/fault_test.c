@@ -201,20 +201,31 @@ static long long get_fd(int fd)
 
 /*
  * Run @op with its @nth fault-injection point failing. Returns what @op
- * returned; *hit says whether it got that far (the failure happened).
+ * returned; *left is how many points it fell short of the @nth (0: the
+ * failure happened), -1 if unknown.
  */
+static int run_counted(int nth_fd, unsigned int nth,
+		       int (*op)(struct opctx *), struct opctx *c,
+		       long long *left)
+{
+	int ret;
+
+	*left = -1;
+	if (put_fd(nth_fd, nth))
+		return -EBADF;
+	ret = op(c);
+	*left = get_fd(nth_fd);
+	put_fd(nth_fd, 0);
+	return ret;
+}
+
+/* The same; *hit says whether @op got that far (the failure happened). */
 static int run_nth(int nth_fd, unsigned int nth, int (*op)(struct opctx *),
 		   struct opctx *c, bool *hit)
 {
 	long long left;
-	int ret;
+	int ret = run_counted(nth_fd, nth, op, c, &left);
 
-	*hit = false;
-	if (put_fd(nth_fd, nth))
-		return -EBADF;
-	ret = op(c);
-	left = get_fd(nth_fd);
-	put_fd(nth_fd, 0);
 	*hit = left == 0;
 	return ret;
 }
@@ -355,19 +366,17 @@ static unsigned int load_points(FIXTURE_DATA(fault) *self)
 {
 	struct opctx c = { .mod_fd = self->mod_fd };
 	long long left;
-	int ret;
+	int ret = run_counted(self->nth_fd, MAX_NTH, op_load, &c, &left);
 
-	if (put_fd(self->nth_fd, MAX_NTH))
-		return 0;
-	ret = op_load(&c);
-	left = get_fd(self->nth_fd);
-	put_fd(self->nth_fd, 0);
 	if (ret || mcr_unload() || left <= 0)
 		return 0;
 	return MAX_NTH - left;
 }
 
-/* Whether the kernel logged @text since the last kmsg_skip(). */
+/*
+ * Whether the kernel logged @text since @fd (/dev/kmsg) was last moved
+ * to the log's end (lseek(SEEK_END)).
+ */
 static bool kmsg_says(int fd, const char *text)
 {
 	char rec[2048];
