@@ -46,7 +46,7 @@ static inline void mcr_atomic_inc64(__u64 *p)
  *
  *   prod   writers' page: head, the MPSC writers' cached tail, dropped_full
  *   cons   consumer's page: geometry, tail, flags, counters
- *   desc   ndesc descriptors (struct mcr_desc, 32 bytes), index seq & mask
+ *   desc   ndesc descriptors (struct mcr_desc, 64 bytes), index seq & mask
  *   data   data_size bytes of text, index pos & mask
  *
  * Every record has one descriptor and one contiguous run of text in the
@@ -221,7 +221,7 @@ static inline void mcr_atomic_inc64(__u64 *p)
 #define MCR_PINS		4
 
 /* Layout pinned: the ABI may only change with MCR_ABI_VERSION. */
-static_assert(sizeof(struct mcr_desc) == 32, "mcr_desc layout");
+static_assert(sizeof(struct mcr_desc) == MCR_CACHELINE, "mcr_desc layout");
 static_assert(offsetof(struct mcr_desc, ts_ns) == 8, "mcr_desc layout");
 static_assert(offsetof(struct mcr_desc, pos) == 16, "mcr_desc layout");
 static_assert(offsetof(struct mcr_desc, len) == 28, "mcr_desc layout");

@@ -16,7 +16,7 @@
 TEST(constants)
 {
 	EXPECT_STREQ("mcrlog", MCR_DEVICE_NAME);
-	EXPECT_EQ(1, MCR_ABI_VERSION);
+	EXPECT_EQ(2, MCR_ABI_VERSION);
 	EXPECT_EQ(4096, MCR_TEXT_MAX);
 	EXPECT_EQ(0x6d637231, MCR_RING_MAGIC);
 	EXPECT_EQ(0, MCR_CONS_OFF);
@@ -30,7 +30,7 @@ TEST(constants)
 
 TEST(descriptor_layout)
 {
-	EXPECT_EQ(32, sizeof(struct mcr_desc));
+	EXPECT_EQ(64, sizeof(struct mcr_desc));
 	EXPECT_EQ(0, OFF(mcr_desc, state_var));
 	EXPECT_EQ(8, OFF(mcr_desc, ts_ns));
 	EXPECT_EQ(16, OFF(mcr_desc, pos));
@@ -39,6 +39,7 @@ TEST(descriptor_layout)
 	EXPECT_EQ(28, OFF(mcr_desc, len));
 	EXPECT_EQ(30, OFF(mcr_desc, pri));
 	EXPECT_EQ(31, OFF(mcr_desc, flags));
+	EXPECT_EQ(32, OFF(mcr_desc, resv));
 	/* state_var packing */
 	EXPECT_EQ(0x0000000500030002ULL, MCR_SV(5, 3, MCR_DESC_COMMITTED));
 	EXPECT_EQ(5, MCR_SV_SEQ(MCR_SV(5, 3, 2)));

@@ -12,6 +12,7 @@
 #include "seed.h"
 
 #define MIB_PER(b)	(1048576.0 / (double)(b))
+#define DESC_B		((unsigned int)sizeof(struct mcr_desc))
 
 struct density densities[6];
 int ndensities;
@@ -35,8 +36,8 @@ void measure_density(void)
 		mcr_set_close(set);
 	}
 	densities[ndensities++] = (struct density){
-		"mcrring, per record (32 B descriptor + text padded to 8 B)",
-		32 + MCR_ALIGN_UP(100), MIB_PER(32 + MCR_ALIGN_UP(100)),
+		"mcrring, per record (64 B descriptor + text padded to 8 B)",
+		DESC_B + MCR_ALIGN_UP(100), MIB_PER(DESC_B + MCR_ALIGN_UP(100)),
 		"geometry-independent: descriptor + text",
 	};
 	densities[ndensities] = (struct density){

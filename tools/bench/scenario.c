@@ -99,7 +99,7 @@ uint64_t ring_bytes(int kind, uint32_t cap, uint32_t size)
 }
 
 /*
- * Every ring gets the bytes mcrring's default ring takes (2.5 MiB): a peer
+ * Every ring gets the bytes mcrring's default ring takes (3 MiB): a peer
  * gets the most slots, a power of two, whose memory fits in them, so a
  * ring with smaller records holds more of them. Records a ring holds:
  * its slots but those it keeps empty (CK and DPDK keep one).

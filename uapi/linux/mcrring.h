@@ -20,7 +20,7 @@
 #define MCR_DEVICE_NAME		"mcrlog"
 
 /* Bumped on any incompatible change of this header. */
-#define MCR_ABI_VERSION		1
+#define MCR_ABI_VERSION		2
 
 /* Feature bits reported in mcr_info.features. */
 #define MCR_FEAT_SPSC		_BITULL(0)	/* per-CPU claimable rings */
@@ -78,7 +78,13 @@ enum mcr_desc_state {
 #define MCR_SV_STATE(sv)	((__u32)((sv) & 0xff))
 #define MCR_SV_RESERVED_BITS	0xff00ULL
 
-/* One record's descriptor; descriptors form a ring indexed by sequence. */
+/*
+ * One record's descriptor; descriptors form a ring indexed by sequence.
+ * Each fills a cache line of its own (ABI 2; ABI 1 packed two to a line),
+ * so that a consumer reading record k right behind its writer never
+ * pulls away the line the writer is filling for record k + 1. resv is
+ * padding: no side writes or reads it.
+ */
 struct mcr_desc {
 	__u64 state_var;	/* written last, with release */
 	__u64 ts_ns;		/* CLOCK_MONOTONIC, the writer's claim */
@@ -88,6 +94,7 @@ struct mcr_desc {
 	__u16 len;		/* text bytes, 0 .. MCR_TEXT_MAX */
 	__u8  pri;		/* MCR_PRI(facility, severity) */
 	__u8  flags;		/* MCR_FLAG_* */
+	__u64 resv[4];
 };
 
 /*
