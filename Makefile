@@ -90,7 +90,7 @@ LIB_SRCS  := $(wildcard lib/*.c)
 HDRS      := $(wildcard uapi/linux/*.h proto/mcrring/*.h lib/*.h lib/mcrring/*.h)
 
 # libmcrring: static and shared, soname libmcrring.so.$(LIB_MAJOR).
-LIB_MAJOR   := 1
+LIB_MAJOR   := 2
 LIB_VERSION := $(shell sed -n 's/^\#define MCR_VERSION[^"]*"\(.*\)"$$/\1/p' lib/mcrring.h)
 LIB_DIR     := $(BUILD)/lib
 LIB_A       := $(LIB_DIR)/libmcrring.a

@@ -69,7 +69,7 @@ extern "C" {
 #endif
 
 /* libmcrring's version; the Makefile and the tools read it from here. */
-#define MCR_VERSION	"1.1.0"
+#define MCR_VERSION	"2.0.0"
 
 /* An open ring set: /dev/mcrlog, or a shared mapping with its layout. */
 struct mcr_set;

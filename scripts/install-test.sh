@@ -43,7 +43,7 @@ check "neither asked for a package" test ! -e "$nopkg/called"
 check "and dpkg's database did not change" \
 	test "$(stat -c %Y /var/lib/dpkg/status 2>/dev/null)" = "$dpkg_was"
 [ -e "$nopkg/called" ] && sed 's/^/#   called: /' "$nopkg/called"
-for f in usr/lib/libmcrring.so.1 usr/bin/mcrcat; do
+for f in usr/lib/libmcrring.so.2 usr/bin/mcrcat; do
 	check "$f built with the environment's CFLAGS and LDFLAGS" sh -c "
 		readelf -p .GCC.command.line '$dest/root-nopkg/$f' |
 			grep -q -- -fno-omit-frame-pointer &&
@@ -64,7 +64,7 @@ check "make install DESTDIR=... PREFIX=/usr" \
 root=$dest/root
 files="usr/bin/mcrlog usr/bin/mcrcat usr/bin/mcrstat usr/bin/mcrtrace
        usr/bin/mcrfwd usr/bin/mcrctl usr/lib/systemd/system/mcrfwd.service
-       usr/lib/libmcrring.a usr/lib/libmcrring.so.1 usr/lib/libmcrring.so
+       usr/lib/libmcrring.a usr/lib/libmcrring.so.2 usr/lib/libmcrring.so
        usr/lib/pkgconfig/mcrring.pc usr/include/mcrring.h
        usr/include/mcrring/ring.h usr/include/mcrring/clock.h
        usr/include/mcrring/text.h usr/include/mcrring/compat.h
@@ -126,7 +126,7 @@ check "a writer links the static library" \
 		$(pc --static --cflags --libs)
 check "and runs" sh -c "'$dest/writer-static' | grep -qx 'installed 42'"
 
-# libmcrring.so.1's ABI: every name 1.0.0 exported (MCRRING_1.0) is
+# libmcrring.so.2's ABI: every name 1.0.0 exported (MCRRING_1.0) is
 # still there, so that programs linked against it run; renamed ones are
 # aliases of their new names (MCRRING_1.1).
 abi_1_0="mcr_open mcr_shm_create mcr_set_fd mcr_counters mcr_set_close
@@ -137,7 +137,7 @@ abi_1_0="mcr_open mcr_shm_create mcr_set_fd mcr_counters mcr_set_close
 	mcr_reader_stats mcr_archive_open mcr_archive_close mcr_archive_fd
 	mcr_archive_next"
 abi_1_1="mcr_ring_counters __mcr_tls_tid"
-readelf --dyn-syms -W "$root/usr/lib/libmcrring.so.1" |
+readelf --dyn-syms -W "$root/usr/lib/libmcrring.so.2" |
 	awk '$7 != "UND" { print $8, $2 }' >"$dest/dynsyms"
 lost=""
 for sym in $abi_1_0; do
@@ -146,7 +146,7 @@ done
 for sym in $abi_1_1; do
 	grep -q "^$sym@@MCRRING_1.1 " "$dest/dynsyms" || lost="$lost $sym"
 done
-check "libmcrring.so.1 exports every name of MCRRING_1.0 and MCRRING_1.1" \
+check "libmcrring.so.2 exports every name of MCRRING_1.0 and MCRRING_1.1" \
 	test -z "$lost"
 [ -z "$lost" ] || echo "#   not exported:$lost"
 addr() { sed -n "s/^$1@@[^ ]* //p" "$dest/dynsyms"; }
