@@ -442,6 +442,12 @@ TEST(attach_checks_the_mapping)
 	EXPECT_EQ(-EINVAL, mcr_ring_attach(&r, mem, mcr_ring_size(64, 16384) - 1));
 	src->cons->magic ^= 1;
 	EXPECT_EQ(-EPROTO, mcr_ring_attach(&r, mem, mcr_ring_size(64, 16384)));
+	src->cons->magic ^= 1;
+	/* A ring of ABI 1 (32-byte descriptors) is not taken for this one. */
+	src->cons->abi_version = 1;
+	EXPECT_EQ(-EPROTO, mcr_ring_attach(&r, mem, mcr_ring_size(64, 16384)));
+	src->cons->abi_version = MCR_ABI_VERSION;
+	EXPECT_EQ(0, mcr_ring_attach(&r, mem, mcr_ring_size(64, 16384)));
 	mcr_set_close(set);
 }
 
