@@ -104,7 +104,10 @@ static inline void mcr_atomic_inc64(__u64 *p)
  * abandoned, and a second record under it would be lost.
  *
  * A writer reads the consumer's cache line (cons->tail, cons->flags) only
- * when its cached view of tail says the ring is at least half full. That
+ * when its cached view of tail says the ring is at least half full; an
+ * SPSC writer then only on every MCR_TAIL_EVERY-th sequence, or when the
+ * record does not fit by its cache, so that a consumer keeping the ring
+ * over half full does not pull that line across once per record. That
  * read also tells it whether the drainer sleeps with NEED_WAKEUP set; the
  * caller then wakes it once (io_uring SQPOLL's protocol). A ring that is
  * full refuses the newest record: the reservation fails with -ENOBUFS and
@@ -217,6 +220,8 @@ static inline void mcr_atomic_inc64(__u64 *p)
 #define MCR_NDESC_MAX		0x1000000U	/* 2^24 */
 #define MCR_DATA_MIN		(2 * MCR_TEXT_MAX)
 #define MCR_DATA_MAX		0x40000000U	/* 2^30 */
+/* Past half full, an SPSC writer looks at the consumer's line this rarely. */
+#define MCR_TAIL_EVERY		16
 /* Abandoned reservations the consumer keeps pinned at most. */
 #define MCR_PINS		4
 
@@ -484,7 +489,9 @@ static inline int mcr_spsc_reserve(struct mcr_spsc *w, __u32 len,
 	alen = MCR_ALIGN_UP(len);
 	begin = __mcr_text_begin(r, w->pos, alen);
 	end = begin + alen;
-	if (unlikely(__mcr_half(r, w->cached_tail, w->seq, end))) {
+	if (unlikely(__mcr_half(r, w->cached_tail, w->seq, end)) &&
+	    (!(w->seq & (MCR_TAIL_EVERY - 1)) ||
+	     !__mcr_fits(r, w->cached_tail, w->seq, end))) {
 		w->cached_tail = __mcr_read_tail(r, &resv->hint);
 		if (!__mcr_fits(r, w->cached_tail, w->seq, end)) {
 			WRITE_ONCE(r->prod->dropped_full,

@@ -451,6 +451,44 @@ TEST(attach_checks_the_mapping)
 	mcr_set_close(set);
 }
 
+/*
+ * Past half full, an SPSC writer looks at the consumer's line (tail, and
+ * whether the drainer sleeps) once every MCR_TAIL_EVERY records, and
+ * whenever its cached tail says a record does not fit: a consumer that
+ * keeps the ring over half full does not pull that line across once per
+ * record. Seen through the wake hint, which only that look sets.
+ */
+TEST(spsc_writer_looks_at_tail_every_16th_record_past_half)
+{
+	const __u32 ndesc = 64;
+	struct mcr_set *set;
+	const struct mcr_ring *r;
+	struct mcr_spsc w;
+	struct mcr_resv resv;
+	__u32 wakes = 0, first = 0;
+
+	ASSERT_EQ(0, mcr_shm_create(2, ndesc, 8192, &set));
+	r = mcr_set_ring(set, MCR_RING_SPSC(0));
+	r->cons->flags |= MCR_CONS_NEED_WAKEUP;
+	mcr_spsc_init(&w, r);
+	for (__u32 i = 0; i < ndesc; i++) {
+		ASSERT_EQ(0, mcr_spsc_reserve(&w, 8, &resv));
+		if (resv.hint & MCR_RESV_WAKE) {
+			first = wakes++ ? first : i;
+			/* Only from half full, only on the 16th records. */
+			EXPECT_LE(ndesc / 2, i);
+			EXPECT_EQ(0, i % MCR_TAIL_EVERY);
+		}
+		mcr_spsc_commit(&w, &resv, 8, 1, 1, 1, 0, PRI_INFO, 0);
+	}
+	EXPECT_EQ(ndesc / 2, first);
+	EXPECT_EQ(ndesc / 2 / MCR_TAIL_EVERY, wakes);
+	/* Full by its cache: it looks, and the record is refused. */
+	EXPECT_EQ(-ENOBUFS, mcr_spsc_reserve(&w, 8, &resv));
+	EXPECT_TRUE(resv.hint & MCR_RESV_WAKE);
+	mcr_set_close(set);
+}
+
 /* The reader merges rings by timestamp. */
 TEST(reader_merges_by_timestamp)
 {
