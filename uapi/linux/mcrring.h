@@ -83,7 +83,7 @@ enum mcr_desc_state {
  * Each fills a cache line of its own (ABI 2; ABI 1 packed two to a line),
  * so that a consumer reading record k right behind its writer never
  * pulls away the line the writer is filling for record k + 1. resv is
- * padding: no side writes or reads it.
+ * padding: nobody reads it (a ring reset zeroes it with the rest).
  */
 struct mcr_desc {
 	__u64 state_var;	/* written last, with release */
