@@ -474,7 +474,8 @@ TEST(spsc_writer_looks_at_tail_every_16th_record_past_half)
 	for (__u32 i = 0; i < ndesc; i++) {
 		ASSERT_EQ(0, mcr_spsc_reserve(&w, 8, &resv));
 		if (resv.hint & MCR_RESV_WAKE) {
-			first = wakes++ ? first : i;
+			if (!wakes++)
+				first = i;
 			/* Only from half full, only on the 16th records. */
 			EXPECT_LE(ndesc / 2, i);
 			EXPECT_EQ(0, i % MCR_TAIL_EVERY);

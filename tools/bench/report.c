@@ -232,12 +232,13 @@ static void write_markdown(FILE *f)
 		"*spsc-flat-128-spin* shows a consumer spinning on the empty "
 		"ring instead, *spsc-flat-128-drain* one pausing 1 ms, as the "
 		"drain thread does each time it has caught up. Rates are the "
-		"median [min-max] of undisturbed rounds; latencies pool the sampled writes (1 in 15 flat out, "
-		"1 in 3 paced) of those rounds. A round is *disturbed* when "
-		"one of its threads lost more than 2 %% of the run to someone "
-		"else (its CPU time against the wall clock) or the hypervisor "
-		"reported steal; disturbed rounds are left out when any other "
-		"round is left.\n", cfg.rounds,
+		"median [min-max] of undisturbed rounds; latencies pool the "
+		"sampled writes (1 in 15 flat out, 1 in 3 paced) of those "
+		"rounds. A round is *disturbed* when one of its threads lost "
+		"more than 2 %% of the run to someone else (its CPU time "
+		"against the wall clock) or the hypervisor reported steal; "
+		"disturbed rounds are left out when any other round is "
+		"left.\n", cfg.rounds,
 		cfg.backoff_ns / 1000);
 	fprintf(f, "- **Rates**: *flat* = records consumed per second, writers "
 		"retry a full ring; *flat-drop* = write calls per second (the "
